@@ -1,0 +1,118 @@
+# paperboy: plain Makefile, pkg-config for every library.
+#
+#   make                  build ./paperboy
+#   make check            build and run every test (unit + shell)
+#   make demo             install missing deps, build, run the sample day
+#   make deps             install missing Debian packages (apt-get)
+#   make fuzz             build the libFuzzer targets (clang)
+#   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
+#
+# Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
+
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+PYTHON ?= python3
+
+# Libraries paperboy links against (pkg-config names).
+PKGS = libconfig expat
+# Debian packages `make deps` installs when missing (build, tests, demo).
+DEB_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
+	libcmocka-dev python3
+
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wvla -Wno-unused-parameter
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+
+ifdef DEVELOPER
+ALL_CFLAGS += -Werror
+endif
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifndef V
+QUIET_CC = @echo '   ' CC $@;
+QUIET_LINK = @echo '   ' LINK $@;
+QUIET_AR = @echo '   ' AR $@;
+endif
+
+BUILD = build
+LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB = $(BUILD)/libpaperboy.a
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+
+all: paperboy
+
+# Rebuild everything when the flags change (git's GIT-CFLAGS trick), so a
+# SANITIZE build never links against objects built without it.
+$(BUILD)/FLAGS: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(BUILD)/%.o: src/%.c $(BUILD)/FLAGS
+	@mkdir -p $(BUILD)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+paperboy: $(BUILD)/main.o $(LIB)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(BUILD)/FLAGS
+	@mkdir -p $(BUILD)/tests
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
+		$(LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+unit: $(UNIT_BINS)
+
+check: paperboy unit
+	@tests/run-tests.sh $(UNIT_BINS)
+
+demo: deps-if-missing paperboy
+	@rm -rf outbox
+	./paperboy -c paperboy.cfg run --date 2025-12-30 \
+		--listing sample/arxiv-2025-12-30.xml
+
+# libFuzzer needs clang; each target links the library built with clang.
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(BUILD)/fuzz
+	$(QUIET_LINK)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-smoke: fuzz
+	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+deps:
+	@tests/install-deps.sh $(DEB_PACKAGES)
+
+deps-if-missing:
+	@$(PKG_CONFIG) --exists $(PKGS) cmocka 2>/dev/null || \
+		tests/install-deps.sh $(DEB_PACKAGES)
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD) paperboy
+
+.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke format \
+	clean FORCE
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

@@ -1,0 +1,51 @@
+/*
+ * buf: a growable byte buffer with a hard size limit.
+ *
+ * Every input paperboy reads from outside has a size limit; the buffer
+ * carries it, so that code appending hostile text cannot grow memory without
+ * bound. Appends past the limit fail with -1 and leave the buffer unchanged.
+ * The data is always NUL-terminated (the NUL is not counted in len).
+ */
+#ifndef PAPERBOY_BUF_H
+#define PAPERBOY_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* The default limit for a buffer whose caller sets none: 64 MiB. */
+#define BUF_DEFAULT_LIMIT ((size_t)64 << 20)
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t limit;
+};
+
+#define BUF_INIT { NULL, 0, 0, BUF_DEFAULT_LIMIT }
+
+/* Prepares an empty buffer that will refuse to grow past `limit` bytes. */
+void buf_init(struct buf *b, size_t limit);
+/* Frees the data; the buffer may be reused after buf_init(). */
+void buf_release(struct buf *b);
+/* Empties the buffer, keeping its memory and limit. */
+void buf_reset(struct buf *b);
+/* Hands the NUL-terminated data to the caller (free() it); empties b. */
+char *buf_detach(struct buf *b, size_t *len);
+
+/* Each returns 0, or -1 if the result would exceed the limit. */
+int buf_add(struct buf *b, const void *data, size_t len);
+int buf_addstr(struct buf *b, const char *s);
+int buf_addch(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* The contents as a C string; "" for an empty buffer, never NULL. */
+const char *buf_str(const struct buf *b);
+
+/* Shortens the buffer to len bytes (no-op if already shorter). */
+void buf_truncate(struct buf *b, size_t len);
+
+#endif

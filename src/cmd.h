@@ -1,0 +1,120 @@
+/*
+ * cmd: what the commands share: the command table's entry type, option
+ * parsing conventions, exit codes, and the steps that several commands run
+ * in the same way (loading the config, the day's listing, one subscriber's
+ * finished message).
+ *
+ * Only main.c and cmd_*.c print to the user and choose exit codes; every
+ * helper here returns an exit code (EX_OK or a sysexits value) and leaves
+ * the message in an errbuf for the command to print once.
+ */
+#ifndef PAPERBOY_CMD_H
+#define PAPERBOY_CMD_H
+
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "digest.h"
+#include "errbuf.h"
+#include "listing.h"
+#include "render.h"
+#include "score.h"
+#include "subs.h"
+
+struct cmd_global {
+	const char *config_path; /* -c before the command, or NULL */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct cmd_global *g);
+	const char *summary;
+};
+
+extern const struct cmd cmd_table[];
+
+int cmd_run(int argc, char **argv, const struct cmd_global *g);
+int cmd_render(int argc, char **argv, const struct cmd_global *g);
+int cmd_score(int argc, char **argv, const struct cmd_global *g);
+int cmd_subscribers(int argc, char **argv, const struct cmd_global *g);
+
+/* Prints "paperboy: MESSAGE" on stderr. */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "paperboy: warning: MESSAGE" on stderr. */
+void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads the config (-c FILE, else the global one, else ./paperboy.cfg).
+ * Prints the error and returns EX_CONFIG on failure. */
+int cmd_load_conf(const char *path, const struct cmd_global *g,
+		  struct conf *c);
+
+/*
+ * Resolves the day: `date_opt` ("YYYY-MM-DD") or today (UTC) into out (11
+ * bytes). Prints and returns EX_USAGE for a malformed date.
+ */
+int cmd_resolve_date(const char *date_opt, char *out, size_t size);
+
+/*
+ * Loads the listing for `date`: from listing_path when given (and, unless
+ * dry_run, keeps a copy in STATE/cache/DATE/arxiv.xml so later commands
+ * for that day work offline), else from that cache. *items receives the
+ * number of items in the feed (0: no announcement). Prints and returns
+ * EX_NOINPUT (no listing), EX_DATAERR (a broken one) or EX_IOERR.
+ */
+int cmd_load_listing(const struct conf *c, const char *date,
+		     const char *listing_path, int dry_run,
+		     struct listing *l, int *items);
+
+/* One subscriber's digest, rendered and assembled. */
+struct cmd_issue {
+	struct score_result scores;
+	struct digest digest;
+	struct buf html;
+	struct buf text;
+	char *subject;
+	char *message_id;
+	struct buf message; /* the complete RFC 5322 message */
+};
+
+/*
+ * Scores, selects, renders and assembles s's digest for the day. Returns 0,
+ * or -1 with eb filled. Release with cmd_issue_release (also after -1).
+ */
+int cmd_compose(const struct conf *c, const struct render_templates *t,
+		const struct score_index *idx, const struct listing *l,
+		const struct subscriber *s, const char *date,
+		struct cmd_issue *out, struct errbuf *eb);
+void cmd_issue_release(struct cmd_issue *issue);
+
+/* Loads subscribers and reports the broken ones on stderr. Returns the
+ * number of broken profiles, or -1 (printed) when the folder is unusable. */
+int cmd_load_subscribers(const struct conf *c, struct subs_list *out);
+
+/* Everything a command needs about one day, loaded in pipeline order. */
+struct cmd_day {
+	struct conf conf;
+	char date[16];
+	struct listing listing;
+	int items;              /* items in the feed; 0: no announcement */
+	struct subs_list subs;
+	int broken;             /* profiles that failed to load */
+	struct score_index *idx;
+};
+
+/*
+ * Loads the config, resolves the date, loads the listing (see
+ * cmd_load_listing) and, when it holds papers, the subscribers and the
+ * normalized index. Prints errors; returns EX_OK or the exit code. On
+ * EX_OK, release with cmd_day_close (also safe after a failure).
+ */
+int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
+		 const char *config, const char *date_opt,
+		 const char *listing_path, int dry_run);
+void cmd_day_close(struct cmd_day *d);
+
+/* 1 if argv holds -h or --help before "--"; used by every command. */
+int cmd_wants_help(int argc, char **argv);
+
+#endif

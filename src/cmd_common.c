@@ -1,0 +1,258 @@
+/*
+ * cmd_common: steps several commands share (see cmd.h). The pipeline order
+ * for a whole run lives in cmd_run.c; this file only holds the pieces that
+ * `render`, `score` and `run` would otherwise each write again.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arxiv.h"
+#include "cmd.h"
+#include "mime.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* A whole message is refused past this size (Gmail clips at 102 KB, and
+ * most servers refuse 25 MB+). */
+#define CMD_MAX_MESSAGE ((size_t)16 << 20)
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "paperboy: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+int cmd_load_conf(const char *path, const struct cmd_global *g,
+		  struct conf *c)
+{
+	struct errbuf eb = ERRBUF_INIT;
+
+	if (!path)
+		path = g->config_path ? g->config_path : CONF_DEFAULT_PATH;
+	if (conf_load(path, c, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return EX_CONFIG;
+	}
+	return EX_OK;
+}
+
+int cmd_resolve_date(const char *date_opt, char *out, size_t size)
+{
+	time_t day;
+
+	if (!date_opt) {
+		util_format_date(time(NULL), out, size);
+		return EX_OK;
+	}
+	if (util_parse_date(date_opt, &day) < 0) {
+		cmd_error("--date: '%s' is not a date in the form YYYY-MM-DD",
+			  date_opt);
+		return EX_USAGE;
+	}
+	util_format_date(day, out, size);
+	return EX_OK;
+}
+
+static char *cache_path(const struct conf *c, const char *date,
+			char **dir_out)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "cache/%s", date);
+	*dir_out = util_path_join(c->state_dir, buf_str(&b));
+	buf_release(&b);
+	return util_path_join(*dir_out, "arxiv.xml");
+}
+
+int cmd_load_listing(const struct conf *c, const char *date,
+		     const char *listing_path, int dry_run,
+		     struct listing *l, int *items)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf data;
+	char *dir = NULL;
+	char *cached = cache_path(c, date, &dir);
+	const char *path = listing_path ? listing_path : cached;
+	int ret = EX_OK, n;
+
+	buf_init(&data, ARXIV_MAX_DOCUMENT);
+	listing_init(l);
+	if (util_read_file(path, &data, &eb) < 0) {
+		if (listing_path)
+			cmd_error("cannot read the listing: %s", eb.msg);
+		else
+			cmd_error("no listing for %s in %s: give one with "
+				  "--listing FILE", date, cached);
+		ret = EX_NOINPUT;
+		goto out;
+	}
+	n = arxiv_parse(buf_str(&data), data.len, path, l, &eb);
+	if (n < 0) {
+		cmd_error("%s", eb.msg);
+		cmd_error("the listing is unusable; nothing was sent");
+		ret = EX_DATAERR;
+		goto out;
+	}
+	*items = n;
+	l->source = xstrdup(path);
+	if (listing_path && !dry_run &&
+	    (util_mkdir_p(dir, 0755, &eb) < 0 ||
+	     util_write_atomic(cached, buf_str(&data), data.len, 0644,
+			       &eb) < 0)) {
+		cmd_error("cannot keep a copy of the listing: %s", eb.msg);
+		ret = EX_IOERR;
+		goto out;
+	}
+out:
+	if (ret != EX_OK)
+		listing_release(l);
+	buf_release(&data);
+	free(cached);
+	free(dir);
+	return ret;
+}
+
+int cmd_load_subscribers(const struct conf *c, struct subs_list *out)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct strv errors = STRV_INIT;
+	size_t i;
+	int broken;
+
+	memset(out, 0, sizeof(*out));
+	if (subs_load_dir(c->subscribers_dir, out, &errors, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return -1;
+	}
+	for (i = 0; i < errors.n; i++)
+		cmd_error("%s", errors.v[i]);
+	broken = (int)errors.n;
+	strv_release(&errors);
+	return broken;
+}
+
+int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
+		 const char *config, const char *date_opt,
+		 const char *listing_path, int dry_run)
+{
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	listing_init(&d->listing);
+	ret = cmd_resolve_date(date_opt, d->date, sizeof(d->date));
+	if (ret != EX_OK)
+		return ret;
+	ret = cmd_load_conf(config, g, &d->conf);
+	if (ret != EX_OK)
+		return ret;
+	ret = cmd_load_listing(&d->conf, d->date, listing_path, dry_run,
+			       &d->listing, &d->items);
+	if (ret != EX_OK || !d->items)
+		return ret;
+	d->broken = cmd_load_subscribers(&d->conf, &d->subs);
+	if (d->broken < 0)
+		return EX_CONFIG;
+	d->idx = score_index_build(&d->listing, &d->conf.announce_types);
+	return EX_OK;
+}
+
+void cmd_day_close(struct cmd_day *d)
+{
+	score_index_free(d->idx);
+	subs_list_release(&d->subs);
+	listing_release(&d->listing);
+	if (d->conf.path)
+		conf_release(&d->conf);
+	memset(d, 0, sizeof(*d));
+}
+
+int cmd_compose(const struct conf *c, const struct render_templates *t,
+		const struct score_index *idx, const struct listing *l,
+		const struct subscriber *s, const char *date,
+		struct cmd_issue *out, struct errbuf *eb)
+{
+	struct mime_message msg;
+	struct buf list_id = BUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->html, RENDER_MAX_BODY);
+	buf_init(&out->text, RENDER_MAX_BODY);
+	buf_init(&out->message, CMD_MAX_MESSAGE);
+	score_subscriber(idx, s, &out->scores);
+	digest_build(s, l, &out->scores, date, &out->digest);
+	if (render_digest(t, c, &out->digest, &out->html, &out->text,
+			  &out->subject, eb) < 0)
+		goto out;
+
+	out->message_id = mime_new_message_id(c->list_id);
+	buf_addf(&list_id, "%s <%s>", c->list_name, c->list_id);
+	memset(&msg, 0, sizeof(msg));
+	msg.from_display = c->from_display;
+	msg.from_addr = c->from_addr;
+	msg.to_display = s->name[0] ? s->name : NULL;
+	msg.to_addr = s->email;
+	msg.subject = out->subject;
+	msg.date = time(NULL);
+	msg.message_id = out->message_id;
+	msg.list_id = buf_str(&list_id);
+	msg.text = buf_str(&out->text);
+	msg.text_len = out->text.len;
+	msg.html = buf_str(&out->html);
+	msg.html_len = out->html.len;
+	if (mime_build(&msg, &out->message, eb) < 0) {
+		errbuf_prefix(eb, "%s", s->path);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&list_id);
+	return ret;
+}
+
+void cmd_issue_release(struct cmd_issue *issue)
+{
+	digest_release(&issue->digest);
+	score_result_release(&issue->scores);
+	buf_release(&issue->html);
+	buf_release(&issue->text);
+	buf_release(&issue->message);
+	free(issue->subject);
+	free(issue->message_id);
+	memset(issue, 0, sizeof(*issue));
+}

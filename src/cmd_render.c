@@ -1,0 +1,119 @@
+/*
+ * cmd_render: `paperboy render SUBSCRIBER`, prints exactly what would be
+ * mailed to one subscriber, for previewing a template or a profile.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "banned.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: paperboy render [-c FILE] SUBSCRIBER [--html | --text "
+		"| --eml]\n"
+		"                       [--date YYYY-MM-DD] [--listing FILE]\n"
+		"\n"
+		"Prints one subscriber's digest for the day: the HTML part "
+		"(default),\n"
+		"the text part, or the whole message as it would be sent.\n"
+		"SUBSCRIBER is the profile's file name without .cfg.\n");
+}
+
+int cmd_render(int argc, char **argv, const struct cmd_global *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "listing", required_argument, NULL, 'l' },
+		{ "html", no_argument, NULL, 'H' },
+		{ "text", no_argument, NULL, 'T' },
+		{ "eml", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	const char *id = NULL;
+	struct render_templates t = { NULL, NULL };
+	struct errbuf eb = ERRBUF_INIT;
+	struct cmd_issue issue;
+	const struct subscriber *s;
+	const struct buf *part;
+	struct cmd_day d;
+	int opt, ret, what = 'H', composed = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'd':
+			date_opt = optarg;
+			break;
+		case 'l':
+			listing_path = optarg;
+			break;
+		case 'H':
+		case 'T':
+		case 'E':
+			what = opt;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	id = argv[optind];
+	/* Previewing never writes: a --listing is not cached here. */
+	ret = cmd_day_open(&d, g, config, date_opt, listing_path, 1);
+	if (ret != EX_OK)
+		goto out;
+	if (!d.items) {
+		cmd_error("no arXiv announcement for %s: nothing to render",
+			  d.date);
+		ret = EX_NOINPUT;
+		goto out;
+	}
+	s = subs_find(&d.subs, id);
+	if (!s) {
+		cmd_error("no subscriber '%s' in %s (see 'paperboy "
+			  "subscribers list')", id, d.conf.subscribers_dir);
+		ret = EX_USAGE;
+		goto out;
+	}
+	if (render_load(d.conf.templates_dir, &t, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_CONFIG;
+		goto out;
+	}
+	composed = 1;
+	if (cmd_compose(&d.conf, &t, d.idx, &d.listing, s, d.date, &issue,
+			&eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_DATAERR;
+		goto out;
+	}
+	part = what == 'H' ? &issue.html
+	     : what == 'T' ? &issue.text : &issue.message;
+	if (fwrite(buf_str(part), 1, part->len, stdout) != part->len ||
+	    fflush(stdout) != 0) {
+		cmd_error("cannot write to standard output");
+		ret = EX_IOERR;
+	}
+out:
+	if (composed)
+		cmd_issue_release(&issue);
+	render_release(&t);
+	cmd_day_close(&d);
+	return ret;
+}

@@ -1,0 +1,129 @@
+/*
+ * conf: reading libconfig files: paperboy.cfg, and typed look-ups that the
+ * subscriber loader (subs.c) uses for its own files.
+ *
+ * This is the only module that includes <libconfig.h>. Design decision:
+ * every value is copied out of libconfig at once (its strings die with the
+ * document), and every look-up is strict: a wrong type, an out-of-range
+ * number or an unknown setting name is an error naming file and line,
+ * because a typo in a profile ("min_relevence") silently ignored is a user
+ * who wonders for weeks why the digest looks wrong.
+ */
+#ifndef PAPERBOY_CONF_H
+#define PAPERBOY_CONF_H
+
+#include <stddef.h>
+
+#include "errbuf.h"
+#include "strv.h"
+
+/* A config or profile file larger than this is refused (ours are ~1 KB). */
+#define CONF_MAX_FILE_SIZE ((size_t)256 << 10)
+/* A single string setting longer than this is refused. */
+#define CONF_MAX_STRING 8192
+/* A string list with more elements than this is refused. */
+#define CONF_MAX_LIST 1000
+
+struct conf_doc;  /* one parsed file */
+struct conf_node; /* a group, list or array inside it */
+
+/*
+ * Parses the file at path. Returns 0 and *out (free with conf_doc_free), or
+ * -1 with "PATH:LINE: message" for a syntax error or "PATH: reason" when the
+ * file cannot be read.
+ */
+int conf_doc_read(const char *path, struct conf_doc **out, struct errbuf *eb);
+void conf_doc_free(struct conf_doc *doc);
+const char *conf_doc_path(const struct conf_doc *doc);
+const struct conf_node *conf_doc_root(const struct conf_doc *doc);
+/* The source line of a node (0 if unknown). */
+int conf_node_line(const struct conf_node *node);
+/* The source line of setting `name` in grp (0 if absent). */
+int conf_line_of(const struct conf_node *grp, const char *name);
+
+/*
+ * Typed look-ups of the setting `name` inside the group `grp`. Each returns
+ * 0 when found and stored, 1 when the setting is absent (*out untouched, so
+ * it keeps its default), or -1 with "PATH:LINE: ..." when it has the wrong
+ * type or value.
+ */
+int conf_get_group(const struct conf_doc *doc, const struct conf_node *grp,
+		   const char *name, const struct conf_node **out,
+		   struct errbuf *eb);
+/* *out is freed and replaced by a copy. Strings with CR, LF or NUL and
+ * strings over CONF_MAX_STRING are refused when single_line is set. */
+int conf_get_string(const struct conf_doc *doc, const struct conf_node *grp,
+		    const char *name, int single_line, char **out,
+		    struct errbuf *eb);
+int conf_get_int(const struct conf_doc *doc, const struct conf_node *grp,
+		 const char *name, long min, long max, long *out,
+		 struct errbuf *eb);
+int conf_get_float(const struct conf_doc *doc, const struct conf_node *grp,
+		   const char *name, double min, double max, double *out,
+		   struct errbuf *eb);
+int conf_get_bool(const struct conf_doc *doc, const struct conf_node *grp,
+		  const char *name, int *out, struct errbuf *eb);
+/* An array or list of single-line strings; *out is emptied first. */
+int conf_get_strv(const struct conf_doc *doc, const struct conf_node *grp,
+		  const char *name, struct strv *out, struct errbuf *eb);
+/* A list of groups: *count elements, fetched with conf_list_elem(). */
+int conf_get_list(const struct conf_doc *doc, const struct conf_node *grp,
+		  const char *name, const struct conf_node **out,
+		  size_t *count, struct errbuf *eb);
+/* Element i of a list found by conf_get_list, or NULL when it is not a
+ * group (the caller reports it with conf_node_line of the list). */
+const struct conf_node *conf_list_elem(const struct conf_node *list,
+				       size_t i);
+
+/*
+ * Fails with "PATH:LINE: unknown setting 'x'" for the first setting in grp
+ * whose name is not in the NULL-terminated list `known`.
+ */
+int conf_check_keys(const struct conf_doc *doc, const struct conf_node *grp,
+		    const char *const *known, struct errbuf *eb);
+
+/* paperboy.cfg, with every default applied and relative paths resolved
+ * against the folder that holds the file. */
+struct conf {
+	char *path;
+	char *dir;
+
+	char *list_name;
+	char *list_id;          /* List-Id and Message-ID domain */
+	char *list_from;        /* "Name <addr>" */
+	char *from_display;     /* parsed from list_from; may be NULL */
+	char *from_addr;
+	char *base_url;         /* for links; may be "" */
+	char *secret_file;
+
+	char *subscribers_dir;
+	char *templates_dir;
+	char *state_dir;
+
+	struct strv categories;
+	struct strv announce_types;
+	int hf_enabled;
+
+	char *delivery_method;  /* "outbox" or "smtp" */
+	char *outbox_dir;
+	char *smtp_host;
+	long smtp_port;
+	char *smtp_tls;         /* "starttls", "implicit" or "none" */
+	char *smtp_user;
+	char *smtp_password_file;
+
+	int llm_enabled;
+	char *llm_endpoint;
+	char *llm_model;
+	char *llm_api_key_file;
+	double llm_daily_budget_usd;
+};
+
+/* The file `paperboy` reads when no -c is given. */
+#define CONF_DEFAULT_PATH "paperboy.cfg"
+
+/* Loads and validates paperboy.cfg. Returns 0 or -1 ("PATH:LINE: ..."). */
+int conf_load(const char *path, struct conf *out, struct errbuf *eb);
+void conf_release(struct conf *c);
+
+#endif

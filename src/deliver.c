@@ -1,0 +1,101 @@
+/*
+ * deliver: the Maildir outbox transport (see deliver.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Maildir file names stay well under NAME_MAX with this much hostname. */
+#define DELIVER_MAX_HOSTNAME 64
+
+int deliver_outbox_open(const char *dir, struct errbuf *eb)
+{
+	static const char *const subdirs[] = { "tmp", "new", "cur" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		char *p = util_path_join(dir, subdirs[i]);
+		int r = util_mkdir_p(p, 0700, eb);
+		free(p);
+		if (r < 0)
+			return errbuf_prefix(eb, "outbox");
+	}
+	return 0;
+}
+
+/* time.MusecPpidQn.host,tag: the Maildir convention, plus our tag. */
+static char *unique_name(const char *tag)
+{
+	static unsigned long counter;
+	char host[DELIVER_MAX_HOSTNAME + 1];
+	struct timeval tv;
+	struct buf b = BUF_INIT;
+	char *p;
+
+	gettimeofday(&tv, NULL);
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[DELIVER_MAX_HOSTNAME] = '\0';
+	for (p = host; *p; p++)
+		if (*p == '/' || *p == ':')
+			*p = '_';
+	buf_addf(&b, "%lld.M%06ldP%ldQ%lu.%s,%s", (long long)tv.tv_sec,
+		 (long)tv.tv_usec, (long)getpid(), ++counter, host, tag);
+	return buf_detach(&b, NULL);
+}
+
+int deliver_outbox_put(const char *dir, const char *tag, const char *msg,
+		       size_t len, char **path, struct errbuf *eb)
+{
+	char *name = unique_name(tag);
+	struct buf tmp = BUF_INIT, dst = BUF_INIT, newdir = BUF_INIT;
+	int fd = -1, ret = -1;
+
+	buf_addf(&tmp, "%s/tmp/%s", dir, name);
+	buf_addf(&dst, "%s/new/%s", dir, name);
+	buf_addf(&newdir, "%s/new", dir);
+	fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		errbuf_set(eb, "%s: %s", buf_str(&tmp), strerror(errno));
+		goto out;
+	}
+	if (util_write_all(fd, msg, len) < 0 || fsync(fd) < 0) {
+		errbuf_set(eb, "%s: %s", buf_str(&tmp), strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		errbuf_set(eb, "%s: %s", buf_str(&tmp), strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(buf_str(&tmp), buf_str(&dst)) < 0) {
+		errbuf_set(eb, "%s: %s", buf_str(&dst), strerror(errno));
+		goto out;
+	}
+	if (util_fsync_dir(buf_str(&newdir), eb) < 0)
+		goto out;
+	*path = buf_detach(&dst, NULL);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(buf_str(&tmp));
+	free(name);
+	buf_release(&tmp);
+	buf_release(&dst);
+	buf_release(&newdir);
+	return ret;
+}

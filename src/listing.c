@@ -1,0 +1,165 @@
+/*
+ * listing: the day's papers with duplicate detection (see listing.h).
+ *
+ * Duplicate detection is a linear scan per add: a day has a few thousand
+ * papers at most, and the scan keeps the structure trivially correct. The
+ * scoring stage, not this one, is where speed matters.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listing.h"
+#include "xalloc.h"
+#include "banned.h"
+
+void listing_init(struct listing *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void listing_paper_release(struct paper *p)
+{
+	free(p->id);
+	free(p->title);
+	strv_release(&p->authors);
+	free(p->abstract);
+	strv_release(&p->categories);
+	free(p->doi);
+	free(p->journal_ref);
+	free(p->comments);
+	memset(p, 0, sizeof(*p));
+}
+
+void listing_release(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		listing_paper_release(&l->papers[i]);
+	free(l->papers);
+	free(l->source);
+	listing_init(l);
+}
+
+const struct paper *listing_find(const struct listing *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->papers[i].id, id))
+			return &l->papers[i];
+	return NULL;
+}
+
+int listing_add(struct listing *l, struct paper *p)
+{
+	if (listing_find(l, p->id)) {
+		listing_paper_release(p);
+		return 1;
+	}
+	if (l->n >= LISTING_MAX_PAPERS) {
+		listing_paper_release(p);
+		return -1;
+	}
+	ALLOC_GROW(l->papers, l->n + 1, l->alloc);
+	l->papers[l->n++] = *p;
+	memset(p, 0, sizeof(*p));
+	return 0;
+}
+
+static const char *const announce_names[] = {
+	[LISTING_ANNOUNCE_UNKNOWN] = "unknown",
+	[LISTING_ANNOUNCE_NEW] = "new",
+	[LISTING_ANNOUNCE_CROSS] = "cross",
+	[LISTING_ANNOUNCE_REPLACE] = "replace",
+	[LISTING_ANNOUNCE_REPLACE_CROSS] = "replace-cross",
+};
+
+const char *listing_announce_name(enum listing_announce a)
+{
+	if ((size_t)a >= sizeof(announce_names) / sizeof(announce_names[0]))
+		return "unknown";
+	return announce_names[a];
+}
+
+enum listing_announce listing_announce_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(announce_names) / sizeof(announce_names[0]);
+	     i++)
+		if (!strcmp(s, announce_names[i]))
+			return (enum listing_announce)i;
+	return LISTING_ANNOUNCE_UNKNOWN;
+}
+
+/* New-style IDs: YYMM.NNNN or YYMM.NNNNN. */
+static size_t match_new_id(const char *s)
+{
+	size_t i = 0, digits = 0;
+
+	for (i = 0; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	if (s[4] != '.')
+		return 0;
+	for (i = 5; isdigit((unsigned char)s[i]); i++)
+		digits++;
+	if (digits < 4 || digits > 5)
+		return 0;
+	return i;
+}
+
+/* Old-style IDs: archive(.SUBJ)?/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136. */
+static size_t match_old_id(const char *s)
+{
+	size_t i = 0, digits = 0;
+
+	while (islower((unsigned char)s[i]) || s[i] == '-')
+		i++;
+	if (i == 0)
+		return 0;
+	if (s[i] == '.') {
+		i++;
+		while (isupper((unsigned char)s[i]))
+			i++;
+	}
+	if (s[i] != '/')
+		return 0;
+	i++;
+	while (isdigit((unsigned char)s[i])) {
+		i++;
+		digits++;
+	}
+	return digits == 7 ? i : 0;
+}
+
+char *listing_parse_id(const char *s, int *version)
+{
+	const char *p;
+	size_t n = 0;
+
+	*version = 0;
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if ((p = strstr(s, "arxiv.org/abs/")) != NULL)
+		s = p + strlen("arxiv.org/abs/");
+	else if ((p = strstr(s, "arxiv.org/pdf/")) != NULL)
+		s = p + strlen("arxiv.org/pdf/");
+	else if (!strncmp(s, "oai:arXiv.org:", 14))
+		s += 14;
+	else if (!strncasecmp(s, "arXiv:", 6))
+		s += 6;
+	n = match_new_id(s);
+	if (!n)
+		n = match_old_id(s);
+	if (!n)
+		return NULL;
+	p = s + n;
+	if (*p == 'v' && isdigit((unsigned char)p[1])) {
+		long v = strtol(p + 1, NULL, 10);
+		*version = (v > 0 && v < 1000) ? (int)v : 0;
+	}
+	return xstrndup(s, n);
+}

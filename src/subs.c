@@ -1,0 +1,326 @@
+/*
+ * subs: loading and validating subscriber profiles (see subs.h).
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "mime.h"
+#include "subs.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char *const profile_keys[] = {
+	"name",	   "email",   "status",	       "categories", "authors",
+	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
+	"unsubscribed_at", NULL
+};
+static const char *const topic_keys[] = { "name", "keywords", "weight",
+					  NULL };
+
+static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
+		       const char *what, const struct strv *sv,
+		       struct errbuf *eb)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++) {
+		size_t len = strlen(sv->v[i]);
+		if (!len)
+			return errbuf_set(eb, "%s:%d: empty entry in '%s'",
+					  conf_doc_path(doc),
+					  conf_node_line(at), what);
+		if (len > SUBS_MAX_TERM)
+			return errbuf_set(eb, "%s:%d: an entry in '%s' is "
+					      "longer than %d characters",
+					  conf_doc_path(doc),
+					  conf_node_line(at), what,
+					  SUBS_MAX_TERM);
+	}
+	return 0;
+}
+
+static int load_topics(const struct conf_doc *doc, struct subscriber *s,
+		       struct errbuf *eb)
+{
+	const struct conf_node *root = conf_doc_root(doc);
+	const struct conf_node *list;
+	size_t i, n;
+	int r;
+
+	r = conf_get_list(doc, root, "topics", &list, &n, eb);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (n > SUBS_MAX_TOPICS)
+		return errbuf_set(eb, "%s:%d: more than %d topics",
+				  conf_doc_path(doc), conf_node_line(list),
+				  SUBS_MAX_TOPICS);
+	s->topics = xcalloc(n, sizeof(*s->topics));
+	for (i = 0; i < n; i++) {
+		const struct conf_node *t = conf_list_elem(list, i);
+		struct subs_topic *topic = &s->topics[i];
+
+		s->ntopics++;
+		topic->weight = 1.0;
+		if (!t)
+			return errbuf_set(eb, "%s:%d: topic %zu must be a "
+					      "group { name = ...; keywords = "
+					      "[...]; }", conf_doc_path(doc),
+					  conf_node_line(list), i + 1);
+		if (conf_check_keys(doc, t, topic_keys, eb) < 0 ||
+		    conf_get_string(doc, t, "name", 1, &topic->name, eb) < 0 ||
+		    conf_get_strv(doc, t, "keywords", &topic->keywords, eb) < 0 ||
+		    conf_get_float(doc, t, "weight", 0.1, 10.0, &topic->weight,
+				   eb) < 0)
+			return -1;
+		if (!topic->name || !topic->name[0])
+			return errbuf_set(eb, "%s:%d: topic %zu has no name",
+					  conf_doc_path(doc),
+					  conf_node_line(t), i + 1);
+		if (!topic->keywords.n)
+			return errbuf_set(eb, "%s:%d: topic '%s' has no "
+					      "keywords", conf_doc_path(doc),
+					  conf_node_line(t), topic->name);
+		if (check_terms(doc, t, "keywords", &topic->keywords, eb) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *id_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (util_ends_with(base, ".cfg"))
+		len -= 4;
+	return xstrndup(base, len);
+}
+
+static int valid_id(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (!n || n > SUBS_MAX_ID || id[0] == '.' || id[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int load_profile(const struct conf_doc *doc, struct subscriber *s,
+			struct errbuf *eb)
+{
+	const struct conf_node *root = conf_doc_root(doc);
+	const char *path = conf_doc_path(doc);
+	char *status = xstrdup("active");
+	int ret = -1, r;
+
+	if (conf_check_keys(doc, root, profile_keys, eb) < 0 ||
+	    conf_get_string(doc, root, "name", 1, &s->name, eb) < 0 ||
+	    conf_get_string(doc, root, "status", 1, &status, eb) < 0 ||
+	    conf_get_strv(doc, root, "categories", &s->categories, eb) < 0 ||
+	    conf_get_strv(doc, root, "authors", &s->authors, eb) < 0 ||
+	    conf_get_strv(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    conf_get_int(doc, root, "min_relevance", 1, 10, &s->min_relevance,
+			 eb) < 0 ||
+	    conf_get_int(doc, root, "max_papers", 1, SUBS_MAX_PAPERS,
+			 &s->max_papers, eb) < 0 ||
+	    conf_get_string(doc, root, "criteria", 0, &s->criteria, eb) < 0)
+		goto out;
+	r = conf_get_string(doc, root, "email", 1, &s->email, eb);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		errbuf_set(eb, "%s:1: 'email' is missing", path);
+		goto out;
+	}
+	if (!mime_address_valid(s->email)) {
+		errbuf_set(eb, "%s:%d: 'email' is not a valid address: "
+			       "\"%s\"", path, conf_line_of(root, "email"),
+			   s->email);
+		goto out;
+	}
+	if (strlen(s->name) > SUBS_MAX_NAME) {
+		errbuf_set(eb, "%s:%d: 'name' is longer than %d characters",
+			   path, conf_line_of(root, "name"), SUBS_MAX_NAME);
+		goto out;
+	}
+	if (!strcmp(status, "active")) {
+		s->status = SUBS_ACTIVE;
+	} else if (!strcmp(status, "unsubscribed")) {
+		s->status = SUBS_UNSUBSCRIBED;
+	} else {
+		errbuf_set(eb, "%s:%d: 'status' must be \"active\" or "
+			       "\"unsubscribed\" (got \"%s\")", path,
+			   conf_line_of(root, "status"), status);
+		goto out;
+	}
+	if (check_terms(doc, root, "authors", &s->authors, eb) < 0 ||
+	    check_terms(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    check_terms(doc, root, "categories", &s->categories, eb) < 0 ||
+	    load_topics(doc, s, eb) < 0)
+		goto out;
+	if (!s->ntopics && !s->authors.n) {
+		errbuf_set(eb, "%s: the profile has neither topics nor "
+			       "authors, so no paper could ever match", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(status);
+	return ret;
+}
+
+int subs_load_file(const char *path, struct subscriber *s,
+		   struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+	int ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->path = xstrdup(path);
+	s->id = id_from_path(path);
+	s->name = xstrdup("");
+	s->criteria = xstrdup("");
+	s->min_relevance = 5;
+	s->max_papers = 30;
+	if (!valid_id(s->id)) {
+		errbuf_set(eb, "%s: the file name must be ID.cfg with ID made "
+			       "of letters, digits, '-', '_' or '.' (at most "
+			       "%d)", path, SUBS_MAX_ID);
+		goto out;
+	}
+	if (conf_doc_read(path, &doc, eb) < 0)
+		goto out;
+	if (load_profile(doc, s, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	conf_doc_free(doc);
+	if (ret < 0)
+		subs_release(s);
+	return ret;
+}
+
+void subs_release(struct subscriber *s)
+{
+	size_t i;
+
+	free(s->id);
+	free(s->path);
+	free(s->name);
+	free(s->email);
+	strv_release(&s->categories);
+	strv_release(&s->authors);
+	for (i = 0; i < s->ntopics; i++) {
+		free(s->topics[i].name);
+		strv_release(&s->topics[i].keywords);
+	}
+	free(s->topics);
+	strv_release(&s->exclude);
+	free(s->criteria);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int subs_load_dir(const char *dir, struct subs_list *out,
+		  struct strv *errors, struct errbuf *eb)
+{
+	struct strv names = STRV_INIT;
+	struct dirent *de;
+	DIR *d;
+	size_t i, j;
+
+	d = opendir(dir);
+	if (!d)
+		return errbuf_set(eb, "%s: cannot open the subscribers "
+				      "folder: %m", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || !util_ends_with(de->d_name, ".cfg"))
+			continue;
+		if (names.n >= SUBS_MAX_SUBSCRIBERS) {
+			closedir(d);
+			strv_release(&names);
+			return errbuf_set(eb, "%s: more than %d profiles", dir,
+					  SUBS_MAX_SUBSCRIBERS);
+		}
+		strv_push(&names, de->d_name);
+	}
+	closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+
+	for (i = 0; i < names.n; i++) {
+		struct errbuf err = ERRBUF_INIT;
+		struct subscriber s;
+		char *path = util_path_join(dir, names.v[i]);
+		int dup = 0;
+
+		if (subs_load_file(path, &s, &err) < 0) {
+			strv_push(errors, err.msg);
+			free(path);
+			continue;
+		}
+		free(path);
+		for (j = 0; j < out->n; j++) {
+			if (!strcasecmp(out->v[j].email, s.email)) {
+				struct buf m = BUF_INIT;
+				buf_addf(&m, "%s: email %s is already used by "
+					     "%s; skipped", s.path, s.email,
+					 out->v[j].path);
+				strv_push_owned(errors, buf_detach(&m, NULL));
+				dup = 1;
+				break;
+			}
+		}
+		if (dup) {
+			subs_release(&s);
+			continue;
+		}
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = s;
+	}
+	strv_release(&names);
+	return 0;
+}
+
+void subs_list_release(struct subs_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		subs_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+struct subscriber *subs_find(const struct subs_list *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].id, id))
+			return &l->v[i];
+	return NULL;
+}
+
+const char *subs_status_name(enum subs_status s)
+{
+	return s == SUBS_ACTIVE ? "active" : "unsubscribed";
+}

@@ -1,0 +1,740 @@
+/*
+ * tmpl: compiled mustache-subset templates (see tmpl.h).
+ *
+ * Design decision: a template compiles to a flat array of nodes in which a
+ * section's opening node and its closing node point at each other. Rendering
+ * is then one loop over that array with a fixed-size stack of open sections
+ * (bounded by TMPL_MAX_DEPTH at compile time): no re-parsing and no
+ * recursion, whatever the template.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/*
+ * Node visits per render. Nested lists that write nothing are not stopped
+ * by the output limit; this bounds their time (a digest needs ~100k).
+ */
+#define TMPL_MAX_STEPS ((size_t)1 << 24)
+/* Bytes of an offending tag name quoted in an error message. */
+#define TMPL_MAX_QUOTE 64
+
+struct member {
+	char *name;
+	struct tmpl_value *value;
+};
+
+struct tmpl_value {
+	enum tmpl_type type;
+	/* TMPL_STRING, TMPL_BOOL: ints are strings that are false when 0. */
+	int truth;
+	char *str;
+	/* TMPL_LIST */
+	struct tmpl_value **items;
+	size_t nitems, items_alloc;
+	/* TMPL_OBJECT, in insertion order */
+	struct member *members;
+	size_t nmembers, members_alloc;
+};
+
+enum node_type {
+	NODE_TEXT,
+	NODE_VAR,	/* {{x}}: escaped according to the render mode */
+	NODE_RAW,	/* {{{x}}} and {{& x}} */
+	NODE_SECTION,	/* {{#x}} */
+	NODE_INVERTED,	/* {{^x}} */
+	NODE_CLOSE,	/* {{/x}} */
+};
+
+struct node {
+	enum node_type type;
+	unsigned long line;
+	/* NODE_TEXT: the text; other nodes: the tag's name. */
+	const char *s;
+	size_t len;
+	/* Sections: index of their NODE_CLOSE; NODE_CLOSE: of its opener. */
+	size_t match;
+};
+
+struct tmpl {
+	char *name;
+	char *text;	/* the nodes point into this copy of the source */
+	struct node *nodes;
+	size_t n, alloc;
+};
+
+/* Values */
+
+static struct tmpl_value *value_new(enum tmpl_type type)
+{
+	struct tmpl_value *v = xcalloc(1, sizeof(*v));
+
+	v->type = type;
+	return v;
+}
+
+struct tmpl_value *tmpl_object_new(void)
+{
+	return value_new(TMPL_OBJECT);
+}
+
+/* Iterative, so that freeing cannot recurse as deep as the tree. */
+void tmpl_value_free(struct tmpl_value *v)
+{
+	struct tmpl_value **stack = NULL;
+	size_t n = 0, alloc = 0, i;
+
+	if (!v)
+		return;
+	ALLOC_GROW(stack, n + 1, alloc);
+	stack[n++] = v;
+	while (n) {
+		v = stack[--n];
+		ALLOC_GROW(stack, n + v->nitems + v->nmembers, alloc);
+		for (i = 0; i < v->nitems; i++)
+			stack[n++] = v->items[i];
+		for (i = 0; i < v->nmembers; i++) {
+			stack[n++] = v->members[i].value;
+			free(v->members[i].name);
+		}
+		free(v->items);
+		free(v->members);
+		free(v->str);
+		free(v);
+	}
+	free(stack);
+}
+
+/* Setting a member of something that is not an object is a caller bug. */
+static void check_object(const struct tmpl_value *obj)
+{
+	if (!obj || obj->type != TMPL_OBJECT)
+		abort();
+}
+
+static struct member *find_member(const struct tmpl_value *obj,
+				  const char *name, size_t len)
+{
+	size_t i;
+
+	if (obj->type != TMPL_OBJECT)
+		return NULL;
+	for (i = 0; i < obj->nmembers; i++) {
+		struct member *m = &obj->members[i];
+		if (!strncmp(m->name, name, len) && m->name[len] == '\0')
+			return m;
+	}
+	return NULL;
+}
+
+/* Stores v under name, replacing (and freeing) any previous value. */
+static struct tmpl_value *set_member(struct tmpl_value *obj, const char *name,
+				     struct tmpl_value *v)
+{
+	struct member *m;
+
+	check_object(obj);
+	m = find_member(obj, name, strlen(name));
+	if (m) {
+		tmpl_value_free(m->value);
+		m->value = v;
+		return v;
+	}
+	ALLOC_GROW(obj->members, obj->nmembers + 1, obj->members_alloc);
+	m = &obj->members[obj->nmembers++];
+	m->name = xstrdup(name);
+	m->value = v;
+	return v;
+}
+
+/* Takes ownership of s. */
+static struct tmpl_value *string_new(char *s, int truth)
+{
+	struct tmpl_value *v = value_new(TMPL_STRING);
+
+	v->str = s;
+	v->truth = truth;
+	return v;
+}
+
+/* A NULL string is stored as "" so that optional fields need no check. */
+void tmpl_set_str(struct tmpl_value *obj, const char *name, const char *s)
+{
+	if (!s)
+		s = "";
+	set_member(obj, name, string_new(xstrdup(s), s[0] != '\0'));
+}
+
+void tmpl_set_strf(struct tmpl_value *obj, const char *name,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s = xstrdup("");
+	} else {
+		s = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	set_member(obj, name, string_new(s, s[0] != '\0'));
+}
+
+void tmpl_set_int(struct tmpl_value *obj, const char *name, long n)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%ld", n);
+	set_member(obj, name, string_new(xstrdup(num), n != 0));
+}
+
+void tmpl_set_bool(struct tmpl_value *obj, const char *name, int b)
+{
+	struct tmpl_value *v = value_new(TMPL_BOOL);
+
+	v->truth = !!b;
+	set_member(obj, name, v);
+}
+
+static struct tmpl_value *set_container(struct tmpl_value *obj,
+					const char *name, enum tmpl_type type)
+{
+	struct member *m;
+
+	check_object(obj);
+	m = find_member(obj, name, strlen(name));
+	if (m && m->value->type == type)
+		return m->value;
+	return set_member(obj, name, value_new(type));
+}
+
+struct tmpl_value *tmpl_set_object(struct tmpl_value *obj, const char *name)
+{
+	return set_container(obj, name, TMPL_OBJECT);
+}
+
+struct tmpl_value *tmpl_set_list(struct tmpl_value *obj, const char *name)
+{
+	return set_container(obj, name, TMPL_LIST);
+}
+
+static void list_add(struct tmpl_value *list, struct tmpl_value *v)
+{
+	if (!list || list->type != TMPL_LIST)
+		abort(); /* a caller bug, as in check_object() */
+	ALLOC_GROW(list->items, list->nitems + 1, list->items_alloc);
+	list->items[list->nitems++] = v;
+}
+
+struct tmpl_value *tmpl_list_add_object(struct tmpl_value *list)
+{
+	struct tmpl_value *v = value_new(TMPL_OBJECT);
+
+	list_add(list, v);
+	return v;
+}
+
+void tmpl_list_add_str(struct tmpl_value *list, const char *s)
+{
+	if (!s)
+		s = "";
+	list_add(list, string_new(xstrdup(s), s[0] != '\0'));
+}
+
+/* Compiling */
+
+struct parser {
+	struct tmpl *t;
+	const char *end;
+	/* Where the current source line starts, and its 1-based number. */
+	const char *line_start;
+	unsigned long line;
+	/* The line on which the pending text starts. */
+	unsigned long text_line;
+	/* Indexes of the open sections' nodes, innermost last. */
+	size_t open[TMPL_MAX_DEPTH];
+	size_t depth;
+	struct errbuf *eb;
+};
+
+static const char *find(const char *p, const char *end, const char *needle,
+			size_t nlen)
+{
+	for (; (size_t)(end - p) >= nlen; p++)
+		if (*p == needle[0] && !memcmp(p, needle, nlen))
+			return p;
+	return NULL;
+}
+
+static void advance(struct parser *ps, const char *from, const char *to)
+{
+	for (; from < to; from++) {
+		if (*from == '\n') {
+			ps->line++;
+			ps->line_start = from + 1;
+		}
+	}
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int is_space(char c)
+{
+	return is_blank(c) || c == '\n' || c == '\r';
+}
+
+/*
+ * Scanning backwards keeps compiling linear: the scan stops at the previous
+ * tag's "}}", so no byte is looked at twice however many tags a line holds.
+ */
+static int blank_before(const char *line_start, const char *p)
+{
+	while (p > line_start)
+		if (!is_blank(*--p))
+			return 0;
+	return 1;
+}
+
+/* If only blanks follow p up to the end of its line, what follows that. */
+static const char *blank_to_eol(const char *p, const char *end)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	if (p == end)
+		return p;
+	if (*p == '\n')
+		return p + 1;
+	if (*p == '\r' && p + 1 < end && p[1] == '\n')
+		return p + 2;
+	return NULL;
+}
+
+/* A name is "." or dot-separated runs of [A-Za-z0-9_-]. */
+static int valid_name(const char *s, size_t len)
+{
+	size_t i, run = 0;
+
+	if (len == 1 && s[0] == '.')
+		return 1;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (!run)
+				return 0;
+			run = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '_' || c == '-') {
+			run++;
+		} else {
+			return 0;
+		}
+	}
+	return run > 0;
+}
+
+static size_t add_node(struct tmpl *t, enum node_type type,
+		       unsigned long line, const char *s, size_t len)
+{
+	struct node *nd;
+
+	ALLOC_GROW(t->nodes, t->n + 1, t->alloc);
+	nd = &t->nodes[t->n];
+	nd->type = type;
+	nd->line = line;
+	nd->s = s;
+	nd->len = len;
+	nd->match = 0;
+	return t->n++;
+}
+
+static int quote_len(size_t len)
+{
+	return (int)(len < TMPL_MAX_QUOTE ? len : TMPL_MAX_QUOTE);
+}
+
+/* Adds the node for one tag whose (trimmed) name is s[0..len). */
+static int add_tag(struct parser *ps, enum node_type type,
+		   unsigned long line, const char *s, size_t len)
+{
+	struct tmpl *t = ps->t;
+	const struct node *open;
+	size_t i;
+
+	if (!len)
+		return errbuf_set(ps->eb, "%s:%lu: empty tag name", t->name,
+				  line);
+	if (!valid_name(s, len))
+		return errbuf_set(ps->eb, "%s:%lu: invalid tag name '%.*s'",
+				  t->name, line, quote_len(len), s);
+	switch (type) {
+	case NODE_SECTION:
+	case NODE_INVERTED:
+		if (ps->depth == TMPL_MAX_DEPTH)
+			return errbuf_set(ps->eb, "%s:%lu: sections nested "
+					  "deeper than %d", t->name, line,
+					  TMPL_MAX_DEPTH);
+		ps->open[ps->depth++] = add_node(t, type, line, s, len);
+		return 0;
+	case NODE_CLOSE:
+		if (!ps->depth)
+			return errbuf_set(ps->eb, "%s:%lu: closing tag '%.*s' "
+					  "without an open section", t->name,
+					  line, quote_len(len), s);
+		open = &t->nodes[ps->open[ps->depth - 1]];
+		if (open->len != len || memcmp(open->s, s, len))
+			return errbuf_set(ps->eb, "%s:%lu: closing tag '%.*s' "
+					  "does not match section '%.*s' "
+					  "opened on line %lu", t->name, line,
+					  quote_len(len), s,
+					  quote_len(open->len), open->s,
+					  open->line);
+		i = add_node(t, type, line, s, len);
+		t->nodes[i].match = ps->open[--ps->depth];
+		t->nodes[t->nodes[i].match].match = i;
+		return 0;
+	default:
+		add_node(t, type, line, s, len);
+		return 0;
+	}
+}
+
+/*
+ * Parses the tag that opens at p ("{{"). Sets *next to where the text after
+ * it starts, having dropped the tag's line if the tag stands alone on it.
+ */
+static int parse_tag(struct parser *ps, const char *p, const char **next)
+{
+	const char *s, *close, *after, *text_end = p;
+	unsigned long line = ps->line;
+	enum node_type type = NODE_VAR;
+	int comment = 0;
+
+	if (ps->end - p >= 3 && p[2] == '{') {
+		s = p + 3;
+		close = find(s, ps->end, "}}}", 3);
+		after = close ? close + 3 : NULL;
+		type = NODE_RAW;
+	} else {
+		s = p + 2;
+		close = find(s, ps->end, "}}", 2);
+		after = close ? close + 2 : NULL;
+		if (close && s < close) {
+			switch (*s++) {
+			case '#':
+				type = NODE_SECTION;
+				break;
+			case '^':
+				type = NODE_INVERTED;
+				break;
+			case '/':
+				type = NODE_CLOSE;
+				break;
+			case '&':
+				type = NODE_RAW;
+				break;
+			case '!':
+				comment = 1;
+				break;
+			default:
+				s--;
+				break;
+			}
+		}
+	}
+	if (!close)
+		return errbuf_set(ps->eb, "%s:%lu: unclosed tag: '{{' without "
+				  "'}}'", ps->t->name, line);
+
+	if (comment || type == NODE_SECTION || type == NODE_INVERTED ||
+	    type == NODE_CLOSE) {
+		const char *eol = blank_to_eol(after, ps->end);
+		if (eol && blank_before(ps->line_start, p)) {
+			text_end = ps->line_start;
+			after = eol;
+		}
+	}
+	if (text_end > *next)
+		add_node(ps->t, NODE_TEXT, ps->text_line, *next,
+			 (size_t)(text_end - *next));
+	advance(ps, p, after);
+	*next = after;
+	ps->text_line = ps->line;
+	if (comment)
+		return 0;
+	while (s < close && is_space(*s))
+		s++;
+	while (close > s && is_space(close[-1]))
+		close--;
+	return add_tag(ps, type, line, s, (size_t)(close - s));
+}
+
+void tmpl_free(struct tmpl *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->text);
+	free(t->nodes);
+	free(t);
+}
+
+int tmpl_compile(const char *text, size_t len, const char *name,
+		 struct tmpl **out, struct errbuf *eb)
+{
+	struct parser ps;
+	struct tmpl *t;
+	const char *p, *tag, *next;
+
+	*out = NULL;
+	if (len > TMPL_MAX_SIZE)
+		return errbuf_set(eb, "%s:1: template is larger than the limit "
+				  "of %zu bytes", name, TMPL_MAX_SIZE);
+	t = xcalloc(1, sizeof(*t));
+	t->name = xstrdup(name);
+	t->text = xmalloc(len + 1);
+	if (len)
+		memcpy(t->text, text, len);
+	t->text[len] = '\0';
+
+	memset(&ps, 0, sizeof(ps));
+	ps.t = t;
+	ps.end = t->text + len;
+	ps.line_start = t->text;
+	ps.line = 1;
+	ps.text_line = 1;
+	ps.eb = eb;
+
+	p = next = t->text;
+	while ((tag = find(p, ps.end, "{{", 2))) {
+		advance(&ps, p, tag);
+		if (parse_tag(&ps, tag, &next) < 0)
+			goto fail;
+		p = next;
+	}
+	if (ps.end > next)
+		add_node(t, NODE_TEXT, ps.text_line, next,
+			 (size_t)(ps.end - next));
+	if (ps.depth) {
+		const struct node *open = &t->nodes[ps.open[ps.depth - 1]];
+		errbuf_set(eb, "%s:%lu: unclosed section '%.*s'", t->name,
+			   open->line, quote_len(open->len), open->s);
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tmpl_free(t);
+	return -1;
+}
+
+int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
+{
+	struct buf b;
+	int ret;
+
+	*out = NULL;
+	buf_init(&b, TMPL_MAX_SIZE);
+	ret = util_read_file(path, &b, eb);
+	if (!ret)
+		ret = tmpl_compile(buf_str(&b), b.len, path, out, eb);
+	buf_release(&b);
+	return ret;
+}
+
+/* Rendering */
+
+/* Walks the context stack from the innermost value outwards. */
+static const struct tmpl_value *lookup(const struct tmpl_value *const *ctx,
+				       size_t depth, const struct node *nd)
+{
+	const char *s = nd->s, *end = nd->s + nd->len, *dot;
+	const struct member *m = NULL;
+	size_t i;
+
+	if (nd->len == 1 && s[0] == '.')
+		return ctx[depth];
+	dot = memchr(s, '.', nd->len);
+	if (!dot)
+		dot = end;
+	for (i = depth + 1; i-- > 0;)
+		if ((m = find_member(ctx[i], s, (size_t)(dot - s))))
+			break;
+	/* Standard mustache: a.b does not look further out if a has no b. */
+	while (m && dot < end) {
+		s = dot + 1;
+		dot = memchr(s, '.', (size_t)(end - s));
+		if (!dot)
+			dot = end;
+		m = find_member(m->value, s, (size_t)(dot - s));
+	}
+	return m ? m->value : NULL;
+}
+
+static int truthy(const struct tmpl_value *v)
+{
+	switch (v->type) {
+	case TMPL_LIST:
+		return v->nitems > 0;
+	case TMPL_OBJECT:
+		return 1;
+	default:
+		return v->truth;
+	}
+}
+
+static const char *type_name(enum tmpl_type type)
+{
+	switch (type) {
+	case TMPL_BOOL:
+		return "a bool";
+	case TMPL_LIST:
+		return "a list";
+	case TMPL_OBJECT:
+		return "an object";
+	default:
+		return "a string";
+	}
+}
+
+static int add_html(struct buf *out, const char *s)
+{
+	const char *run = s;
+
+	for (; *s; s++) {
+		const char *ent;
+		switch (*s) {
+		case '&':
+			ent = "&amp;";
+			break;
+		case '<':
+			ent = "&lt;";
+			break;
+		case '>':
+			ent = "&gt;";
+			break;
+		case '"':
+			ent = "&quot;";
+			break;
+		case '\'':
+			ent = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		if (buf_add(out, run, (size_t)(s - run)) < 0 ||
+		    buf_addstr(out, ent) < 0)
+			return -1;
+		run = s + 1;
+	}
+	return buf_add(out, run, (size_t)(s - run));
+}
+
+int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
+		enum tmpl_escape escape, struct buf *out, struct errbuf *eb)
+{
+	/* ctx stack: the root, then one value per entered section. */
+	const struct tmpl_value *stack[TMPL_MAX_DEPTH + 1];
+	struct {
+		const struct tmpl_value *list;	/* NULL: shown once */
+		size_t idx;
+	} frames[TMPL_MAX_DEPTH];
+	size_t depth = 0, i = 0, steps = 0, start = out->len;
+	const struct tmpl_value *v;
+	const struct node *nd = NULL;
+	int r;
+
+	stack[0] = ctx;
+	while (i < t->n) {
+		nd = &t->nodes[i];
+		if (++steps > TMPL_MAX_STEPS) {
+			errbuf_set(eb, "%s:%lu: rendering takes more than %zu "
+				   "steps (lists nested too deep?)", t->name,
+				   nd->line, TMPL_MAX_STEPS);
+			goto fail;
+		}
+		switch (nd->type) {
+		case NODE_TEXT:
+			if (buf_add(out, nd->s, nd->len) < 0)
+				goto too_big;
+			i++;
+			break;
+		case NODE_VAR:
+		case NODE_RAW:
+			if (!(v = lookup(stack, depth, nd)))
+				goto unknown;
+			if (v->type != TMPL_STRING) {
+				errbuf_set(eb, "%s:%lu: '%.*s' is %s, not a "
+					   "string", t->name, nd->line,
+					   quote_len(nd->len), nd->s,
+					   type_name(v->type));
+				goto fail;
+			}
+			if (nd->type == NODE_VAR && escape == TMPL_ESCAPE_HTML)
+				r = add_html(out, v->str);
+			else
+				r = buf_addstr(out, v->str);
+			if (r < 0)
+				goto too_big;
+			i++;
+			break;
+		case NODE_SECTION:
+			if (!(v = lookup(stack, depth, nd)))
+				goto unknown;
+			if (!truthy(v)) {
+				i = nd->match + 1;
+				break;
+			}
+			frames[depth].list = v->type == TMPL_LIST ? v : NULL;
+			frames[depth].idx = 0;
+			depth++;
+			stack[depth] = v->type == TMPL_LIST ? v->items[0] : v;
+			i++;
+			break;
+		case NODE_INVERTED:
+			if (!(v = lookup(stack, depth, nd)))
+				goto unknown;
+			i = truthy(v) ? nd->match + 1 : i + 1;
+			break;
+		case NODE_CLOSE:
+			/* Reached only if the section was entered. */
+			if (t->nodes[nd->match].type == NODE_SECTION) {
+				v = frames[depth - 1].list;
+				if (v && ++frames[depth - 1].idx < v->nitems) {
+					stack[depth] =
+						v->items[frames[depth - 1].idx];
+					i = nd->match + 1;
+					break;
+				}
+				depth--;
+			}
+			i++;
+			break;
+		}
+	}
+	return 0;
+unknown:
+	errbuf_set(eb, "%s:%lu: unknown variable '%.*s'", t->name, nd->line,
+		   quote_len(nd->len), nd->s);
+	goto fail;
+too_big:
+	errbuf_set(eb, "%s:%lu: output is larger than the limit of %zu bytes",
+		   t->name, nd->line, out->limit);
+fail:
+	buf_truncate(out, start);
+	return -1;
+}

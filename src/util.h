@@ -1,0 +1,82 @@
+/*
+ * util: small helpers shared by every module: whole-file reads with a size
+ * limit, crash-safe file replacement, UTF-8 walking, dates.
+ *
+ * The one design decision: nothing is ever written in place. Every file
+ * paperboy produces goes through util_write_atomic() (temp file in the same
+ * folder, fsync, rename, fsync of the folder), so a crash leaves either the
+ * old file or the new one, never half of either.
+ */
+#ifndef PAPERBOY_UTIL_H
+#define PAPERBOY_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "errbuf.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Reads the whole file at `path` into `out` (which must be initialised; its
+ * limit applies). Returns 0, or -1 with "PATH: reason" in eb, also when the
+ * file is larger than out->limit.
+ */
+int util_read_file(const char *path, struct buf *out, struct errbuf *eb);
+
+/*
+ * Replaces `path` with `len` bytes of `data`, created with `mode`: written to
+ * a temporary file beside it, fsynced, renamed over `path`, and the folder
+ * fsynced. On failure nothing at `path` has changed and the temporary file
+ * is removed. Returns 0 or -1 with eb filled.
+ */
+int util_write_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode, struct errbuf *eb);
+
+/* Writes all len bytes to fd, retrying on EINTR. Returns 0 or -1 (errno). */
+int util_write_all(int fd, const char *data, size_t len);
+
+/* fsyncs a folder, so that a rename or create in it is durable. */
+int util_fsync_dir(const char *dir, struct errbuf *eb);
+
+/* Creates a folder and its parents (mode 0755 / `mode`); existing is fine. */
+int util_mkdir_p(const char *path, unsigned mode, struct errbuf *eb);
+
+/*
+ * Decodes one UTF-8 code point at *p (not past end), advancing *p.
+ * Returns the code point, or -1 for an invalid or overlong sequence (then
+ * *p advances by one byte).
+ */
+int32_t util_utf8_next(const char **p, const char *end);
+/* Appends code point cp as UTF-8. Returns 0 or -1 (limit). */
+int util_utf8_put(struct buf *out, int32_t cp);
+/* 1 if s[0..len) is valid UTF-8 with no NUL byte. */
+int util_utf8_valid(const char *s, size_t len);
+/* Number of code points in the valid UTF-8 string s[0..len). */
+size_t util_utf8_width(const char *s, size_t len);
+
+/*
+ * Parses "YYYY-MM-DD" strictly into *day (midnight UTC). Returns 0 or -1.
+ */
+int util_parse_date(const char *s, time_t *day);
+/* Formats t (UTC) as "YYYY-MM-DD" into out (at least 11 bytes). */
+void util_format_date(time_t t, char *out, size_t size);
+/* The English weekday name of the UTC day t ("Monday"). */
+const char *util_weekday(time_t t);
+
+/* Joins a folder and a relative name; absolute names are kept as is. */
+char *util_path_join(const char *dir, const char *name);
+/* The folder part of path ("." if none); caller frees. */
+char *util_dirname(const char *path);
+
+/* 1 if s ends with suffix. */
+int util_ends_with(const char *s, const char *suffix);
+/* ASCII lower-case of c. */
+static inline char util_tolower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+#endif

@@ -1,0 +1,138 @@
+#!/bin/sh
+test_description='the daily run writes one readable digest per subscriber'
+. "$(dirname "$0")/test-lib.sh"
+
+LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
+
+# Prints the outbox message of subscriber $1 as JSON (Python's parser).
+message_json() {
+	f=$(ls outbox/new/*,"$1" 2>/dev/null)
+	[ -n "$f" ] || { echo "no message for $1 in outbox/new"; return 1; }
+	$PYTHON "$MIME_CHECK" "$f"
+}
+
+test_expect_success 'run on the sample listing writes a message per active subscriber' '
+	setup_site &&
+	use_profiles alice bruno chen dana seed-criteria &&
+	paperboy run --date 2025-12-30 --listing "$LISTING" >out 2>err &&
+	test $(ls outbox/new | wc -l) -eq 4 &&
+	for id in alice bruno chen seed-criteria; do
+		ls outbox/new/*,$id >/dev/null || return 1
+	done &&
+	! ls outbox/new/*,dana 2>/dev/null &&
+	grep_file "dana" out && grep_file "skipped: unsubscribed" out &&
+	grep_file "outbox/new/" out &&
+	test ! -s err
+'
+
+test_expect_success 'an independent MIME parser reads every message' '
+	for id in alice bruno chen seed-criteria; do
+		message_json $id >$id.json &&
+		$PYTHON - $id.json <<-\PY || return 1
+		import json, sys
+		m = json.load(open(sys.argv[1]))
+		assert m["content_type"] == "multipart/alternative", m["content_type"]
+		assert m["content_types"] == ["text/plain", "text/html"], m["content_types"]
+		for p in m["parts"]:
+		    assert p["charset"] == "utf-8", p
+		    assert p["cte"] == "quoted-printable", p
+		    assert p["text"], "empty part"
+		assert all(not d for d in m["defects"]), m["defects"]
+		assert m["subject"].startswith("Daily arXiv digest 2025-12-30: "), m["subject"]
+		for h in ("Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "List-Id"):
+		    assert h in m["headers"], h
+		PY
+	done
+'
+
+test_expect_success 'messages use CRLF only and no line exceeds 998 octets' '
+	for f in outbox/new/*; do
+		$PYTHON - "$f" <<-\PY || return 1
+		import sys
+		raw = open(sys.argv[1], "rb").read()
+		assert raw.count(b"\n") == raw.count(b"\r\n"), "bare LF"
+		assert raw.count(b"\r") == raw.count(b"\r\n"), "bare CR"
+		assert all(len(l) <= 998 for l in raw.split(b"\r\n")), "long line"
+		raw.decode("ascii")
+		PY
+	done
+'
+
+test_expect_success 'the subscriber name with an accent round-trips in To' '
+	message_json bruno >bruno.json &&
+	$PYTHON - bruno.json <<-\PY
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	assert m["to_display"] == "Bruno Lefèvre", m["to_display"]
+	assert m["to_addr"] == "bruno@example.org"
+	PY
+'
+
+test_expect_success 'TeX-accented names show as Rød and José in both parts' '
+	$PYTHON - seed-criteria.json <<-\PY
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	text, html = m["parts"][0]["text"], m["parts"][1]["text"]
+	for name in ("Marcel Rød", "José García", "Jürgen Schmidhuber"):
+	    assert name in text, name + " not in text part"
+	    assert name in html, name + " not in html part"
+	assert "R{\\o}d" not in text and "Jos\\\x27e" not in html
+	PY
+'
+
+test_expect_success 'the seed-criteria digest has the seed relevance-10 papers' '
+	$PYTHON - seed-criteria.json <<-\PY
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	text = m["parts"][0]["text"]
+	# Relevance 10 in shared/seeds/000_2ec435e392ff1c82.txt.
+	for aid in ("2512.23675", "2512.22804", "2512.23068", "2512.21487",
+	            "2512.22106", "2512.23447"):
+	    assert "arXiv:" + aid in text, aid + " missing"
+	PY
+'
+
+test_expect_success 'no paper in the seed-criteria digest matches an exclusion' '
+	$PYTHON - seed-criteria.json "$LISTING" "$TEST_ROOT/subscribers/seed-criteria.cfg" <<-\PY
+	import json, re, sys
+	import xml.etree.ElementTree as ET
+	m = json.load(open(sys.argv[1]))
+	text = m["parts"][0]["text"]
+	cfg = open(sys.argv[3]).read()
+	excl = re.search(r"exclude\s*=\s*\[(.*?)\];", cfg, re.S).group(1)
+	terms = [t.lower() for t in re.findall(r"\"([^\"]+)\"", excl)]
+	assert "reinforcement learning" in terms
+	sent = set(re.findall(r"arXiv:(\d{4}\.\d{5})", text))
+	assert len(sent) >= 20, len(sent)
+	words = lambda s: " ".join(re.findall(r"[a-z0-9]+", s.lower()))
+	for item in ET.parse(sys.argv[2]).getroot().iter("item"):
+	    aid = item.findtext("link").rsplit("/", 1)[1]
+	    if aid not in sent:
+	        continue
+	    body = words(item.findtext("title") + " " + item.findtext("description"))
+	    for t in terms:
+	        w = words(t)
+	        assert not re.search(r"\b" + w + r"s?\b", body), (aid, t)
+	PY
+'
+
+test_expect_success 'the reinforcement-learning paper the seed sent by author is excluded' '
+	! grep -q "2512.21852" outbox/new/*,seed-criteria &&
+	paperboy score seed-criteria --date 2025-12-30 >score.out &&
+	grep_file "excluded: mentions \"Reinforcement Learning\"" score.out
+'
+
+test_expect_success 'a rerun from the cached listing needs no --listing' '
+	rm -rf outbox &&
+	paperboy run --date 2025-12-30 >out &&
+	test $(ls outbox/new | wc -l) -eq 4
+'
+
+test_expect_success '--dry-run writes nothing' '
+	rm -rf outbox &&
+	paperboy run --date 2025-12-30 --dry-run >out &&
+	grep_file "would send" out &&
+	test ! -d outbox
+'
+
+test_done

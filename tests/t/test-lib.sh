@@ -1,0 +1,86 @@
+# test-lib.sh: sourced by every tests/t/tNNNN-*.sh, after setting
+# test_description. Like git's test-lib: each test runs the real ./paperboy
+# in its own scratch folder (a copy of the config, templates and the
+# profiles it needs), and reports "ok N - what" / "not ok N - what".
+#
+#   test_expect_success 'what a user would check' '
+#           commands
+#   '
+
+TEST_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PAPERBOY="$TEST_ROOT/paperboy"
+FIXTURES="$TEST_ROOT/tests/fixtures"
+PYTHON=${PYTHON:-python3}
+MIME_CHECK="$TEST_ROOT/tests/unit/mime_check.py"
+test_count=0
+test_failed=0
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/paperboy-test.XXXXXX")
+trap 'rm -rf "$TRASH"' EXIT
+cd "$TRASH" || exit 1
+
+if [ ! -x "$PAPERBOY" ]; then
+	echo "Bail out! $PAPERBOY is not built (run make)"
+	exit 1
+fi
+
+paperboy() {
+	"$PAPERBOY" "$@"
+}
+
+# Sets up a site in the current folder: paperboy.cfg with delivery to
+# ./outbox, the real templates, and an empty subscribers/ folder.
+setup_site() {
+	mkdir -p subscribers templates
+	cp "$TEST_ROOT"/templates/* templates/
+	sed -e 's/^\t*daily_budget_usd.*/daily_budget_usd = 1.0;/' \
+		"$TEST_ROOT/paperboy.cfg" >paperboy.cfg
+}
+
+# Copies the example profiles named on the command line into subscribers/.
+use_profiles() {
+	for p in "$@"; do
+		cp "$TEST_ROOT/subscribers/$p.cfg" subscribers/ || return 1
+	done
+}
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TRASH/.out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$TRASH/.out"
+	fi
+}
+
+test_done() {
+	echo "# passed $((test_count - test_failed)) of $test_count"
+	if [ "$test_failed" -gt 0 ]; then
+		echo "# failed $test_failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# Fails, printing the file, unless it contains the fixed string.
+grep_file() {
+	grep -F -- "$1" "$2" >/dev/null || {
+		echo "expected '$1' in $2:"
+		cat "$2"
+		return 1
+	}
+}
+
+# Fails unless a command exits with exactly the given status.
+expect_status() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	[ "$got" -eq "$want" ] || {
+		echo "expected exit $want from '$*', got $got"
+		return 1
+	}
+}

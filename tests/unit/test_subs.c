@@ -1,0 +1,187 @@
+/*
+ * Unit tests for subs.c and conf.c: profiles load with their defaults,
+ * and every kind of mistake is reported with file and line.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "subs.h"
+#include "util.h"
+#include "xalloc.h"
+
+static char dir[] = "/tmp/paperboy-subs-XXXXXX";
+
+static char *write_profile(const char *name, const char *text)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	char *path = util_path_join(dir, name);
+
+	assert_int_equal(util_write_atomic(path, text, strlen(text), 0644,
+					   &eb), 0);
+	return path;
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct subscriber s;
+	char *path = write_profile("p.cfg", text);
+
+	assert_int_equal(subs_load_file(path, &s, &eb), -1);
+	if (!strstr(eb.msg, want))
+		fail_msg("expected \"%s\" in \"%s\"", want, eb.msg);
+	unlink(path);
+	free(path);
+}
+
+static void test_good_profile(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct subscriber s;
+	char *path = write_profile("alice.cfg",
+		"name = \"Alice\";\n"
+		"email = \"alice@example.org\";\n"
+		"topics = ( { name = \"MoE\"; keywords = [\"MoE\", \"experts\"];"
+		" weight = 2.0; } );\n"
+		"authors = [\"Yoshua Bengio\"];\n");
+
+	(void)state;
+	if (subs_load_file(path, &s, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_string_equal(s.id, "alice");
+	assert_string_equal(s.email, "alice@example.org");
+	assert_int_equal(s.status, SUBS_ACTIVE);
+	assert_int_equal(s.min_relevance, 5);
+	assert_int_equal(s.max_papers, 30);
+	assert_int_equal(s.ntopics, 1);
+	assert_string_equal(s.topics[0].keywords.v[1], "experts");
+	assert_true(s.topics[0].weight == 2.0);
+	assert_string_equal(s.authors.v[0], "Yoshua Bengio");
+	subs_release(&s);
+	unlink(path);
+	free(path);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+	(void)state;
+	/* A syntax error: libconfig's own line. */
+	expect_error("name = \"A\";\nemail = \"a@example.org\";\n"
+		     "topics = = ( );\n", "p.cfg:3: syntax error");
+	expect_error("email = \"a@example.org\";\n"
+		     "min_relevence = 5;\n", "p.cfg:2: unknown setting "
+		     "'min_relevence'");
+	expect_error("email = \"a@example.org\";\n"
+		     "authors = [\"X Y\"];\nmin_relevance = 11;\n",
+		     "p.cfg:3: 'min_relevance' must be between 1 and 10");
+	expect_error("email = \"no-domain\";\nauthors = [\"X Y\"];\n",
+		     "p.cfg:1: 'email' is not a valid address");
+	expect_error("email = \"a@example.org\";\nauthors = [\"X Y\"];\n"
+		     "name = \"Eve\\r\\nBcc: x@evil.org\";\n",
+		     "p.cfg:3: 'name' must not contain a line break");
+	expect_error("email = \"a@example.org\";\n"
+		     "topics = ( { name = \"T\"; keywords = []; } );\n",
+		     "topic 'T' has no keywords");
+	expect_error("email = \"a@example.org\";\n",
+		     "neither topics nor authors");
+	expect_error("name = \"A\";\nauthors = [\"X Y\"];\n",
+		     "'email' is missing");
+	expect_error("email = \"a@example.org\";\nauthors = [\"X Y\"];\n"
+		     "status = \"paused\";\n", "p.cfg:3: 'status' must be");
+	expect_error("email = \"a@example.org\";\nauthors = \"X Y\";\n",
+		     "p.cfg:2: 'authors' must be a list of strings");
+}
+
+static void test_dir_skips_broken_and_duplicates(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct subs_list l = { NULL, 0, 0 };
+	struct strv errors = STRV_INIT;
+	char *a = write_profile("a.cfg", "email = \"x@example.org\";\n"
+					 "authors = [\"X Y\"];\n");
+	char *b = write_profile("b.cfg", "email = \"X@example.org\";\n"
+					 "authors = [\"X Y\"];\n");
+	char *c = write_profile("c.cfg", "email = \n");
+	char *d = write_profile("d.cfg", "email = \"d@example.org\";\n"
+					 "authors = [\"X Y\"];\n");
+
+	(void)state;
+	assert_int_equal(subs_load_dir(dir, &l, &errors, &eb), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].id, "a");
+	assert_string_equal(l.v[1].id, "d");
+	assert_int_equal(errors.n, 2);
+	assert_non_null(strstr(errors.v[0], "already used by"));
+	assert_non_null(strstr(errors.v[1], "c.cfg:"));
+	subs_list_release(&l);
+	strv_release(&errors);
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	unlink(d);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+static void test_conf_defaults_and_paths(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct conf c;
+	char *path = write_profile("paperboy.cfg",
+				   "list = { name = \"Lab digest\"; };\n"
+				   "paths = { subscribers = \"subs\"; };\n");
+
+	(void)state;
+	if (conf_load(path, &c, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_string_equal(c.list_name, "Lab digest");
+	assert_string_equal(c.from_addr, "digest@example.org");
+	assert_string_equal(c.from_display, "Paperboy");
+	assert_string_equal(c.delivery_method, "outbox");
+	assert_true(strstr(c.subscribers_dir, dir) == c.subscribers_dir);
+	assert_true(util_ends_with(c.subscribers_dir, "/subs"));
+	assert_int_equal(c.categories.n, 2);
+	conf_release(&c);
+	unlink(path);
+	free(path);
+
+	path = write_profile("paperboy.cfg",
+			     "delivery = {\n method = \"pigeon\";\n};\n");
+	assert_int_equal(conf_load(path, &c, &eb), -1);
+	assert_non_null(strstr(eb.msg, "paperboy.cfg:1: 'method' must be"));
+	unlink(path);
+	free(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_profile),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
+		cmocka_unit_test(test_conf_defaults_and_paths),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

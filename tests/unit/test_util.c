@@ -1,0 +1,129 @@
+/*
+ * Unit tests for the base modules: buf limits, atomic writes, UTF-8,
+ * dates, and render_wrap (the text part's 78-column wrapping).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "render.h"
+#include "util.h"
+
+static void test_buf_limit(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_addstr(&b, "12345678"), 0);
+	assert_int_equal(buf_addch(&b, '9'), -1);
+	assert_int_equal(buf_addf(&b, "%d", 1), -1);
+	assert_string_equal(buf_str(&b), "12345678");
+	assert_int_equal(b.len, 8);
+	buf_release(&b);
+}
+
+static void test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/paperboy-util-XXXXXX";
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf got = BUF_INIT;
+	struct stat st;
+	char *path;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = util_path_join(dir, "f");
+	assert_int_equal(util_write_atomic(path, "one", 3, 0600, &eb), 0);
+	assert_int_equal(util_write_atomic(path, "two", 3, 0600, &eb), 0);
+	assert_int_equal(util_read_file(path, &got, &eb), 0);
+	assert_string_equal(buf_str(&got), "two");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* A folder that does not exist: error, and nothing left behind. */
+	assert_int_equal(util_write_atomic("/nonexistent/x", "a", 1, 0600,
+					   &eb), -1);
+	assert_non_null(strstr(eb.msg, "/nonexistent/x"));
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	free(path);
+	buf_release(&got);
+}
+
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_true(util_utf8_valid("Rød José", strlen("Rød José")));
+	assert_false(util_utf8_valid("\xc3", 1));
+	assert_false(util_utf8_valid("\xc0\xaf", 2)); /* overlong '/' */
+	assert_false(util_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	assert_false(util_utf8_valid("a\0b", 3));
+	assert_int_equal(util_utf8_width("Rød", strlen("Rød")), 3);
+}
+
+static void test_dates(void **state)
+{
+	char out[16];
+	time_t t;
+
+	(void)state;
+	assert_int_equal(util_parse_date("2025-12-30", &t), 0);
+	util_format_date(t, out, sizeof(out));
+	assert_string_equal(out, "2025-12-30");
+	assert_string_equal(util_weekday(t), "Tuesday");
+	assert_int_equal(util_parse_date("2025-02-29", &t), -1);
+	assert_int_equal(util_parse_date("2024-02-29", &t), 0);
+	assert_int_equal(util_parse_date("2025-13-01", &t), -1);
+	assert_int_equal(util_parse_date("2025-1-01", &t), -1);
+	assert_int_equal(util_parse_date("2025-01-011", &t), -1);
+}
+
+static void test_wrap(void **state)
+{
+	const char *in =
+		"short line\n"
+		"  Authors: Vedant Shah, Johan Obando-Ceron, Vineet Jain, "
+		"Brian Bartoldson, Bhavya Kailkhura, Marcel Rød\n"
+		"https://example.org/a/very/long/url/that/must/not/be/broken/"
+		"at/all/even/though/it/is/longer/than/the/width\n"
+		"trailing   \n";
+	struct buf out = BUF_INIT;
+	const char *p, *nl;
+
+	(void)state;
+	render_wrap(in, strlen(in), 78, &out);
+	for (p = buf_str(&out); (nl = strchr(p, '\n')); p = nl + 1) {
+		size_t w = util_utf8_width(p, (size_t)(nl - p));
+		if (w > 78 && strncmp(p, "https://", 8))
+			fail_msg("line over 78 columns: %.*s", (int)(nl - p),
+				 p);
+	}
+	assert_non_null(strstr(buf_str(&out), "short line\n  Authors: "));
+	/* Continuation lines keep the indentation. */
+	assert_non_null(strstr(buf_str(&out), "\n  Brian") ||
+			strstr(buf_str(&out), "\n  Bhavya") ||
+			strstr(buf_str(&out), "\n  Marcel"));
+	assert_non_null(strstr(buf_str(&out), "/longer/than/the/width\n"));
+	assert_non_null(strstr(buf_str(&out), "trailing\n"));
+	buf_release(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_wrap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
