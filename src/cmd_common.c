@@ -129,7 +129,8 @@ int cmd_load_listing(const struct conf *c, const char *date,
 		goto out;
 	}
 	*items = n;
-	l->source = xstrdup(path);
+	if (!l->source)
+		l->source = xstrdup(path);
 	if (listing_path && !dry_run &&
 	    (util_mkdir_p(dir, 0755, &eb) < 0 ||
 	     util_write_atomic(cached, buf_str(&data), data.len, 0644,

@@ -7,6 +7,7 @@ failed=0
 failed_names=
 
 for bin in "$@"; do
+	echo "$(basename "$bin"):"
 	out=$("$bin" 2>&1)
 	status=$?
 	printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED)  \]|^\[  ERROR' 

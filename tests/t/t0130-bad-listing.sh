@@ -1,0 +1,52 @@
+#!/bin/sh
+test_description='a broken listing sends nothing; an empty one says there was no announcement'
+. "$(dirname "$0")/test-lib.sh"
+
+LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
+
+test_expect_success 'setup' '
+	setup_site &&
+	use_profiles alice chen seed-criteria
+'
+
+test_expect_success 'a truncated listing: clear error, exit 65, no message at all' '
+	head -c 40000 "$LISTING" >truncated.xml &&
+	expect_status 65 paperboy run --date 2025-12-30 --listing truncated.xml >out 2>err &&
+	grep_file "truncated.xml:" err &&
+	grep_file "nothing was sent" err &&
+	test ! -d outbox/new -o -z "$(ls outbox/new 2>/dev/null)" &&
+	test ! -e state/cache/2025-12-30/arxiv.xml
+'
+
+test_expect_success 'a malformed listing (HTML page): exit 65, no message' '
+	printf "<!DOCTYPE html>\n<html><head><title>arXiv</title></head><body><p>Service unavailable<br></body></html>\n" >page.html &&
+	expect_status 65 paperboy run --date 2025-12-30 --listing page.html >out 2>err &&
+	grep_file "page.html:" err &&
+	test -z "$(ls outbox/new 2>/dev/null)"
+'
+
+test_expect_success 'a missing listing file: exit 66 naming it' '
+	expect_status 66 paperboy run --date 2025-12-30 --listing nope.xml 2>err &&
+	grep_file "nope.xml" err
+'
+
+test_expect_success 'no cached listing and no --listing: exit 66, says how' '
+	expect_status 66 paperboy run --date 2025-12-29 2>err &&
+	grep_file "--listing FILE" err
+'
+
+test_expect_success 'an empty feed: one line, exit 0, nothing written' '
+	expect_status 0 paperboy run --date 2025-12-31 --listing "$FIXTURES/empty.xml" >out 2>err &&
+	grep_file "no arXiv announcement for 2025-12-31 (Wednesday)" out &&
+	test $(wc -l <out) -eq 1 &&
+	test -z "$(ls outbox/new 2>/dev/null)"
+'
+
+test_expect_success 'a broken template sends nothing and names file and line' '
+	printf "line one\n{{#papers}}\nunclosed\n" >templates/digest.txt &&
+	expect_status 78 paperboy run --date 2025-12-30 --listing "$LISTING" >out 2>err &&
+	grep_file "templates/digest.txt:2:" err &&
+	test -z "$(ls outbox/new 2>/dev/null)"
+'
+
+test_done
