@@ -6,8 +6,8 @@
  * name, never by prefix, and only in the places the formats put them (an
  * item's fields are its direct children), so a feed that binds its
  * prefixes differently parses the same and a stray <title> elsewhere is
- * never taken for a paper's. Papers go into a private listing and reach the
- * caller's only when the whole document parsed.
+ * never taken for a paper's. Papers are collected privately and reach the
+ * caller's listing only when the whole document parsed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,7 +89,8 @@ struct parser {
 	struct buf text;
 	struct item item;
 	int items;
-	struct listing papers;
+	struct paper *papers;   /* feed order, duplicates included */
+	size_t n_papers, alloc_papers;
 };
 
 static void fail(struct parser *ps, unsigned long line, const char *fmt, ...)
@@ -597,8 +598,13 @@ static void end_item(struct parser *ps)
 	p.journal_ref = decode_or_null(it->fields[FIELD_JOURNAL_REF]);
 	p.comments = decode_or_null(it->fields[FIELD_COMMENTS]);
 
-	if (listing_add(&ps->papers, &p) < 0)
-		fail(ps, it->line, "more than %d papers", LISTING_MAX_PAPERS);
+	if (ps->n_papers >= LISTING_MAX_PAPERS) {
+		fail(ps, it->line, "more than %d items", LISTING_MAX_PAPERS);
+		goto out;
+	}
+	ALLOC_GROW(ps->papers, ps->n_papers + 1, ps->alloc_papers);
+	ps->papers[ps->n_papers++] = p;
+	memset(&p, 0, sizeof(p));
 out:
 	listing_paper_release(&p);
 	free(prefix_id);
@@ -658,19 +664,58 @@ static unsigned long nul_line(const char *data, size_t len)
 	return line;
 }
 
+static int cmp_paper(const void *a, const void *b)
+{
+	const struct paper *pa = *(const struct paper *const *)a;
+	const struct paper *pb = *(const struct paper *const *)b;
+	int c = strcmp(pa->id, pb->id);
+
+	if (c)
+		return c;
+	return (pa > pb) - (pa < pb);   /* feed order among equals */
+}
+
+/*
+ * Releases every paper whose ID came earlier in the feed, leaving a NULL
+ * ID. A sort rather than a scan per paper: a feed may hold
+ * LISTING_MAX_PAPERS items, and a quadratic scan of those takes seconds.
+ */
+static void drop_duplicates(struct parser *ps)
+{
+	struct paper **sorted;
+	struct paper *kept = NULL;
+	size_t i;
+
+	if (ps->n_papers < 2)
+		return;
+	sorted = xreallocarray(NULL, ps->n_papers, sizeof(*sorted));
+	for (i = 0; i < ps->n_papers; i++)
+		sorted[i] = &ps->papers[i];
+	qsort(sorted, ps->n_papers, sizeof(*sorted), cmp_paper);
+	for (i = 0; i < ps->n_papers; i++) {
+		if (kept && !strcmp(kept->id, sorted[i]->id))
+			listing_paper_release(sorted[i]);
+		else
+			kept = sorted[i];
+	}
+	free(sorted);
+}
+
 /* Moves the parsed papers to out, all or (when out would overflow) none. */
 static int move_papers(struct parser *ps, struct listing *out)
 {
 	size_t i, fresh = 0;
 
-	for (i = 0; i < ps->papers.n; i++)
-		if (!listing_find(out, ps->papers.papers[i].id))
+	drop_duplicates(ps);
+	for (i = 0; i < ps->n_papers; i++)
+		if (ps->papers[i].id && !listing_find(out, ps->papers[i].id))
 			fresh++;
 	if (out->n + fresh > LISTING_MAX_PAPERS)
 		return errbuf_set(ps->eb, "%s: more than %d papers in the "
 				  "listing", ps->name, LISTING_MAX_PAPERS);
-	for (i = 0; i < ps->papers.n; i++)
-		listing_add(out, &ps->papers.papers[i]);
+	for (i = 0; i < ps->n_papers; i++)
+		if (ps->papers[i].id)
+			listing_add(out, &ps->papers[i]);
 	if (!out->source)
 		out->source = xstrdup(ps->name);
 	return 0;
@@ -682,6 +727,7 @@ int arxiv_parse(const char *data, size_t len, const char *name,
 	struct parser ps;
 	unsigned long line;
 	int ret = -1;
+	size_t i;
 
 	if (len > ARXIV_MAX_DOCUMENT)
 		return errbuf_set(eb, "%s: document is larger than the limit "
@@ -695,7 +741,6 @@ int arxiv_parse(const char *data, size_t len, const char *name,
 	ps.name = name;
 	ps.eb = eb;
 	buf_init(&ps.text, ARXIV_MAX_FIELD);
-	listing_init(&ps.papers);
 	ps.xp = XML_ParserCreateNS(NULL, NS_SEP);
 	if (!ps.xp) {
 		errbuf_set(eb, "%s: out of memory creating the XML parser",
@@ -724,7 +769,9 @@ out:
 		XML_ParserFree(ps.xp);
 	item_release(&ps.item);
 	buf_release(&ps.text);
-	listing_release(&ps.papers);
+	for (i = 0; i < ps.n_papers; i++)
+		listing_paper_release(&ps.papers[i]);
+	free(ps.papers);
 	return ret;
 }
 

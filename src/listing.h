@@ -43,6 +43,8 @@ struct listing {
 	size_t n;
 	size_t alloc;
 	char *source;           /* where it came from, for messages */
+	size_t *slots;          /* open-addressing index by ID: paper + 1 */
+	size_t nslots;          /* a power of two, at least 2 * n */
 };
 
 void listing_init(struct listing *l);
@@ -53,7 +55,7 @@ void listing_release(struct listing *l);
 void listing_paper_release(struct paper *p);
 
 /*
- * Moves *p into the listing (the listing owns its strings afterwards and *p
+ * Moves *p into the listing (amortized constant time: IDs are hashed) (the listing owns its strings afterwards and *p
  * is zeroed). Returns 0 if added, 1 if a paper with the same ID was already
  * there (then *p is released), -1 when the listing is full (LISTING_MAX_PAPERS;
  * *p is released).

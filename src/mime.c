@@ -1,12 +1,13 @@
 /*
  * mime: RFC 5322 / MIME message assembly (see mime.h).
  *
- * Design decision: a header value is written either entirely as folded
- * plain ASCII or entirely as RFC 2047 encoded words, never a mix, and the
- * plain form is used only when unfolding it gives back the value exactly
- * (no leading or trailing space, no "=?" that a reader would take for an
- * encoded word). So decoding what this module wrote always yields what it
- * was given, which the fuzz target checks byte for byte.
+ * Design decision: every header is written so that decoding it gives back
+ * exactly the value we were given, which the fuzz target checks byte for
+ * byte. An unstructured value (a Subject) is either folded plain ASCII or
+ * entirely RFC 2047 encoded words, and the plain form is used only when
+ * unfolding restores it (no leading or trailing space, no "=?" a reader
+ * would take for an encoded word). A display name is atoms and encoded
+ * words, or a quoted-string, whichever carries it exactly.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -50,13 +51,13 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 static const char b64dig[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Header names we write ourselves; an extra header may not repeat them. */
 static const char *const own_headers[] = {
-	"Date",	      "From",	 "To",		 "Subject",
-	"Message-ID", "MIME-Version", "List-Id", "Content-Type",
-	"Content-Transfer-Encoding",
+    "Date",    "From",	       "To",
+    "Subject", "Message-ID",   "MIME-Version",
+    "List-Id", "Content-Type", "Content-Transfer-Encoding",
 };
 
 /* A printable excerpt of s for an error message: controls become '?'. */
@@ -79,8 +80,7 @@ static const char *show(const char *s, char *tmp, size_t size)
 }
 
 /* memmem() is a GNU extension; this is the portable few lines. */
-static const char *find(const char *hay, size_t n, const char *needle,
-			size_t m)
+static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 {
 	size_t i;
 
@@ -356,7 +356,8 @@ int mime_qp_decode(const char *data, size_t len, struct buf *out)
 			end--;
 		/* RFC 2045 6.7 (3): trailing whitespace is transport
 		 * padding, never data. */
-		while (end > i && (data[end - 1] == ' ' || data[end - 1] == '\t'))
+		while (end > i &&
+		       (data[end - 1] == ' ' || data[end - 1] == '\t'))
 			end--;
 		soft = end > i && data[end - 1] == '=';
 		if (soft)
@@ -438,8 +439,7 @@ static int value_is_plain(const char *v, size_t n)
  * MIME_FOLD_WIDTH; *col is the current column. Returns the longest line
  * written, or (size_t)-1 when out is full.
  */
-static size_t fold_plain(struct buf *out, size_t *col, const char *v,
-			 size_t n)
+static size_t fold_plain(struct buf *out, size_t *col, const char *v, size_t n)
 {
 	size_t p = 0, q, longest = *col;
 	int err = 0;
@@ -510,7 +510,7 @@ static int q_put(struct buf *out, const unsigned char *s, size_t n)
 		} else if (q_literal(s[i])) {
 			err |= buf_addch(out, (char)s[i]);
 		} else {
-			char e[3] = { '=', hexdig[s[i] >> 4], hexdig[s[i] & 15] };
+			char e[3] = {'=', hexdig[s[i] >> 4], hexdig[s[i] & 15]};
 			err |= buf_add(out, e, 3);
 		}
 	}
@@ -524,8 +524,8 @@ static int q_put(struct buf *out, const unsigned char *s, size_t n)
  * one word. B is used when it is shorter than Q overall (text that is
  * mostly not Latin).
  */
-static int encode_words(struct buf *out, size_t *col, const char *v,
-			size_t n, int may_fold)
+static int encode_words(struct buf *out, size_t *col, const char *v, size_t n,
+			int may_fold)
 {
 	size_t p = 0, q, qlen = 0, i, room;
 	int use_b, err = 0;
@@ -587,7 +587,8 @@ static int encode_words(struct buf *out, size_t *col, const char *v,
 		}
 		err |= buf_addstr(out, use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?");
 		if (use_b)
-			err |= b64_put(out, (const unsigned char *)v + p, q - p);
+			err |=
+			    b64_put(out, (const unsigned char *)v + p, q - p);
 		else
 			err |= q_put(out, (const unsigned char *)v + p, q - p);
 		err |= buf_add(out, "?=", 2);
@@ -602,8 +603,10 @@ static int too_large(struct buf *out, size_t start, const char *name,
 		     struct errbuf *eb)
 {
 	buf_truncate(out, start);
-	return errbuf_set(eb, "%s: message is larger than its limit of %zu "
-			      "bytes", name, out->limit);
+	return errbuf_set(eb,
+			  "%s: message is larger than its limit of %zu "
+			  "bytes",
+			  name, out->limit);
 }
 
 int mime_add_header(struct buf *out, const char *name, const char *value,
@@ -710,8 +713,8 @@ static int phrase_is_quotable(const char *v, size_t n)
  */
 static int phrase_mixed(struct buf *out, size_t *col, const char *v, size_t n)
 {
-	size_t p = 0, q, r, first = 1;
-	int err = 0;
+	size_t p = 0, q, r;
+	int first = 1, err = 0;
 
 	while (p < n) {
 		for (q = p; q < n && v[q] != ' '; q++)
@@ -814,11 +817,11 @@ int mime_add_address_header(struct buf *out, const char *name,
 
 void mime_format_date(time_t t, char *out, size_t size)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-					    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-					      "May", "Jun", "Jul", "Aug",
-					      "Sep", "Oct", "Nov", "Dec" };
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
+					   "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+					     "May", "Jun", "Jul", "Aug",
+					     "Sep", "Oct", "Nov", "Dec"};
 	struct tm tm;
 
 	/* strftime's %a and %b follow the locale; RFC 5322 wants English. */
@@ -906,8 +909,7 @@ static int message_id_valid(const char *id)
 }
 
 /* Splits "Name <id>" (or a bare "id") and writes the List-Id header. */
-static int add_list_id(struct buf *out, const char *list_id,
-		       struct errbuf *eb)
+static int add_list_id(struct buf *out, const char *list_id, struct errbuf *eb)
 {
 	const char *lt, *id;
 	char *phrase = NULL, *idcopy;
@@ -940,6 +942,17 @@ static int add_list_id(struct buf *out, const char *list_id,
 	free(phrase);
 	free(idcopy);
 	return ret;
+}
+
+/* 1 if name is a header mime_build() writes itself. */
+static int is_own_header(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(own_headers); i++)
+		if (!strcasecmp(name, own_headers[i]))
+			return 1;
+	return 0;
 }
 
 /* Draws a boundary that occurs in neither encoded part. The "=_" prefix
@@ -979,7 +992,7 @@ int mime_build(const struct mime_message *msg, struct buf *out,
 	       struct errbuf *eb)
 {
 	struct buf text, html, boundary = BUF_INIT;
-	size_t start = out->len, i, j;
+	size_t start = out->len, i;
 	char date[64];
 	char *msgid = NULL;
 	const char *at;
@@ -1042,19 +1055,17 @@ int mime_build(const struct mime_message *msg, struct buf *out,
 	for (i = 0; i < msg->nextra; i++) {
 		const char *name = msg->extra[i].name;
 
-		for (j = 0; name && j < sizeof(own_headers) /
-					 sizeof(own_headers[0]); j++) {
-			if (!strcasecmp(name, own_headers[j])) {
-				errbuf_set(eb, "%s: header is written by "
-					       "mime_build itself", name);
-				goto out;
-			}
+		if (is_own_header(name)) {
+			errbuf_set(eb, "%s: header is written by mime_build",
+				   name);
+			goto out;
 		}
 		if (mime_add_header(out, name, msg->extra[i].value, eb) < 0)
 			goto out;
 	}
-	err |= buf_addf(out, "Content-Type: multipart/alternative;\r\n"
-			     " boundary=\"%s\"\r\n\r\n",
+	err |= buf_addf(out,
+			"Content-Type: multipart/alternative;\r\n"
+			" boundary=\"%s\"\r\n\r\n",
 			buf_str(&boundary));
 	err |= buf_addstr(out, "This is a multi-part message in MIME format.");
 	err |= add_part(out, buf_str(&boundary), "text/plain", &text);

@@ -18,13 +18,13 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* Inputs past this are cut: headers refuse more than
@@ -33,7 +33,7 @@
 
 static const char hexdigits[] = "0123456789ABCDEF";
 static const char b64digits[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int digit(const char *set, char c)
 {
@@ -75,7 +75,8 @@ static void check_qp(const char *data, size_t len)
 
 		if (bol) {
 			CHECK(s[i] != '.');
-			CHECK(!(enc.len - i >= 5 && !memcmp(s + i, "From ", 5)));
+			CHECK(
+			    !(enc.len - i >= 5 && !memcmp(s + i, "From ", 5)));
 		}
 		bol = s[i] == '\n';
 		if (s[i] == '\r')
@@ -121,9 +122,10 @@ static void decode_ew_text(char enc, const char *t, size_t n, struct buf *out)
 				CHECK(i + 2 < n);
 				CHECK(digit(hexdigits, t[i + 1]) >= 0);
 				CHECK(digit(hexdigits, t[i + 2]) >= 0);
-				buf_addch(out,
-					  (char)(digit(hexdigits, t[i + 1]) << 4 |
-						 digit(hexdigits, t[i + 2])));
+				buf_addch(
+				    out,
+				    (char)(digit(hexdigits, t[i + 1]) << 4 |
+					   digit(hexdigits, t[i + 2])));
 				i += 2;
 			} else {
 				/* RFC 2047 5 (3): what a phrase allows. */

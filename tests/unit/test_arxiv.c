@@ -659,6 +659,27 @@ static void test_category_limit(void **state)
 	listing_release(&l);
 }
 
+static void test_item_limit(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf doc = BUF_INIT;
+	struct listing l;
+	int i;
+
+	(void)state;
+	load_rss(&l);
+	buf_addstr(&doc, RSS_HEAD);
+	for (i = 0; i <= LISTING_MAX_PAPERS; i++)
+		buf_addf(&doc, "<item><title>T</title><guid>%d.%05d</guid>"
+			 "</item>", 2000 + i / 10000, i % 10000);
+	buf_addstr(&doc, RSS_TAIL);
+	assert_int_equal(arxiv_parse(doc.data, doc.len, "t", &l, &eb), -1);
+	assert_string_equal(eb.msg, "t:4: more than 50000 items");
+	assert_rss_unchanged(&l);
+	buf_release(&doc);
+	listing_release(&l);
+}
+
 static void test_document_limit(void **state)
 {
 	size_t len = ARXIV_MAX_DOCUMENT + 1;
@@ -729,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_author_limit),
 		cmocka_unit_test(test_category_limit),
+		cmocka_unit_test(test_item_limit),
 		cmocka_unit_test(test_document_limit),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_missing_file),

@@ -90,8 +90,9 @@ static void assert_qp_shape(const char *s, size_t n)
 
 static int b64val(char c)
 {
-	const char *digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			     "0123456789+/";
+	const char *digits =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
 	const char *p = c ? strchr(digits, c) : NULL;
 
 	return p ? (int)(p - digits) : -1;
@@ -237,40 +238,40 @@ static void check_header_roundtrip(const char *name, const char *value,
 static void test_address_valid(void **state)
 {
 	static const char *const good[] = {
-		"alice@example.org",
-		"a@localhost",
-		"first.last+tag@sub.example.co.uk",
-		"x@a-b.org",
-		"o'brien@example.ie",
-		"digest@EXAMPLE.ORG",
-		"a@xn--rd-zia.example",
+	    "alice@example.org",
+	    "a@localhost",
+	    "first.last+tag@sub.example.co.uk",
+	    "x@a-b.org",
+	    "o'brien@example.ie",
+	    "digest@EXAMPLE.ORG",
+	    "a@xn--rd-zia.example",
 	};
 	static const char *const bad[] = {
-		"no-domain",
-		"a b@example.org",
-		"a@b@c.org",
-		"x@-bad.org",
-		"x@bad-.org",
-		"alice@example.org\r\nBcc: x@evil.org",
-		"ali\rce@example.org",
-		"alice@exam\nple.org",
-		"",
-		"@example.org",
-		"alice@",
-		"alice@example",
-		"alice@example..org",
-		"alice@.example.org",
-		"alice@example.org.",
-		".alice@example.org",
-		"alice.@example.org",
-		"al..ice@example.org",
-		"\"a b\"@example.org",
-		"alice@exam_ple.org",
-		"j\xc3\xbcrgen@example.org",
-		"alice@example.org ",
-		"<alice@example.org>",
-		"al\tice@example.org",
-		"alice@[127.0.0.1]",
+	    "no-domain",
+	    "a b@example.org",
+	    "a@b@c.org",
+	    "x@-bad.org",
+	    "x@bad-.org",
+	    "alice@example.org\r\nBcc: x@evil.org",
+	    "ali\rce@example.org",
+	    "alice@exam\nple.org",
+	    "",
+	    "@example.org",
+	    "alice@",
+	    "alice@example",
+	    "alice@example..org",
+	    "alice@.example.org",
+	    "alice@example.org.",
+	    ".alice@example.org",
+	    "alice.@example.org",
+	    "al..ice@example.org",
+	    "\"a b\"@example.org",
+	    "alice@exam_ple.org",
+	    "j\xc3\xbcrgen@example.org",
+	    "alice@example.org ",
+	    "<alice@example.org>",
+	    "al\tice@example.org",
+	    "alice@[127.0.0.1]",
 	};
 	char buf[512];
 	size_t i;
@@ -321,8 +322,7 @@ static void test_address_valid(void **state)
 	assert_false(mime_address_valid(buf));
 }
 
-static void check_mailbox(const char *s, const char *display,
-			  const char *addr)
+static void check_mailbox(const char *s, const char *display, const char *addr)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	char *d, *a;
@@ -361,8 +361,11 @@ static void test_parse_mailbox(void **state)
 		      "jane@example.org");
 	check_mailbox("\"Say \\\"hi\\\" \\\\o/\" <a@example.org>",
 		      "Say \"hi\" \\o/", "a@example.org");
-	check_mailbox("Marcel R\xc3\xb8" "d <marcel@example.org>",
-		      "Marcel R\xc3\xb8" "d", "marcel@example.org");
+	check_mailbox("Marcel R\xc3\xb8"
+		      "d <marcel@example.org>",
+		      "Marcel R\xc3\xb8"
+		      "d",
+		      "marcel@example.org");
 	check_mailbox("\"a <b>\" <c@example.org>", "a <b>", "c@example.org");
 	check_mailbox("Daily arXiv digest<digest@localhost>",
 		      "Daily arXiv digest", "digest@localhost");
@@ -376,7 +379,9 @@ static void test_parse_mailbox(void **state)
 	check_mailbox_bad("\"unterminated <a@example.org>", "unbalanced");
 	check_mailbox_bad("\"a\" b\" <a@example.org>", "unbalanced");
 	check_mailbox_bad("\"a\\\" <a@example.org>", "unbalanced");
-	check_mailbox_bad("R\xf8" "d <a@example.org>", "UTF-8");
+	check_mailbox_bad("R\xf8"
+			  "d <a@example.org>",
+			  "UTF-8");
 	check_mailbox_bad("<a@example.org> trailing", "invalid address");
 	check_mailbox_bad(NULL, "missing");
 }
@@ -415,7 +420,8 @@ static void test_qp_encode_rules(void **state)
 	(void)state;
 	check_qp("", "");
 	check_qp("plain text", "plain text");
-	check_qp("R\xc3\xb8" "d Jos\xc3\xa9 J\xc3\xbcrgen",
+	check_qp("R\xc3\xb8"
+		 "d Jos\xc3\xa9 J\xc3\xbcrgen",
 		 "R=C3=B8d Jos=C3=A9 J=C3=BCrgen");
 	check_qp("a=b == c", "a=3Db =3D=3D c");
 	check_qp("trailing  \nspace", "trailing =20\r\nspace");
@@ -495,7 +501,8 @@ static void test_qp_decode_lenient(void **state)
 	 * '=' kept as it is. */
 	in = "R=c3=b8d=\nfoo   \na = b=\r\n";
 	assert_int_equal(mime_qp_decode(in, strlen(in), &out), 0);
-	assert_string_equal(buf_str(&out), "R\xc3\xb8" "dfoo\r\na = b");
+	assert_string_equal(buf_str(&out), "R\xc3\xb8"
+					   "dfoo\r\na = b");
 	buf_reset(&out);
 	in = "end=4";
 	assert_int_equal(mime_qp_decode(in, strlen(in), &out), 0);
@@ -537,15 +544,16 @@ static void test_header_plain(void **state)
 	buf_release(&out);
 
 	/* Long ASCII: folded at spaces, within 78, unfolds exactly. */
-	check_header_roundtrip("Subject", "Your daily arXiv digest: 30 papers "
+	check_header_roundtrip("Subject",
+			       "Your daily arXiv digest: 30 papers "
 			       "on mixture of experts, pruning, quantization, "
 			       "low-rank adaptation and  sparsity  (Tuesday)",
 			       78);
 	/* Values a plain writer would corrupt go through encoding. */
 	check_header_roundtrip("Subject", " leading space", 76);
 	check_header_roundtrip("Subject", "trailing space ", 76);
-	check_header_roundtrip("Subject", "looks =?UTF-8?Q?encoded?= but is not",
-			       76);
+	check_header_roundtrip("Subject",
+			       "looks =?UTF-8?Q?encoded?= but is not", 76);
 	check_header_roundtrip("Subject", "tab\there", 76);
 	/* A word no line can hold: encoded words cut it. */
 	for (i = 0; i < sizeof(longv) - 1; i++)
@@ -557,8 +565,8 @@ static void test_header_plain(void **state)
 	memcpy(longv, "<https://", 9);
 	memcpy(longv + 100, ">, <mailto:u@example.org>", 26);
 	buf_init(&out, BUF_DEFAULT_LIMIT);
-	assert_int_equal(mime_add_header(&out, "List-Unsubscribe", longv,
-					 &eb), 0);
+	assert_int_equal(mime_add_header(&out, "List-Unsubscribe", longv, &eb),
+			 0);
 	assert_null(strstr(buf_str(&out), "=?"));
 	assert_non_null(strstr(buf_str(&out), ",\r\n <mailto:"));
 	buf_release(&out);
@@ -573,7 +581,10 @@ static void test_header_encoded(void **state)
 
 	(void)state;
 	/* "Rød" and 150 characters. */
-	memcpy(subject, "R\xc3\xb8" "d: ", 6);
+	memcpy(subject,
+	       "R\xc3\xb8"
+	       "d: ",
+	       6);
 	n = 6;
 	while (util_utf8_width(subject, n) < 150) {
 		memcpy(subject + n, "mixture of experts, ", 20);
@@ -582,7 +593,8 @@ static void test_header_encoded(void **state)
 	subject[n] = '\0';
 	check_header_roundtrip("Subject", subject, 76);
 	assert_int_equal(mime_add_header(&out, "Subject", subject, &eb), 0);
-	assert_non_null(strstr(buf_str(&out), "Subject: =?UTF-8?Q?R=C3=B8d=3A_"));
+	assert_non_null(
+	    strstr(buf_str(&out), "Subject: =?UTF-8?Q?R=C3=B8d=3A_"));
 	assert_non_null(strstr(buf_str(&out), "?=\r\n =?UTF-8?Q?"));
 	buf_release(&out);
 
@@ -596,11 +608,15 @@ static void test_header_encoded(void **state)
 	check_header_roundtrip("Subject", subject, 76);
 
 	/* Mostly non-Latin text is shorter in B. */
-	check_header_roundtrip("Subject", "\xe6\xb7\xb7\xe5\x90\x88\xe4\xb8\x93"
-			       "\xe5\xae\xb6\xe6\xa8\xa1\xe5\x9e\x8b", 76);
-	assert_int_equal(mime_add_header(&out, "Subject", "\xd0\x9c\xd0\xbe"
+	check_header_roundtrip("Subject",
+			       "\xe6\xb7\xb7\xe5\x90\x88\xe4\xb8\x93"
+			       "\xe5\xae\xb6\xe6\xa8\xa1\xe5\x9e\x8b",
+			       76);
+	assert_int_equal(mime_add_header(&out, "Subject",
+					 "\xd0\x9c\xd0\xbe"
 					 "\xd0\xb4\xd0\xb5\xd0\xbb\xd1\x8c",
-					 &eb), 0);
+					 &eb),
+			 0);
 	assert_non_null(strstr(buf_str(&out), "=?UTF-8?B?"));
 	buf_release(&out);
 
@@ -620,7 +636,7 @@ static void test_header_encoded(void **state)
 }
 
 static void check_header_refused(const char *name, const char *value,
-				  const char *why)
+				 const char *why)
 {
 	struct buf out = BUF_INIT;
 	struct errbuf eb = ERRBUF_INIT;
@@ -642,7 +658,10 @@ static void test_header_refused(void **state)
 	check_header_refused("Subject", "Hi\r\nBcc: x@evil.org", "line break");
 	check_header_refused("Subject", "Hi\nBcc: x@evil.org", "line break");
 	check_header_refused("Subject", "Hi\rBcc: x@evil.org", "line break");
-	check_header_refused("Subject", "R\xf8" "d", "Subject: header value "
+	check_header_refused("Subject",
+			     "R\xf8"
+			     "d",
+			     "Subject: header value "
 			     "is not valid UTF-8");
 	check_header_refused("Subject", "\xc3", "UTF-8");
 	check_header_refused("Subject", NULL, "missing");
@@ -652,7 +671,9 @@ static void test_header_refused(void **state)
 	check_header_refused("Sub ject", "x", "invalid header name");
 	check_header_refused("Subject:", "x", "invalid header name");
 	check_header_refused("", "x", "invalid header name");
-	check_header_refused("S\xc3\xbc" "bject", "x", "invalid header name");
+	check_header_refused("S\xc3\xbc"
+			     "bject",
+			     "x", "invalid header name");
 	check_header_refused("Bcc\r\nX", "x", "Bcc??X");
 	check_header_refused(NULL, "x", "invalid header name");
 	/* Exactly the limit is fine. */
@@ -690,46 +711,58 @@ static void test_address_header(void **state)
 			  "From: alice@example.org\r\n");
 	check_addr_header("Doe, Jane", "jane@example.org",
 			  "From: \"Doe, Jane\" <jane@example.org>\r\n");
-	check_addr_header("J. \"JJ\" Doe\\", "jj@example.org",
-			  "From: \"J. \\\"JJ\\\" Doe\\\\\" <jj@example.org>\r\n");
+	check_addr_header(
+	    "J. \"JJ\" Doe\\", "jj@example.org",
+	    "From: \"J. \\\"JJ\\\" Doe\\\\\" <jj@example.org>\r\n");
 	/* A long name: the address goes on a line of its own. */
-	check_addr_header("Daily arXiv digest of Machine Learning and "
-			  "Computation and Language", "digest@example.org",
-			  "From: Daily arXiv digest of Machine Learning and "
-			  "Computation and Language\r\n <digest@example.org>\r\n");
-	check_addr_header("Marcel R\xc3\xb8" "d", "marcel@example.org",
+	check_addr_header(
+	    "Daily arXiv digest of Machine Learning and "
+	    "Computation and Language",
+	    "digest@example.org",
+	    "From: Daily arXiv digest of Machine Learning and "
+	    "Computation and Language\r\n <digest@example.org>\r\n");
+	check_addr_header("Marcel R\xc3\xb8"
+			  "d",
+			  "marcel@example.org",
 			  "From: Marcel =?UTF-8?Q?R=C3=B8d?= "
 			  "<marcel@example.org>\r\n");
 	/* Only runs of words that need it are encoded, as one word. */
-	check_addr_header("Jos\xc3\xa9 Garc\xc3\xad" "a (MIT) and Marcel",
+	check_addr_header("Jos\xc3\xa9 Garc\xc3\xad"
+			  "a (MIT) and Marcel",
 			  "jose@example.org",
 			  "From: =?UTF-8?B?Sm9zw6kgR2FyY8OtYSAoTUlUKQ==?= and "
 			  "Marcel <jose@example.org>\r\n");
 	/* A long encoded name: the address goes on its own line. */
-	assert_int_equal(mime_add_address_header(
-				 &out, "To", "Jos\xc3\xa9 J\xc3\xbcrgen R\xc3\xb8"
-				 "d-Bj\xc3\xb8rnsen von Wissenschaftlichen",
-				 "jose@example.org", &eb), 0);
+	assert_int_equal(
+	    mime_add_address_header(&out, "To",
+				    "Jos\xc3\xa9 J\xc3\xbcrgen R\xc3\xb8"
+				    "d-Bj\xc3\xb8rnsen von Wissenschaftlichen",
+				    "jose@example.org", &eb),
+	    0);
 	assert_crlf_7bit(out.data, out.len, 76);
 	value = unfold_header(buf_str(&out), "To");
 	assert_true(util_ends_with(value, " <jose@example.org>"));
 	value[strlen(value) - 19] = '\0';
 	decoded = decode_words(value);
-	assert_string_equal(decoded, "Jos\xc3\xa9 J\xc3\xbcrgen R\xc3\xb8"
-				     "d-Bj\xc3\xb8rnsen von Wissenschaftlichen");
+	assert_string_equal(decoded,
+			    "Jos\xc3\xa9 J\xc3\xbcrgen R\xc3\xb8"
+			    "d-Bj\xc3\xb8rnsen von Wissenschaftlichen");
 	free(value);
 	free(decoded);
 	buf_reset(&out);
 
-	assert_int_equal(mime_add_address_header(&out, "To", "Eve",
-						 "a@b@c.org", &eb), -1);
+	assert_int_equal(
+	    mime_add_address_header(&out, "To", "Eve", "a@b@c.org", &eb), -1);
 	assert_non_null(strstr(eb.msg, "To: invalid address"));
 	assert_int_equal(mime_add_address_header(&out, "To", "Eve\r\nBcc: x",
-						 "eve@example.org", &eb), -1);
+						 "eve@example.org", &eb),
+			 -1);
 	assert_non_null(strstr(eb.msg, "line break"));
 	assert_int_equal(mime_add_address_header(&out, "To", NULL,
 						 "eve@example.org\r\nBcc: x@"
-						 "evil.org", &eb), -1);
+						 "evil.org",
+						 &eb),
+			 -1);
 	assert_int_equal(mime_add_address_header(&out, "To", NULL, NULL, &eb),
 			 -1);
 	assert_int_equal(out.len, 0);
@@ -828,7 +861,7 @@ static void parse_message(const char *m, size_t n, struct parsed *p)
 			continue;
 		assert_true(p->nnames < 32);
 		p->names[p->nnames++] =
-			xstrndup(line, (size_t)(strchr(line, ':') - line));
+		    xstrndup(line, (size_t)(strchr(line, ':') - line));
 	}
 	ct = header_value(m, hend + 2, "Content-Type");
 	assert_non_null(ct);
@@ -850,8 +883,8 @@ static void parse_message(const char *m, size_t n, struct parsed *p)
 		body = strstr(ph, "\r\n\r\n");
 		assert_non_null(body);
 		p->part_type[i] = header_value(ph, body + 2, "Content-Type");
-		p->part_cte[i] = header_value(ph, body + 2,
-					      "Content-Transfer-Encoding");
+		p->part_cte[i] =
+		    header_value(ph, body + 2, "Content-Transfer-Encoding");
 		body += 4;
 		next = strstr(body, delim);
 		assert_non_null(next);
@@ -894,22 +927,25 @@ static void check_part(const struct parsed *p, size_t i, const char *body,
 static struct mime_message sample_message(void)
 {
 	static const char text[] =
-		"Good morning Marcel R\xc3\xb8" "d,\n\n"
-		"1. Jos\xc3\xa9 J\xc3\xbcrgen et al. = a paper\n"
-		".\nFrom here on, trailing space \n"
-		"--=_paperboy_ not a boundary\n";
+	    "Good morning Marcel R\xc3\xb8"
+	    "d,\n\n"
+	    "1. Jos\xc3\xa9 J\xc3\xbcrgen et al. = a paper\n"
+	    ".\nFrom here on, trailing space \n"
+	    "--=_paperboy_ not a boundary\n";
 	static const char html[] =
-		"<html><body><p>Jos\xc3\xa9 &amp; J\xc3\xbcrgen</p>\r\n"
-		"<a href=\"https://digest.example.org/u?t=abc\">unsubscribe"
-		"</a></body></html>\r\n";
+	    "<html><body><p>Jos\xc3\xa9 &amp; J\xc3\xbcrgen</p>\r\n"
+	    "<a href=\"https://digest.example.org/u?t=abc\">unsubscribe"
+	    "</a></body></html>\r\n";
 	struct mime_message m;
 
 	memset(&m, 0, sizeof(m));
 	m.from_display = "Paperboy";
 	m.from_addr = "digest@example.org";
-	m.to_display = "Marcel R\xc3\xb8" "d";
+	m.to_display = "Marcel R\xc3\xb8"
+		       "d";
 	m.to_addr = "marcel@example.org";
-	m.subject = "arXiv digest for Marcel R\xc3\xb8" "d: 12 papers";
+	m.subject = "arXiv digest for Marcel R\xc3\xb8"
+		    "d: 12 papers";
 	m.date = 1767074400;
 	m.message_id = "<1767074400.abc@example.org>";
 	m.list_id = "Daily arXiv digest <digest.example.org>";
@@ -929,10 +965,16 @@ static struct mime_message sample_message(void)
 static void test_build(void **state)
 {
 	static const char *const order[] = {
-		"Date",	      "From",	      "To",
-		"Subject",    "Message-ID",   "MIME-Version",
-		"List-Id",    "List-Unsubscribe", "List-Unsubscribe-Post",
-		"Content-Type",
+	    "Date",
+	    "From",
+	    "To",
+	    "Subject",
+	    "Message-ID",
+	    "MIME-Version",
+	    "List-Id",
+	    "List-Unsubscribe",
+	    "List-Unsubscribe-Post",
+	    "Content-Type",
 	};
 	struct mime_message m = sample_message();
 	struct buf out = BUF_INIT;
@@ -961,8 +1003,10 @@ static void test_build(void **state)
 	assert_string_equal(d, m.subject);
 	free(v);
 	free(d);
-	assert_true(!strncmp(out.data, "Date: Tue, 30 Dec 2025 06:00:00 "
-				       "+0000\r\n", 39));
+	assert_true(!strncmp(out.data,
+			     "Date: Tue, 30 Dec 2025 06:00:00 "
+			     "+0000\r\n",
+			     39));
 	assert_non_null(strstr(out.data, "\r\nFrom: Paperboy "
 					 "<digest@example.org>\r\n"));
 	assert_non_null(strstr(out.data, "\r\nTo: Marcel =?UTF-8?Q?R=C3=B8d?= "
@@ -1004,7 +1048,10 @@ static void test_build_long_line(void **state)
 	n = 10;
 	for (i = 0; i < 5000; i++)
 		text[n++] = (i % 97 == 96) ? '=' : (char)('a' + i % 26);
-	memcpy(text + n, "\nR\xc3\xb8" "d\n", 6);
+	memcpy(text + n,
+	       "\nR\xc3\xb8"
+	       "d\n",
+	       6);
 	n += 6;
 	m.text = text;
 	m.text_len = n;
@@ -1021,8 +1068,7 @@ static void test_build_long_line(void **state)
 	assert_string_equal(p.names[4], "Message-ID");
 	assert_string_equal(p.names[5], "MIME-Version");
 	assert_string_equal(p.names[6], "Content-Type");
-	id = header_value(out.data, strstr(out.data, "\r\n\r\n"),
-			  "Message-ID");
+	id = header_value(out.data, strstr(out.data, "\r\n\r\n"), "Message-ID");
 	assert_non_null(id);
 	assert_true(util_ends_with(id, "@example.org>"));
 	free(id);
@@ -1064,7 +1110,8 @@ static void test_build_refused(void **state)
 
 	(void)state;
 	m = sample_message();
-	m.text = "R\xf8" "d";
+	m.text = "R\xf8"
+		 "d";
 	m.text_len = 3;
 	check_build_refused(&m, "text/plain part is not valid UTF-8");
 	m = sample_message();
@@ -1109,19 +1156,19 @@ static void test_build_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_address_valid),
-		cmocka_unit_test(test_parse_mailbox),
-		cmocka_unit_test(test_qp_encode_rules),
-		cmocka_unit_test(test_qp_long_lines),
-		cmocka_unit_test(test_qp_decode_lenient),
-		cmocka_unit_test(test_header_plain),
-		cmocka_unit_test(test_header_encoded),
-		cmocka_unit_test(test_header_refused),
-		cmocka_unit_test(test_address_header),
-		cmocka_unit_test(test_date_and_message_id),
-		cmocka_unit_test(test_build),
-		cmocka_unit_test(test_build_long_line),
-		cmocka_unit_test(test_build_refused),
+	    cmocka_unit_test(test_address_valid),
+	    cmocka_unit_test(test_parse_mailbox),
+	    cmocka_unit_test(test_qp_encode_rules),
+	    cmocka_unit_test(test_qp_long_lines),
+	    cmocka_unit_test(test_qp_decode_lenient),
+	    cmocka_unit_test(test_header_plain),
+	    cmocka_unit_test(test_header_encoded),
+	    cmocka_unit_test(test_header_refused),
+	    cmocka_unit_test(test_address_header),
+	    cmocka_unit_test(test_date_and_message_id),
+	    cmocka_unit_test(test_build),
+	    cmocka_unit_test(test_build_long_line),
+	    cmocka_unit_test(test_build_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
