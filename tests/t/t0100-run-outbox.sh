@@ -122,6 +122,23 @@ test_expect_success 'the reinforcement-learning paper the seed sent by author is
 	grep_file "excluded: mentions \"Reinforcement Learning\"" score.out
 '
 
+test_expect_success 'a non-ASCII subject round-trips through RFC 2047' '
+	sed "s/name = \"Daily arXiv digest\";/name = \"Résumé quotidien — Zürich\";/" \
+		paperboy.cfg >utf8.cfg &&
+	grep_file "Zürich" utf8.cfg &&
+	rm -rf outbox &&
+	paperboy -c utf8.cfg run --date 2025-12-30 >out &&
+	grep "^Subject: =?UTF-8?" outbox/new/*,alice &&
+	message_json alice >alice.json &&
+	$PYTHON - alice.json <<-\PY
+	import json, sys
+	m = json.load(open(sys.argv[1]))
+	import re
+	assert re.fullmatch("Résumé quotidien — Zürich 2025-12-30: [0-9]+ papers for you", m["subject"]), m["subject"]
+	assert "Résumé quotidien — Zürich" in m["parts"][0]["text"]
+	PY
+'
+
 test_expect_success 'a rerun from the cached listing needs no --listing' '
 	rm -rf outbox &&
 	paperboy run --date 2025-12-30 >out &&
