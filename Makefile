@@ -15,10 +15,10 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= python3
 
 # Libraries paperboy links against (pkg-config names).
-PKGS = libconfig expat
+PKGS = libconfig expat libesmtp-1.0 openssl
 # Debian packages `make deps` installs when missing (build, tests, demo).
 DEB_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
-	libcmocka-dev python3
+	libesmtp-dev libssl-dev libcmocka-dev python3 python3-aiosmtpd openssl
 
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -83,7 +83,7 @@ check: paperboy unit
 	@tests/run-tests.sh $(UNIT_BINS)
 
 demo: deps-if-missing paperboy
-	@rm -rf outbox
+	@rm -rf outbox state/journal/2025-12-30
 	./paperboy -c paperboy.cfg run --date 2025-12-30 \
 		--listing sample/arxiv-2025-12-30.xml
 

@@ -39,6 +39,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g);
 int cmd_render(int argc, char **argv, const struct cmd_global *g);
 int cmd_score(int argc, char **argv, const struct cmd_global *g);
 int cmd_subscribers(int argc, char **argv, const struct cmd_global *g);
+int cmd_send_test(int argc, char **argv, const struct cmd_global *g);
 
 /* Prints "paperboy: MESSAGE" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -78,6 +79,12 @@ struct cmd_issue {
 	struct buf message; /* the complete RFC 5322 message */
 };
 
+/* How a test issue differs from the real one; NULL for the real one. */
+struct cmd_compose_opts {
+	const char *to;             /* address instead of the subscriber's */
+	const char *subject_prefix; /* "[TEST] " */
+};
+
 /*
  * Scores, selects, renders and assembles s's digest for the day. Returns 0,
  * or -1 with eb filled. Release with cmd_issue_release (also after -1).
@@ -85,7 +92,19 @@ struct cmd_issue {
 int cmd_compose(const struct conf *c, const struct render_templates *t,
 		const struct score_index *idx, const struct listing *l,
 		const struct subscriber *s, const char *date,
-		struct cmd_issue *out, struct errbuf *eb);
+		const struct cmd_compose_opts *opts, struct cmd_issue *out,
+		struct errbuf *eb);
+
+/*
+ * Prepares the SMTP transport from the config: the password comes from
+ * $PAPERBOY_SMTP_PASSWORD or delivery.smtp.password_file (refused unless
+ * mode 0600 and ours). Prints and returns an exit code.
+ */
+struct deliver_smtp;
+int cmd_open_smtp(const struct conf *c, struct deliver_smtp **out);
+
+/* The exit code for a failed SMTP session (deliver_smtp_send < 0). */
+int cmd_smtp_exit_code(int ret, const struct errbuf *eb);
 void cmd_issue_release(struct cmd_issue *issue);
 
 /* Loads subscribers and reports the broken ones on stderr. Returns the

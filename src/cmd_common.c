@@ -10,6 +10,7 @@
 
 #include "arxiv.h"
 #include "cmd.h"
+#include "deliver.h"
 #include "mime.h"
 #include "util.h"
 #include "xalloc.h"
@@ -205,7 +206,8 @@ void cmd_day_close(struct cmd_day *d)
 int cmd_compose(const struct conf *c, const struct render_templates *t,
 		const struct score_index *idx, const struct listing *l,
 		const struct subscriber *s, const char *date,
-		struct cmd_issue *out, struct errbuf *eb)
+		const struct cmd_compose_opts *opts, struct cmd_issue *out,
+		struct errbuf *eb)
 {
 	struct mime_message msg;
 	struct buf list_id = BUF_INIT;
@@ -220,6 +222,12 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 	if (render_digest(t, c, &out->digest, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;
+	if (opts && opts->subject_prefix) {
+		struct buf subj = BUF_INIT;
+		buf_addf(&subj, "%s%s", opts->subject_prefix, out->subject);
+		free(out->subject);
+		out->subject = buf_detach(&subj, NULL);
+	}
 
 	out->message_id = mime_new_message_id(c->list_id);
 	buf_addf(&list_id, "%s <%s>", c->list_name, c->list_id);
@@ -228,6 +236,10 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 	msg.from_addr = c->from_addr;
 	msg.to_display = s->name[0] ? s->name : NULL;
 	msg.to_addr = s->email;
+	if (opts && opts->to) {
+		msg.to_display = NULL;
+		msg.to_addr = opts->to;
+	}
 	msg.subject = out->subject;
 	msg.date = time(NULL);
 	msg.message_id = out->message_id;
@@ -244,6 +256,61 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 out:
 	buf_release(&list_id);
 	return ret;
+}
+
+int cmd_open_smtp(const struct conf *c, struct deliver_smtp **out)
+{
+	struct deliver_smtp_config cfg;
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf password;
+	const char *env = getenv("PAPERBOY_SMTP_PASSWORD");
+	int ret = EX_CONFIG;
+
+	buf_init(&password, CONF_MAX_STRING);
+	if (c->smtp_user[0]) {
+		if (env && env[0]) {
+			buf_addstr(&password, env);
+		} else if (!c->smtp_password_file[0]) {
+			cmd_error("delivery.smtp.user is set but there is no "
+				  "password: set delivery.smtp.password_file "
+				  "or PAPERBOY_SMTP_PASSWORD");
+			goto out;
+		} else if (util_read_secret(c->smtp_password_file, &password,
+					    &eb) < 0) {
+			cmd_error("SMTP password: %s", eb.msg);
+			goto out;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = c->smtp_host;
+	cfg.port = c->smtp_port;
+	cfg.tls = c->smtp_tls;
+	cfg.tls_verify = c->smtp_tls_verify;
+	cfg.ca_file = c->smtp_ca_file;
+	cfg.user = c->smtp_user;
+	cfg.password = buf_str(&password);
+	cfg.envelope_from = c->smtp_envelope_from[0] ? c->smtp_envelope_from
+						     : c->from_addr;
+	cfg.timeout_seconds = c->smtp_timeout;
+	if (deliver_smtp_new(&cfg, out, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		goto out;
+	}
+	ret = EX_OK;
+out:
+	if (password.data)
+		memset(password.data, 0, password.len);
+	buf_release(&password);
+	return ret;
+}
+
+int cmd_smtp_exit_code(int ret, const struct errbuf *eb)
+{
+	if (ret == -2 && !strncmp(eb->msg, "AUTH", 4))
+		return EX_NOPERM;
+	if (ret == -2)
+		return EX_PROTOCOL;
+	return EX_TEMPFAIL;
 }
 
 void cmd_issue_release(struct cmd_issue *issue)

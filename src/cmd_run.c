@@ -1,21 +1,30 @@
 /*
  * cmd_run: `paperboy run`, the daily job, and the only file that knows the
  * order of the pipeline: config -> listing -> subscribers -> templates ->
- * for each subscriber: score, select, render, assemble, deliver.
+ * journal -> for each subscriber: score, select, render, assemble, deliver.
  *
  * Design decision: everything that can make the whole run wrong (config,
- * listing, templates) is loaded and checked before the first message goes
- * out, so a broken feed or template sends nothing at all; after that, one
- * subscriber's failure is reported and the others still get their mail.
+ * listing, templates, the journal) is loaded and checked before the first
+ * message goes out, so a broken feed or template sends nothing at all;
+ * after that, one subscriber's failure is reported and the others still
+ * get their mail. Every message goes through the day's journal ("attempt"
+ * before, the outcome after), so a rerun mails nobody twice. Digests are
+ * composed and sent in batches of delivery.smtp.batch, so memory does not
+ * grow with the number of subscribers.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "deliver.h"
+#include "journal.h"
 #include "util.h"
+#include "xalloc.h"
 #include "banned.h"
 
 static void usage(FILE *out)
@@ -23,75 +32,433 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: paperboy run [-c FILE] [--date YYYY-MM-DD] "
 		"[--listing FILE] [--dry-run]\n"
+		"                    [--resend SUBSCRIBER] "
+		"[--resend-in-doubt]\n"
 		"\n"
 		"Scores the day's listing for every active subscriber and "
 		"delivers each\n"
-		"digest (to the outbox Maildir with delivery.method = "
-		"\"outbox\").\n"
+		"digest (delivery.method: the outbox Maildir, or SMTP). Every "
+		"message is\n"
+		"recorded in STATE/journal/DATE; a rerun of the day skips who "
+		"was sent.\n"
 		"\n"
-		"  --date D        the announcement day (default: today, "
+		"  --date D             the announcement day (default: today, "
 		"UTC)\n"
-		"  --listing FILE  an arXiv RSS/Atom/API file for that day; a "
-		"copy is kept\n"
-		"                  in STATE/cache/DATE/ (default: that "
-		"copy)\n"
-		"  --dry-run       score and render, print what would be "
-		"sent, write nothing\n"
+		"  --listing FILE       an arXiv RSS/Atom/API file for that "
+		"day; a copy is\n"
+		"                       kept in STATE/cache/DATE/ (default: "
+		"that copy)\n"
+		"  --dry-run            score and render, print what would be "
+		"sent, write\n"
+		"                       nothing\n"
+		"  --resend ID          send to subscriber ID even if the "
+		"journal says sent\n"
+		"  --resend-in-doubt    also send the messages a crash left "
+		"in doubt\n"
 		"\n"
-		"Exit: 0 all delivered; 78 a profile was broken (the others "
-		"were sent);\n"
-		"65 the listing is unusable (nothing sent); 74 a delivery "
-		"failed.\n");
+		"Exit: 0 all delivered; 75 something was deferred (run again "
+		"later);\n"
+		"78 a profile was broken (the others were sent); 65 the "
+		"listing is\n"
+		"unusable (nothing sent); 77 SMTP authentication failed; 76 "
+		"TLS or\n"
+		"protocol failure; 74 a write failed.\n");
 }
 
 struct run_counts {
-	size_t sent, empty, unsubscribed, failed, delivery_failed;
+	size_t sent, deferred, failed, in_doubt, unsubscribed, empty;
+	size_t already_sent, failed_earlier, compose_failed;
 };
 
-static void run_one(const struct conf *c, const struct render_templates *t,
-		    const struct score_index *idx, const struct listing *l,
-		    const struct subscriber *s, const char *date, int dry_run,
-		    struct run_counts *n)
-{
-	struct errbuf eb = ERRBUF_INIT;
+/* One composed message waiting in the current batch. */
+struct pending {
 	struct cmd_issue issue;
-	char *path = NULL;
+	struct deliver_item item;
+};
+
+struct run {
+	struct cmd_day *d;
+	struct render_templates *t;
+	struct journal *journal;
+	struct deliver_smtp *smtp;
+	const char *resend;
+	int resend_in_doubt;
+	int dry_run;
+	int fatal;                /* an exit code that stops the run */
+	struct run_counts n;
+	struct pending *batch;
+	size_t nbatch;
+	/* progress on a terminal */
+	int tty;
+	size_t todo, done;
+	struct timeval start;
+};
+
+static void progress(struct run *r)
+{
+	struct timeval now;
+	double secs;
+
+	if (!r->tty || r->dry_run)
+		return;
+	gettimeofday(&now, NULL);
+	secs = (double)(now.tv_sec - r->start.tv_sec) +
+	       (double)(now.tv_usec - r->start.tv_usec) / 1e6;
+	fprintf(stderr, "\r  delivered %zu of %zu (%.1f/s)   ", r->done,
+		r->todo, secs > 0 ? (double)r->done / secs : 0.0);
+	if (r->done == r->todo)
+		fputc('\n', stderr);
+}
+
+static enum journal_state journal_of(enum deliver_outcome o)
+{
+	switch (o) {
+	case DELIVER_SENT:
+		return JOURNAL_SENT;
+	case DELIVER_FAILED:
+		return JOURNAL_FAILED;
+	default:
+		return JOURNAL_DEFERRED;
+	}
+}
+
+/* A message that cannot be journaled must not go out: stop at once. */
+static void journal_fatal(const struct errbuf *eb)
+{
+	cmd_error("%s", eb->msg);
+	cmd_error("cannot record deliveries; stopping now so that no message "
+		  "goes out unrecorded");
+	exit(EX_IOERR);
+}
+
+static void on_attempt(struct deliver_item *it, void *ctx)
+{
+	struct run *r = ctx;
+	struct errbuf eb = ERRBUF_INIT;
+
+	if (journal_attempt(r->journal, it->tag, it->message_id, &eb) < 0)
+		journal_fatal(&eb);
+}
+
+static void on_result(struct deliver_item *it, void *ctx)
+{
+	struct run *r = ctx;
+	struct errbuf eb = ERRBUF_INIT;
+
+	if (journal_result(r->journal, it->tag, journal_of(it->outcome),
+			   it->message_id, it->reply, &eb) < 0)
+		journal_fatal(&eb);
+	if (it->outcome == DELIVER_SENT || it->outcome == DELIVER_FAILED) {
+		r->done++;
+		progress(r);
+	}
+}
+
+static void report(const struct deliver_item *it)
+{
+	switch (it->outcome) {
+	case DELIVER_SENT:
+		printf("  %-20s sent %s: %s\n", it->tag, it->message_id,
+		       it->reply);
+		break;
+	case DELIVER_FAILED:
+		printf("  %-20s FAILED: %s\n", it->tag, it->reply);
+		break;
+	case DELIVER_DEFERRED:
+		printf("  %-20s deferred: %s\n", it->tag, it->reply);
+		break;
+	case DELIVER_IN_DOUBT:
+		printf("  %-20s IN DOUBT: the connection was lost after the "
+		       "data of %s\n", it->tag, it->message_id);
+		break;
+	default:
+		printf("  %-20s not sent (deferred to the next run)\n",
+		       it->tag);
+		break;
+	}
+}
+
+static void count(struct run *r, const struct deliver_item *it)
+{
+	switch (it->outcome) {
+	case DELIVER_SENT:
+		r->n.sent++;
+		break;
+	case DELIVER_FAILED:
+		r->n.failed++;
+		break;
+	case DELIVER_IN_DOUBT:
+		r->n.in_doubt++;
+		break;
+	default:
+		r->n.deferred++;
+		break;
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/* Sends the batch over SMTP, retrying what the server deferred. */
+static void flush_smtp(struct run *r)
+{
+	const struct conf *c = &r->d->conf;
+	struct deliver_hooks hooks = { on_attempt, on_result, r };
+	struct deliver_item *items = xcalloc(r->nbatch, sizeof(*items));
+	struct pending **owner = xcalloc(r->nbatch, sizeof(*owner));
+	struct errbuf eb = ERRBUF_INIT;
+	long delay = c->smtp_retry_delay_ms;
+	size_t i, k;
+	long attempt;
+	int ret = 0;
+
+	for (attempt = 1; attempt <= c->smtp_retries; attempt++) {
+		/* This round: what is still pending or deferred. */
+		for (i = 0, k = 0; i < r->nbatch; i++) {
+			enum deliver_outcome o = r->batch[i].item.outcome;
+			if (o == DELIVER_PENDING || o == DELIVER_DEFERRED) {
+				items[k] = r->batch[i].item;
+				owner[k++] = &r->batch[i];
+			}
+		}
+		if (!k)
+			break;
+		if (attempt > 1) {
+			sleep_ms(delay);
+			delay *= 2;
+		}
+		ret = deliver_smtp_send(r->smtp, items, k, &hooks, &eb);
+		for (i = 0; i < k; i++)
+			owner[i]->item = items[i];
+		if (ret == -2) {
+			cmd_error("%s", eb.msg);
+			r->fatal = cmd_smtp_exit_code(ret, &eb);
+			break;
+		}
+		if (ret < 0)
+			cmd_warn("SMTP session %ld of %ld: %s", attempt,
+				 c->smtp_retries, eb.msg);
+	}
+	for (i = 0; i < r->nbatch; i++) {
+		struct deliver_item *it = &r->batch[i].item;
+
+		if (it->outcome == DELIVER_PENDING && !r->fatal) {
+			/* Never reached the server: record it as deferred,
+			 * so the next run tries again. */
+			if (snprintf(it->reply, sizeof(it->reply),
+				     "not attempted: %s", eb.msg) < 0)
+				it->reply[0] = '\0';
+			it->outcome = DELIVER_DEFERRED;
+			on_result(it, r);
+		}
+		if (r->fatal && it->outcome == DELIVER_PENDING)
+			continue; /* the summary says why */
+		report(it);
+		count(r, it);
+	}
+	free(items);
+	free(owner);
+}
+
+/* Writes the batch into the outbox Maildir, through the journal. */
+static void flush_outbox(struct run *r)
+{
+	const struct conf *c = &r->d->conf;
+	size_t i;
+
+	for (i = 0; i < r->nbatch; i++) {
+		struct deliver_item *it = &r->batch[i].item;
+		struct errbuf eb = ERRBUF_INIT;
+		char *path = NULL;
+
+		on_attempt(it, r);
+		if (deliver_outbox_put(c->outbox_dir, it->tag, it->data,
+				       it->len, &path, &eb) < 0) {
+			it->outcome = DELIVER_DEFERRED;
+			if (snprintf(it->reply, sizeof(it->reply), "%s",
+				     eb.msg) < 0)
+				it->reply[0] = '\0';
+			cmd_error("%s: %s", it->tag, eb.msg);
+		} else {
+			it->outcome = DELIVER_SENT;
+			snprintf(it->reply, sizeof(it->reply), "%s", path);
+			printf("  %-20s %3zu paper%s -> %s\n", it->tag,
+			       r->batch[i].issue.digest.n,
+			       r->batch[i].issue.digest.n == 1 ? " " : "s",
+			       path);
+		}
+		on_result(it, r);
+		count(r, it);
+		free(path);
+	}
+}
+
+static void flush(struct run *r)
+{
+	size_t i;
+
+	if (!r->nbatch)
+		return;
+	if (r->smtp)
+		flush_smtp(r);
+	else
+		flush_outbox(r);
+	for (i = 0; i < r->nbatch; i++)
+		cmd_issue_release(&r->batch[i].issue);
+	r->nbatch = 0;
+}
+
+/* 1 if the journal says s is done for today (and why, printed). */
+static int already_handled(struct run *r, const struct subscriber *s)
+{
+	const char *mid = NULL, *reply = NULL;
+	enum journal_state st;
+	int forced = r->resend && !strcmp(r->resend, s->id);
+
+	if (!r->journal || forced)
+		return 0;
+	st = journal_state(r->journal, s->id, &mid, &reply);
+	switch (st) {
+	case JOURNAL_SENT:
+		printf("  %-20s already sent today (%s)\n", s->id, mid);
+		r->n.already_sent++;
+		return 1;
+	case JOURNAL_FAILED:
+		printf("  %-20s failed earlier today: %s\n", s->id, reply);
+		r->n.failed_earlier++;
+		return 1;
+	case JOURNAL_IN_DOUBT:
+		if (r->resend_in_doubt)
+			return 0;
+		printf("  %-20s IN DOUBT since a crash: %s may have been "
+		       "delivered; not resent (use --resend-in-doubt or "
+		       "--resend %s)\n", s->id, mid, s->id);
+		r->n.in_doubt++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void run_one(struct run *r, const struct subscriber *s)
+{
+	struct cmd_day *d = r->d;
+	struct errbuf eb = ERRBUF_INIT;
+	struct pending *p;
 
 	if (s->status != SUBS_ACTIVE) {
 		printf("  %-20s skipped: unsubscribed\n", s->id);
-		n->unsubscribed++;
+		r->n.unsubscribed++;
 		return;
 	}
-	if (cmd_compose(c, t, idx, l, s, date, &issue, &eb) < 0) {
+	if (already_handled(r, s))
+		return;
+	p = &r->batch[r->nbatch];
+	memset(p, 0, sizeof(*p));
+	if (cmd_compose(&d->conf, r->t, d->idx, &d->listing, s, d->date, NULL,
+			&p->issue, &eb) < 0) {
 		cmd_error("%s: %s", s->id, eb.msg);
-		n->failed++;
-		goto out;
+		r->n.compose_failed++;
+		cmd_issue_release(&p->issue);
+		return;
 	}
-	if (!issue.digest.n) {
+	if (!p->issue.digest.n) {
 		printf("  %-20s skipped: no paper reached relevance %ld\n",
 		       s->id, s->min_relevance);
-		n->empty++;
-		goto out;
+		r->n.empty++;
+		cmd_issue_release(&p->issue);
+		return;
 	}
-	if (dry_run) {
+	if (r->dry_run) {
 		printf("  %-20s would send %zu paper%s to %s (%zu bytes)\n",
-		       s->id, issue.digest.n, issue.digest.n == 1 ? "" : "s",
-		       s->email, issue.message.len);
-		n->sent++;
+		       s->id, p->issue.digest.n,
+		       p->issue.digest.n == 1 ? "" : "s", s->email,
+		       p->issue.message.len);
+		r->n.sent++;
+		cmd_issue_release(&p->issue);
+		return;
+	}
+	p->item.tag = s->id;
+	p->item.rcpt = s->email;
+	p->item.data = buf_str(&p->issue.message);
+	p->item.len = p->issue.message.len;
+	p->item.message_id = p->issue.message_id;
+	r->nbatch++;
+	if (r->nbatch == (size_t)d->conf.smtp_batch)
+		flush(r);
+}
+
+static void summary(const struct run *r)
+{
+	const struct run_counts *n = &r->n;
+
+	printf("paperboy: %s summary%s:\n", r->d->date,
+	       r->dry_run ? " (dry run)" : "");
+	printf("  %-22s %zu\n", r->dry_run ? "would send" : "sent", n->sent);
+	printf("  %-22s %zu\n", "deferred", n->deferred);
+	printf("  %-22s %zu\n", "failed", n->failed + n->compose_failed);
+	printf("  %-22s %zu\n", "in-doubt", n->in_doubt);
+	printf("  %-22s %zu\n", "skipped-unsubscribed", n->unsubscribed);
+	printf("  %-22s %zu\n", "skipped-empty", n->empty);
+	printf("  %-22s %zu\n", "already-sent", n->already_sent);
+	if (n->failed_earlier)
+		printf("  %-22s %zu\n", "failed-earlier", n->failed_earlier);
+	if (r->d->broken)
+		printf("  %-22s %d\n", "broken-profiles", r->d->broken);
+	if (r->smtp)
+		printf("  %-22s %lu\n", "smtp-connections",
+		       deliver_smtp_connections(r->smtp));
+	if (r->journal)
+		printf("  journal: %s\n", journal_path(r->journal));
+}
+
+static int prepare(struct run *r, struct errbuf *eb)
+{
+	struct cmd_day *d = r->d;
+	char *dir;
+	size_t removed = 0;
+	time_t today;
+	int ret = EX_OK;
+
+	if (r->dry_run)
+		return EX_OK;
+	dir = util_path_join(d->conf.state_dir, "journal");
+	if (journal_open(dir, d->date, &r->journal, eb) < 0) {
+		cmd_error("%s", eb->msg);
+		ret = EX_TEMPFAIL;
 		goto out;
 	}
-	if (deliver_outbox_put(c->outbox_dir, s->id, buf_str(&issue.message),
-			       issue.message.len, &path, &eb) < 0) {
-		cmd_error("%s: %s", s->id, eb.msg);
-		n->delivery_failed++;
-		goto out;
+	util_parse_date(d->date, &today);
+	if (journal_prune(dir, today, (int)d->conf.journal_keep_days,
+			  &removed, eb) < 0)
+		cmd_warn("pruning old journals: %s", eb->msg);
+	if (!strcmp(d->conf.delivery_method, "smtp")) {
+		ret = cmd_open_smtp(&d->conf, &r->smtp);
+	} else if (deliver_outbox_open(d->conf.outbox_dir, eb) < 0) {
+		cmd_error("%s", eb->msg);
+		ret = EX_CANTCREAT;
 	}
-	printf("  %-20s %3zu paper%s -> %s\n", s->id, issue.digest.n,
-	       issue.digest.n == 1 ? " " : "s", path);
-	n->sent++;
 out:
-	free(path);
-	cmd_issue_release(&issue);
+	free(dir);
+	return ret;
+}
+
+static int exit_code(const struct run *r)
+{
+	if (r->fatal)
+		return r->fatal;
+	if (r->n.deferred)
+		return EX_TEMPFAIL;
+	if (r->d->broken)
+		return EX_CONFIG;
+	if (r->n.compose_failed)
+		return EX_DATAERR;
+	return EX_OK;
 }
 
 int cmd_run(int argc, char **argv, const struct cmd_global *g)
@@ -101,17 +468,20 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		{ "date", required_argument, NULL, 'd' },
 		{ "listing", required_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "resend", required_argument, NULL, 'r' },
+		{ "resend-in-doubt", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
 	struct render_templates t = { NULL, NULL };
-	struct run_counts n = { 0, 0, 0, 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_day d;
-	int opt, ret, dry_run = 0;
+	struct run r;
+	int opt, ret;
 	size_t i;
 
+	memset(&r, 0, sizeof(r));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -125,7 +495,13 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 			listing_path = optarg;
 			break;
 		case 'n':
-			dry_run = 1;
+			r.dry_run = 1;
+			break;
+		case 'r':
+			r.resend = optarg;
+			break;
+		case 'D':
+			r.resend_in_doubt = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -139,7 +515,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		cmd_error("run: unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
-	ret = cmd_day_open(&d, g, config, date_opt, listing_path, dry_run);
+	ret = cmd_day_open(&d, g, config, date_opt, listing_path, r.dry_run);
 	if (ret != EX_OK || !d.items) {
 		if (ret == EX_OK) {
 			time_t day;
@@ -155,38 +531,35 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_CONFIG;
 		goto out;
 	}
-	if (!dry_run && d.subs.n &&
-	    deliver_outbox_open(d.conf.outbox_dir, &eb) < 0) {
-		cmd_error("%s", eb.msg);
-		ret = EX_CANTCREAT;
+	if (r.resend && !subs_find(&d.subs, r.resend)) {
+		cmd_error("--resend: no subscriber '%s'", r.resend);
+		ret = EX_USAGE;
 		goto out;
 	}
-	printf("paperboy: %s: %zu papers in %s, %zu subscriber%s\n", d.date,
-	       d.listing.n, d.listing.source, d.subs.n,
-	       d.subs.n == 1 ? "" : "s");
+	r.d = &d;
+	r.t = &t;
+	if ((ret = prepare(&r, &eb)) != EX_OK)
+		goto out;
+	r.batch = xcalloc((size_t)d.conf.smtp_batch, sizeof(*r.batch));
+	r.tty = isatty(STDERR_FILENO);
+	gettimeofday(&r.start, NULL);
 	for (i = 0; i < d.subs.n; i++)
-		run_one(&d.conf, &t, d.idx, &d.listing, &d.subs.v[i], d.date,
-			dry_run, &n);
-
-	printf("paperboy: %s: %zu digest%s %s %s", d.date, n.sent,
-	       n.sent == 1 ? "" : "s",
-	       dry_run ? "would be written to" : "written to",
-	       d.conf.outbox_dir);
-	printf("/new; skipped %zu with no match, %zu unsubscribed", n.empty,
-	       n.unsubscribed);
-	if (d.broken)
-		printf("; %d broken profile%s", d.broken,
-		       d.broken == 1 ? "" : "s");
-	if (n.failed + n.delivery_failed)
-		printf("; %zu failed", n.failed + n.delivery_failed);
-	printf("\n");
-	if (d.broken)
-		ret = EX_CONFIG;
-	else if (n.delivery_failed)
-		ret = EX_IOERR;
-	else if (n.failed)
-		ret = EX_DATAERR;
+		r.todo += d.subs.v[i].status == SUBS_ACTIVE;
+	printf("paperboy: %s: %zu papers in %s, %zu subscriber%s, delivery "
+	       "by %s\n", d.date, d.listing.n, d.listing.source, d.subs.n,
+	       d.subs.n == 1 ? "" : "s", d.conf.delivery_method);
+	for (i = 0; i < d.subs.n && !r.fatal; i++)
+		run_one(&r, &d.subs.v[i]);
+	if (!r.fatal)
+		flush(&r);
+	summary(&r);
+	ret = exit_code(&r);
 out:
+	for (i = 0; i < r.nbatch; i++)
+		cmd_issue_release(&r.batch[i].issue);
+	free(r.batch);
+	deliver_smtp_free(r.smtp);
+	journal_close(r.journal);
 	render_release(&t);
 	cmd_day_close(&d);
 	return ret;

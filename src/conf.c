@@ -322,6 +322,14 @@ static void conf_defaults(struct conf *c)
 	c->smtp_tls = xstrdup("starttls");
 	c->smtp_user = xstrdup("");
 	c->smtp_password_file = xstrdup("");
+	c->smtp_tls_verify = 1;
+	c->smtp_ca_file = xstrdup("");
+	c->smtp_envelope_from = xstrdup("");
+	c->smtp_timeout = 60;
+	c->smtp_batch = 100;
+	c->smtp_retries = 3;
+	c->smtp_retry_delay_ms = 2000;
+	c->journal_keep_days = 90;
 	c->llm_endpoint = xstrdup("http://127.0.0.1:8080/v1/chat/completions");
 	c->llm_model = xstrdup("");
 	c->llm_api_key_file = xstrdup("");
@@ -380,9 +388,13 @@ static const char *const arxiv_keys[] = { "categories", "announce_types",
 					  NULL };
 static const char *const hf_keys[] = { "enabled", NULL };
 static const char *const delivery_keys[] = { "method", "outbox", "smtp",
-					     NULL };
-static const char *const smtp_keys[] = { "host", "port", "tls", "user",
-					 "password_file", NULL };
+					     "journal_keep_days", NULL };
+static const char *const smtp_keys[] = {
+	"host",		 "port",	  "tls",	"user",
+	"password_file", "tls_verify",	  "ca_file",	"envelope_from",
+	"timeout",	 "batch",	  "retries",	"retry_delay_ms",
+	NULL
+};
 static const char *const llm_keys[] = { "enabled", "endpoint", "model",
 					"api_key_file", "daily_budget_usd",
 					NULL };
@@ -451,8 +463,25 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    one_of(doc, sub, "tls", c->smtp_tls, tls_modes, eb) < 0 ||
 	    conf_get_string(doc, sub, "user", 1, &c->smtp_user, eb) < 0 ||
 	    conf_get_string(doc, sub, "password_file", 1,
-			    &c->smtp_password_file, eb) < 0)
+			    &c->smtp_password_file, eb) < 0 ||
+	    conf_get_bool(doc, sub, "tls_verify", &c->smtp_tls_verify, eb) < 0 ||
+	    conf_get_string(doc, sub, "ca_file", 1, &c->smtp_ca_file, eb) < 0 ||
+	    conf_get_string(doc, sub, "envelope_from", 1,
+			    &c->smtp_envelope_from, eb) < 0 ||
+	    conf_get_int(doc, sub, "timeout", 1, 3600, &c->smtp_timeout,
+			 eb) < 0 ||
+	    conf_get_int(doc, sub, "batch", 1, 10000, &c->smtp_batch, eb) < 0 ||
+	    conf_get_int(doc, sub, "retries", 1, 10, &c->smtp_retries, eb) < 0 ||
+	    conf_get_int(doc, sub, "retry_delay_ms", 0, 600000,
+			 &c->smtp_retry_delay_ms, eb) < 0 ||
+	    conf_get_int(doc, g, "journal_keep_days", 1, 36500,
+			 &c->journal_keep_days, eb) < 0)
 		return -1;
+	if (c->smtp_envelope_from[0] &&
+	    !mime_address_valid(c->smtp_envelope_from))
+		return errbuf_set(eb, "%s:%d: delivery.smtp.envelope_from is "
+				      "not a valid address", doc->path,
+				  conf_line_of(sub, "envelope_from"));
 
 	if (opt_group(doc, root, "llm", llm_keys, &g, eb) < 0 ||
 	    conf_get_bool(doc, g, "enabled", &c->llm_enabled, eb) < 0 ||
@@ -484,6 +513,7 @@ int conf_load(const char *path, struct conf *c, struct errbuf *eb)
 	resolve(c, &c->state_dir);
 	resolve(c, &c->outbox_dir);
 	resolve(c, &c->smtp_password_file);
+	resolve(c, &c->smtp_ca_file);
 	resolve(c, &c->llm_api_key_file);
 	ret = 0;
 out:
@@ -515,6 +545,8 @@ void conf_release(struct conf *c)
 	free(c->smtp_tls);
 	free(c->smtp_user);
 	free(c->smtp_password_file);
+	free(c->smtp_ca_file);
+	free(c->smtp_envelope_from);
 	free(c->llm_endpoint);
 	free(c->llm_model);
 	free(c->llm_api_key_file);

@@ -111,6 +111,14 @@ struct conf {
 	char *smtp_tls;         /* "starttls", "implicit" or "none" */
 	char *smtp_user;
 	char *smtp_password_file;
+	int smtp_tls_verify;       /* verify the server certificate */
+	char *smtp_ca_file;        /* extra CA to trust; "" for none */
+	char *smtp_envelope_from;  /* bounce address; "" = list.from */
+	long smtp_timeout;         /* seconds per server reply */
+	long smtp_batch;           /* messages per connection */
+	long smtp_retries;         /* tries for a 4xx within one run */
+	long smtp_retry_delay_ms;  /* first backoff; doubles each try */
+	long journal_keep_days;    /* older journal files are pruned */
 
 	int llm_enabled;
 	char *llm_endpoint;

@@ -1,11 +1,20 @@
 /*
  * deliver: handing finished messages to their destination.
  *
- * This first transport is the outbox: a Maildir (outbox/tmp, new, cur)
- * that any mail reader, or a later relay step, can read. Design decision:
- * the Maildir protocol itself gives atomicity: a message is written and
- * fsynced in tmp/, then renamed into new/, so a reader never sees half a
- * message and a crash leaves at most a stray file in tmp/.
+ * Two transports behind one per-message outcome model:
+ *  - the outbox, a Maildir (outbox/tmp, new, cur) that any mail reader can
+ *    read: a message is written and fsynced in tmp/, then renamed into
+ *    new/, so a reader never sees half a message;
+ *  - SMTP through libesmtp: one connection carries a batch of messages,
+ *    one recipient each, and every message's outcome is read from the
+ *    recipient and transfer status (smtp_start_session() returning 1 says
+ *    only that the protocol ran, not that anything was delivered).
+ *
+ * Design decision: the caller learns each message's fate the moment the
+ * server gives it, through hooks: on_attempt just before the message data
+ * goes out (after this point a crash leaves it "in doubt"), on_result as
+ * soon as the server answered. That is what lets the journal record every
+ * step durably while a session is still running.
  */
 #ifndef PAPERBOY_DELIVER_H
 #define PAPERBOY_DELIVER_H
@@ -13,6 +22,12 @@
 #include <stddef.h>
 
 #include "errbuf.h"
+
+/* The server's reply kept per message (SMTP replies are short). */
+#define DELIVER_MAX_REPLY 512
+/* Default seconds to wait for any server reply (libesmtp's minimums from
+ * RFC 5321 are minutes; a local relay answers in milliseconds). */
+#define DELIVER_DEFAULT_TIMEOUT 60
 
 /* Creates dir/tmp, dir/new and dir/cur (mode 0700) if missing. */
 int deliver_outbox_open(const char *dir, struct errbuf *eb);
@@ -25,5 +40,81 @@ int deliver_outbox_open(const char *dir, struct errbuf *eb);
  */
 int deliver_outbox_put(const char *dir, const char *tag, const char *msg,
 		       size_t len, char **path, struct errbuf *eb);
+
+enum deliver_outcome {
+	DELIVER_PENDING,  /* not tried yet, or never reached the server */
+	DELIVER_SENT,     /* 2xx after the data */
+	DELIVER_DEFERRED, /* 4xx for the recipient or the data */
+	DELIVER_FAILED,   /* 5xx for the recipient or the data */
+	DELIVER_IN_DOUBT, /* data sent, connection lost before the reply */
+};
+
+struct deliver_item {
+	const char *tag;        /* subscriber id, for hooks and messages */
+	const char *rcpt;       /* envelope recipient */
+	const char *data;       /* the message, CRLF line ends */
+	size_t len;
+	const char *message_id;
+	void *user;             /* the caller's */
+	/* Filled by deliver_smtp_send: */
+	enum deliver_outcome outcome;
+	char reply[DELIVER_MAX_REPLY]; /* "250 2.0.0 Ok: queued as ..." */
+	int attempted;          /* on_attempt was called */
+};
+
+struct deliver_hooks {
+	/* The server accepted the recipient and the data of `it` is about
+	 * to be sent: from here a lost connection leaves it in doubt. The
+	 * session cannot be stopped from here; a caller that cannot record
+	 * the attempt must end the process rather than return. */
+	void (*on_attempt)(struct deliver_item *it, void *ctx);
+	/* As soon as it->outcome is SENT, DEFERRED or FAILED. */
+	void (*on_result)(struct deliver_item *it, void *ctx);
+	void *ctx;
+};
+
+struct deliver_smtp_config {
+	const char *host;
+	long port;
+	const char *tls;          /* "starttls", "implicit" or "none" */
+	int tls_verify;           /* verify the certificate and host name */
+	const char *ca_file;      /* extra trusted CA (PEM); NULL or "" */
+	const char *user;         /* "" for no AUTH */
+	const char *password;
+	const char *envelope_from;
+	const char *helo;         /* our name in EHLO; NULL: the host name */
+	long timeout_seconds;
+};
+
+struct deliver_smtp;
+
+/*
+ * Checks the settings (tls = "none" is refused unless host is a loopback
+ * address: a password or a digest must not cross a network in the clear)
+ * and prepares the transport. Returns 0 and *out, or -1 with eb filled.
+ */
+int deliver_smtp_new(const struct deliver_smtp_config *cfg,
+		     struct deliver_smtp **out, struct errbuf *eb);
+void deliver_smtp_free(struct deliver_smtp *s);
+
+/*
+ * Sends items[0..n) over one new connection, calling the hooks as each
+ * message progresses, and sets every item's outcome. Returns 0 when the
+ * session ran to its end, or a negative value with eb saying which step
+ * failed ("connect", "TLS", "AUTH", "MAIL", "RCPT", "DATA") and the
+ * server's reply: -1 for a failure worth retrying (network, 4xx), -2 for
+ * one that a retry will not fix (authentication refused, TLS required but
+ * not offered, certificate rejected, sender refused with 5xx). Items the
+ * session never reached stay DELIVER_PENDING.
+ */
+int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
+		      size_t n, const struct deliver_hooks *hooks,
+		      struct errbuf *eb);
+
+/* Connections opened so far (for the run summary and tests). */
+unsigned long deliver_smtp_connections(const struct deliver_smtp *s);
+
+/* "sent", "deferred", "failed", "in-doubt" or "pending". */
+const char *deliver_outcome_name(enum deliver_outcome o);
 
 #endif

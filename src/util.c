@@ -44,6 +44,33 @@ out:
 	return ret;
 }
 
+int util_read_secret(const char *path, struct buf *out, struct errbuf *eb)
+{
+	struct stat st;
+	int ret = -1;
+
+	if (lstat(path, &st) < 0)
+		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errbuf_set(eb, "%s: not a regular file", path);
+	if (st.st_uid != geteuid())
+		return errbuf_set(eb, "%s: must be owned by the user running "
+				      "paperboy (uid %ld)", path,
+				  (long)geteuid());
+	if (st.st_mode & 077)
+		return errbuf_set(eb, "%s: readable by others (mode %04o); "
+				      "run chmod 600 %s", path,
+				  (unsigned)(st.st_mode & 07777), path);
+	if (util_read_file(path, out, eb) < 0)
+		goto out;
+	while (out->len && (out->data[out->len - 1] == '\n' ||
+			    out->data[out->len - 1] == '\r'))
+		buf_truncate(out, out->len - 1);
+	ret = 0;
+out:
+	return ret;
+}
+
 int util_write_all(int fd, const char *data, size_t len)
 {
 	while (len) {

@@ -27,6 +27,15 @@
 int util_read_file(const char *path, struct buf *out, struct errbuf *eb);
 
 /*
+ * Reads a secret (a password, a key) from path into out, refusing a file
+ * that is not a regular file owned by the current user with mode 0600 or
+ * stricter (msmtp's rule: a secret others can read is no longer one).
+ * Trailing newlines are removed. Returns 0 or -1 with eb filled; the
+ * message never contains the secret.
+ */
+int util_read_secret(const char *path, struct buf *out, struct errbuf *eb);
+
+/*
  * Replaces `path` with `len` bytes of `data`, created with `mode`: written to
  * a temporary file beside it, fsynced, renamed over `path`, and the folder
  * fsynced. On failure nothing at `path` has changed and the temporary file

@@ -127,7 +127,8 @@ test_expect_success 'a non-ASCII subject round-trips through RFC 2047' '
 		paperboy.cfg >utf8.cfg &&
 	grep_file "Zürich" utf8.cfg &&
 	rm -rf outbox &&
-	paperboy -c utf8.cfg run --date 2025-12-30 >out &&
+	paperboy -c utf8.cfg run --date 2025-12-30 --resend alice >out &&
+	test $(ls outbox/new | wc -l) -eq 1 &&
 	grep "^Subject: =?UTF-8?" outbox/new/*,alice &&
 	message_json alice >alice.json &&
 	$PYTHON - alice.json <<-\PY
@@ -139,8 +140,22 @@ test_expect_success 'a non-ASCII subject round-trips through RFC 2047' '
 	PY
 '
 
-test_expect_success 'a rerun from the cached listing needs no --listing' '
+test_expect_success 'a second run of the same day mails nobody twice' '
 	rm -rf outbox &&
+	paperboy run --date 2025-12-30 >out &&
+	test -z "$(ls outbox/new)" &&
+	grep -E "already-sent +4" out &&
+	grep -E "^  sent +0" out
+'
+
+test_expect_success 'the journal records attempt and sent for each message' '
+	test $(grep -c "	attempt	" state/journal/2025-12-30) -eq 5 &&
+	test $(grep -c "	sent	" state/journal/2025-12-30) -eq 5 &&
+	grep -q "	sent	seed-criteria	<" state/journal/2025-12-30
+'
+
+test_expect_success 'a rerun from a fresh state uses the cached listing' '
+	rm -rf outbox state/journal &&
 	paperboy run --date 2025-12-30 >out &&
 	test $(ls outbox/new | wc -l) -eq 4
 '

@@ -24,7 +24,7 @@ test_expect_success 'run names the file and line, writes the others, exits 78' '
 	ls outbox/new/*,alice && ls outbox/new/*,chen &&
 	! ls outbox/new/*,bad 2>/dev/null &&
 	test $(ls outbox/new | wc -l) -eq 2 &&
-	grep_file "1 broken profile" out
+	grep -E "broken-profiles +1" out
 '
 
 test_expect_success 'subscribers check reports it and fails' '

@@ -1,0 +1,201 @@
+/*
+ * cmd_send_test: `paperboy send-test --to ADDR`, one test issue to one
+ * address, through the configured delivery, so an operator can see the
+ * real thing before the first run.
+ *
+ * Design decision: a test issue touches no journal and changes no state
+ * (it never counts as the subscriber's issue of the day), and its subject
+ * says "[TEST] " so nobody mistakes it for the real one.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "deliver.h"
+#include "mime.h"
+#include "banned.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: paperboy send-test [-c FILE] --to ADDR [--as "
+		"SUBSCRIBER]\n"
+		"                          [--date YYYY-MM-DD] [--listing "
+		"FILE]\n"
+		"\n"
+		"Renders SUBSCRIBER's digest for the day (default: the first "
+		"active\n"
+		"subscriber) and sends it to ADDR only, with \"[TEST] \" "
+		"before the\n"
+		"subject, through delivery.method. Nothing is recorded in the "
+		"journal.\n"
+		"Reports the server's reply, or the step that failed "
+		"(connect, TLS,\n"
+		"AUTH, MAIL, RCPT, DATA).\n");
+}
+
+static const struct subscriber *pick(const struct cmd_day *d, const char *id)
+{
+	size_t i;
+
+	if (id)
+		return subs_find(&d->subs, id);
+	for (i = 0; i < d->subs.n; i++)
+		if (d->subs.v[i].status == SUBS_ACTIVE)
+			return &d->subs.v[i];
+	return NULL;
+}
+
+static int send_smtp(const struct cmd_day *d, struct deliver_item *it)
+{
+	struct deliver_smtp *smtp = NULL;
+	struct errbuf eb = ERRBUF_INIT;
+	int ret, r;
+
+	ret = cmd_open_smtp(&d->conf, &smtp);
+	if (ret != EX_OK)
+		return ret;
+	r = deliver_smtp_send(smtp, it, 1, NULL, &eb);
+	if (it->outcome == DELIVER_SENT) {
+		printf("paperboy: test issue sent to %s via %s:%ld: %s\n",
+		       it->rcpt, d->conf.smtp_host, d->conf.smtp_port,
+		       it->reply);
+		ret = EX_OK;
+	} else if (it->outcome == DELIVER_PENDING) {
+		cmd_error("test issue not sent: %s", eb.msg);
+		ret = cmd_smtp_exit_code(r, &eb);
+	} else {
+		cmd_error("test issue not sent: %s: %s%s",
+			  it->attempted ? "DATA" : "RCPT", it->reply,
+			  it->outcome == DELIVER_IN_DOUBT
+				  ? "the connection was lost after the data"
+				  : "");
+		ret = it->outcome == DELIVER_FAILED ? EX_UNAVAILABLE
+						    : EX_TEMPFAIL;
+	}
+	deliver_smtp_free(smtp);
+	return ret;
+}
+
+static int send_outbox(const struct cmd_day *d, struct deliver_item *it)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	char *path = NULL;
+
+	if (deliver_outbox_open(d->conf.outbox_dir, &eb) < 0 ||
+	    deliver_outbox_put(d->conf.outbox_dir, it->tag, it->data, it->len,
+			       &path, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return EX_CANTCREAT;
+	}
+	printf("paperboy: test issue for %s written to %s\n", it->rcpt, path);
+	free(path);
+	return EX_OK;
+}
+
+int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "to", required_argument, NULL, 't' },
+		{ "as", required_argument, NULL, 'a' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "listing", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	const char *to = NULL, *as = NULL;
+	struct render_templates t = { NULL, NULL };
+	struct cmd_compose_opts copts = { NULL, "[TEST] " };
+	struct errbuf eb = ERRBUF_INIT;
+	struct deliver_item item;
+	struct cmd_issue issue;
+	const struct subscriber *s;
+	struct cmd_day d;
+	int opt, ret, composed = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'a':
+			as = optarg;
+			break;
+		case 'd':
+			date_opt = optarg;
+			break;
+		case 'l':
+			listing_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc || !to) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!mime_address_valid(to)) {
+		cmd_error("--to: '%s' is not a valid address", to);
+		return EX_USAGE;
+	}
+	copts.to = to;
+	ret = cmd_day_open(&d, g, config, date_opt, listing_path, 1);
+	if (ret != EX_OK)
+		goto out;
+	if (!d.items) {
+		cmd_error("no arXiv announcement for %s: nothing to send",
+			  d.date);
+		ret = EX_NOINPUT;
+		goto out;
+	}
+	s = pick(&d, as);
+	if (!s) {
+		cmd_error(as ? "no subscriber '%s'" : "no active subscriber%s",
+			  as ? as : "");
+		ret = EX_USAGE;
+		goto out;
+	}
+	if (render_load(d.conf.templates_dir, &t, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_CONFIG;
+		goto out;
+	}
+	composed = 1;
+	if (cmd_compose(&d.conf, &t, d.idx, &d.listing, s, d.date, &copts,
+			&issue, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_DATAERR;
+		goto out;
+	}
+	memset(&item, 0, sizeof(item));
+	item.tag = "send-test";
+	item.rcpt = to;
+	item.data = buf_str(&issue.message);
+	item.len = issue.message.len;
+	item.message_id = issue.message_id;
+	printf("paperboy: test issue of %s's digest for %s (%zu papers)\n",
+	       s->id, d.date, issue.digest.n);
+	if (!strcmp(d.conf.delivery_method, "smtp"))
+		ret = send_smtp(&d, &item);
+	else
+		ret = send_outbox(&d, &item);
+out:
+	if (composed)
+		cmd_issue_release(&issue);
+	render_release(&t);
+	cmd_day_close(&d);
+	return ret;
+}

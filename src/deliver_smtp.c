@@ -1,0 +1,538 @@
+/*
+ * deliver_smtp: the SMTP transport of the deliver module, on libesmtp
+ * (see deliver.h for the outcome model).
+ *
+ * This is the only file that includes libesmtp's and OpenSSL's TLS
+ * headers. libesmtp runs a whole session inside smtp_start_session(); we
+ * follow it through three callbacks: the event callback (recipient status,
+ * message sent, TLS verdicts), the monitor callback (which command is on
+ * the wire, to name the failing step; AUTH lines are never kept), and the
+ * message callback (the data). Design decision: the verdict for each
+ * message is taken from the recipient and transfer statuses, never from
+ * smtp_start_session()'s return value.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <auth-client.h>
+#include <libesmtp.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Chunk size handed to libesmtp per message-callback call. */
+#define DELIVER_CHUNK 65536
+
+struct deliver_smtp {
+	char *host;
+	long port;
+	char *tls;
+	int tls_verify;
+	char *ca_file;
+	char *user;
+	char *password;
+	char *envelope_from;
+	char *helo;
+	long timeout_ms;
+	SSL_CTX *ssl_ctx;
+	unsigned long connections;
+};
+
+/* What one running session knows, shared by the callbacks. */
+struct session_state {
+	struct deliver_smtp *s;
+	struct deliver_item *items;
+	size_t n;
+	const struct deliver_hooks *hooks;
+	char step[16];               /* verb of the last command sent */
+	char reply[DELIVER_MAX_REPLY]; /* last reply line from the server */
+	int auth_failed;
+	int tls_failed;
+	char tls_error[256];
+	int connected;
+};
+
+/* Per message: where the data callback is. */
+struct reader {
+	struct deliver_item *it;
+	struct session_state *ss;
+	smtp_message_t message;
+	size_t off;
+};
+
+const char *deliver_outcome_name(enum deliver_outcome o)
+{
+	switch (o) {
+	case DELIVER_SENT:
+		return "sent";
+	case DELIVER_DEFERRED:
+		return "deferred";
+	case DELIVER_FAILED:
+		return "failed";
+	case DELIVER_IN_DOUBT:
+		return "in-doubt";
+	default:
+		return "pending";
+	}
+}
+
+static int is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static int make_ssl_ctx(struct deliver_smtp *s, struct errbuf *eb)
+{
+	s->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (!s->ssl_ctx)
+		return errbuf_set(eb, "TLS: cannot create a TLS context");
+	SSL_CTX_set_min_proto_version(s->ssl_ctx, TLS1_2_VERSION);
+	if (SSL_CTX_set_default_verify_paths(s->ssl_ctx) != 1)
+		return errbuf_set(eb, "TLS: cannot load the system's "
+				      "certificate authorities");
+	if (s->ca_file && s->ca_file[0] &&
+	    SSL_CTX_load_verify_locations(s->ssl_ctx, s->ca_file, NULL) != 1)
+		return errbuf_set(eb, "TLS: cannot load ca_file %s",
+				  s->ca_file);
+	/* libesmtp checks the verdict and the host name itself and asks
+	 * our event callback; the handshake must not fail before that. */
+	SSL_CTX_set_verify(s->ssl_ctx, SSL_VERIFY_NONE, NULL);
+	return 0;
+}
+
+int deliver_smtp_new(const struct deliver_smtp_config *cfg,
+		     struct deliver_smtp **out, struct errbuf *eb)
+{
+	struct deliver_smtp *s;
+
+	if (!cfg->host || !cfg->host[0])
+		return errbuf_set(eb, "delivery.smtp.host is empty");
+	if (strcmp(cfg->tls, "starttls") && strcmp(cfg->tls, "none"))
+		return errbuf_set(eb, "delivery.smtp.tls = \"%s\" is not "
+				      "supported by this transport", cfg->tls);
+	if (!strcmp(cfg->tls, "none") && !is_loopback(cfg->host))
+		return errbuf_set(eb, "delivery.smtp.tls = \"none\" is only "
+				      "allowed for a relay on this machine "
+				      "(127.0.0.1, ::1, localhost), not %s",
+				  cfg->host);
+	s = xcalloc(1, sizeof(*s));
+	s->host = xstrdup(cfg->host);
+	s->port = cfg->port;
+	s->tls = xstrdup(cfg->tls);
+	s->tls_verify = cfg->tls_verify;
+	s->ca_file = xstrdup(cfg->ca_file ? cfg->ca_file : "");
+	s->user = xstrdup(cfg->user ? cfg->user : "");
+	s->password = xstrdup(cfg->password ? cfg->password : "");
+	s->envelope_from = xstrdup(cfg->envelope_from);
+	s->helo = xstrdup_or_null(cfg->helo);
+	s->timeout_ms = (cfg->timeout_seconds > 0 ? cfg->timeout_seconds
+						   : DELIVER_DEFAULT_TIMEOUT) *
+			1000;
+	if (!strcmp(s->tls, "starttls") && make_ssl_ctx(s, eb) < 0) {
+		deliver_smtp_free(s);
+		return -1;
+	}
+	auth_client_init();
+	*out = s;
+	return 0;
+}
+
+void deliver_smtp_free(struct deliver_smtp *s)
+{
+	if (!s)
+		return;
+	if (s->password)
+		memset(s->password, 0, strlen(s->password));
+	free(s->host);
+	free(s->tls);
+	free(s->ca_file);
+	free(s->user);
+	free(s->password);
+	free(s->envelope_from);
+	free(s->helo);
+	if (s->ssl_ctx)
+		SSL_CTX_free(s->ssl_ctx);
+	free(s);
+}
+
+unsigned long deliver_smtp_connections(const struct deliver_smtp *s)
+{
+	return s->connections;
+}
+
+/* Copies a server reply, one line, no control characters. */
+static void set_reply(char *dst, size_t size, int code, const char *text)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(dst, size, "%d %s", code, text ? text : "");
+	if (n >= size)
+		n = size - 1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+			dst[i] = ' ';
+	while (n && dst[n - 1] == ' ')
+		dst[--n] = '\0';
+}
+
+static void settle(struct session_state *ss, struct deliver_item *it,
+		   enum deliver_outcome o, const smtp_status_t *st)
+{
+	if (it->outcome != DELIVER_PENDING && it->outcome != DELIVER_IN_DOUBT)
+		return;
+	it->outcome = o;
+	set_reply(it->reply, sizeof(it->reply), st->code, st->text);
+	if (ss->hooks && ss->hooks->on_result)
+		ss->hooks->on_result(it, ss->hooks->ctx);
+}
+
+static enum deliver_outcome classify(int code)
+{
+	if (code >= 200 && code < 300)
+		return DELIVER_SENT;
+	if (code >= 400 && code < 500)
+		return DELIVER_DEFERRED;
+	return DELIVER_FAILED;
+}
+
+static void on_rcpt_status(struct session_state *ss, smtp_recipient_t r)
+{
+	struct deliver_item *it = smtp_recipient_get_application_data(r);
+	const smtp_status_t *st = smtp_recipient_status(r);
+
+	if (!it || !st)
+		return;
+	if (st->code >= 200 && st->code < 300) {
+		/* DATA and the body come next: from here on, in doubt. */
+		it->attempted = 1;
+		it->outcome = DELIVER_IN_DOUBT;
+		if (ss->hooks && ss->hooks->on_attempt)
+			ss->hooks->on_attempt(it, ss->hooks->ctx);
+	} else if (st->code >= 400) {
+		settle(ss, it, classify(st->code), st);
+	}
+}
+
+static void on_message_sent(struct session_state *ss, smtp_message_t m)
+{
+	struct reader *r = smtp_message_get_application_data(m);
+	const smtp_status_t *st = smtp_message_transfer_status(m);
+
+	if (!r || !st || !st->code || !r->it->attempted)
+		return;
+	settle(ss, r->it, classify(st->code), st);
+}
+
+static void event_cb(smtp_session_t session, int event, void *arg, ...)
+{
+	struct session_state *ss = arg;
+	va_list ap;
+
+	(void)session;
+	va_start(ap, arg);
+	switch (event) {
+	case SMTP_EV_CONNECT:
+		ss->connected = 1;
+		ss->s->connections++;
+		break;
+	case SMTP_EV_RCPTSTATUS: {
+		const char *mailbox = va_arg(ap, const char *);
+		smtp_recipient_t r = va_arg(ap, smtp_recipient_t);
+		(void)mailbox;
+		on_rcpt_status(ss, r);
+		break;
+	}
+	case SMTP_EV_MESSAGESENT: {
+		smtp_message_t m = va_arg(ap, smtp_message_t);
+		on_message_sent(ss, m);
+		break;
+	}
+	case SMTP_EV_EXTNA_STARTTLS:
+		ss->tls_failed = 1;
+		snprintf(ss->tls_error, sizeof(ss->tls_error),
+			 "the server does not offer STARTTLS, and "
+			 "delivery.smtp.tls = \"starttls\" requires it");
+		break;
+	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
+		long result = va_arg(ap, long);
+		int *ok = va_arg(ap, int *);
+		if (ss->s->tls_verify) {
+			*ok = 0;
+			ss->tls_failed = 1;
+			snprintf(ss->tls_error, sizeof(ss->tls_error),
+				 "the server's certificate is not trusted: %s",
+				 X509_verify_cert_error_string(result));
+		} else {
+			*ok = 1;
+		}
+		break;
+	}
+	case SMTP_EV_NO_PEER_CERTIFICATE: {
+		int *ok = va_arg(ap, int *);
+		*ok = !ss->s->tls_verify;
+		if (!*ok) {
+			ss->tls_failed = 1;
+			snprintf(ss->tls_error, sizeof(ss->tls_error),
+				 "the server sent no certificate");
+		}
+		break;
+	}
+	case SMTP_EV_WRONG_PEER_CERTIFICATE: {
+		int *ok = va_arg(ap, int *);
+		const char *domain = va_arg(ap, const char *);
+		*ok = !ss->s->tls_verify;
+		if (!*ok) {
+			ss->tls_failed = 1;
+			snprintf(ss->tls_error, sizeof(ss->tls_error),
+				 "the server's certificate is for %s, not %s",
+				 domain ? domain : "another name",
+				 ss->s->host);
+		}
+		break;
+	}
+	case SMTP_EV_WEAK_CIPHER: {
+		int bits = va_arg(ap, int);
+		int *ok = va_arg(ap, int *);
+		(void)bits;
+		*ok = 0;
+		ss->tls_failed = 1;
+		snprintf(ss->tls_error, sizeof(ss->tls_error),
+			 "the server negotiated a weak cipher");
+		break;
+	}
+	default:
+		break;
+	}
+	va_end(ap);
+}
+
+/* Follows the protocol to name the failing step. Only the verb of what we
+ * write is kept: AUTH lines carry the password. */
+static void monitor_cb(const char *buf, int len, int writing, void *arg)
+{
+	struct session_state *ss = arg;
+	size_t i, n = len > 0 ? (size_t)len : 0;
+
+	if (writing == SMTP_CB_HEADERS)
+		return;
+	if (writing) {
+		if (!strcmp(ss->step, "DATA") && n && buf[0] != 'Q' &&
+		    buf[0] != 'R' && buf[0] != 'M')
+			return; /* message body */
+		for (i = 0; i < n && i + 1 < sizeof(ss->step) &&
+			    buf[i] >= 'A' && buf[i] <= 'Z'; i++)
+			ss->step[i] = buf[i];
+		if (i)
+			ss->step[i] = '\0';
+		return;
+	}
+	/* A reply line: "250 text" or "250-text". */
+	if (n >= 3) {
+		size_t m = n < sizeof(ss->reply) - 1 ? n : sizeof(ss->reply) - 1;
+		memcpy(ss->reply, buf, m);
+		ss->reply[m] = '\0';
+		while (m && (ss->reply[m - 1] == '\n' || ss->reply[m - 1] == '\r'))
+			ss->reply[--m] = '\0';
+		if (!strcmp(ss->step, "AUTH") && buf[0] == '5')
+			ss->auth_failed = 1;
+		if (!strcmp(ss->step, "AUTH") && buf[0] == '4')
+			ss->auth_failed = 1;
+	}
+}
+
+static const char *message_cb(void **ctx, int *len, void *arg)
+{
+	struct reader *r = arg;
+	size_t left;
+	const char *p;
+
+	(void)ctx;
+	if (!len) {
+		r->off = 0; /* rewind */
+		return NULL;
+	}
+	left = r->it->len - r->off;
+	if (!left) {
+		*len = 0;
+		return NULL;
+	}
+	if (left > DELIVER_CHUNK)
+		left = DELIVER_CHUNK;
+	p = r->it->data + r->off;
+	r->off += left;
+	*len = (int)left;
+	return p;
+}
+
+static int interact_cb(auth_client_request_t req, char **result, int fields,
+		       void *arg)
+{
+	struct deliver_smtp *s = arg;
+	int i;
+
+	for (i = 0; i < fields; i++) {
+		if (req[i].flags & AUTH_USER)
+			result[i] = s->user;
+		else if (req[i].flags & AUTH_PASS)
+			result[i] = s->password;
+		else
+			result[i] = NULL;
+	}
+	return 1;
+}
+
+/* The step and reply a session failure is reported with. */
+static int session_error(struct session_state *ss, struct errbuf *eb)
+{
+	char err[128];
+	int e = smtp_errno();
+
+	if (!ss->connected)
+		return errbuf_set(eb, "connect: cannot reach %s:%ld: %s",
+				  ss->s->host, ss->s->port,
+				  smtp_strerror(e, err, sizeof(err)));
+	if (ss->tls_failed)
+		return errbuf_set(eb, "TLS: %s", ss->tls_error), -2;
+	if (ss->auth_failed)
+		return errbuf_set(eb, "AUTH: authentication failed for user "
+				      "\"%s\": %s", ss->s->user, ss->reply),
+		       -2;
+	if (!strcmp(ss->step, "STARTTLS"))
+		return errbuf_set(eb, "TLS: STARTTLS failed: %s", ss->reply);
+	if (!strcmp(ss->step, "MAIL") && ss->reply[0] == '5')
+		return errbuf_set(eb, "MAIL: the server refused the sender "
+				      "%s: %s", ss->s->envelope_from,
+				  ss->reply), -2;
+	return errbuf_set(eb, "%s: %s%s%s", ss->step[0] ? ss->step : "connect",
+			  e ? smtp_strerror(e, err, sizeof(err)) : "failed",
+			  ss->reply[0] ? "; last reply: " : "", ss->reply);
+}
+
+int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
+		      size_t n, const struct deliver_hooks *hooks,
+		      struct errbuf *eb)
+{
+	struct session_state ss;
+	struct reader *readers = NULL;
+	smtp_session_t session = NULL;
+	auth_context_t auth = NULL;
+	struct buf server = BUF_INIT;
+	size_t i, reached = 0;
+	int ret = -1, ok;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.s = s;
+	ss.items = items;
+	ss.n = n;
+	ss.hooks = hooks;
+	for (i = 0; i < n; i++) {
+		items[i].outcome = DELIVER_PENDING;
+		items[i].reply[0] = '\0';
+		items[i].attempted = 0;
+	}
+	if (!n)
+		return 0;
+
+	session = smtp_create_session();
+	if (!session)
+		return errbuf_set(eb, "connect: cannot create an SMTP session");
+	buf_addf(&server, "%s:%ld", s->host, s->port);
+	smtp_set_server(session, buf_str(&server));
+	if (s->helo)
+		smtp_set_hostname(session, s->helo);
+	smtp_set_eventcb(session, event_cb, &ss);
+	smtp_set_monitorcb(session, monitor_cb, &ss, 0);
+	smtp_set_timeout(session, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM,
+			 s->timeout_ms);
+	smtp_set_timeout(session, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM,
+			 s->timeout_ms);
+	smtp_set_timeout(session, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM,
+			 s->timeout_ms);
+	smtp_set_timeout(session, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM,
+			 s->timeout_ms);
+	smtp_set_timeout(session, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM,
+			 s->timeout_ms);
+	if (!strcmp(s->tls, "starttls")) {
+		smtp_starttls_set_ctx(session, s->ssl_ctx);
+		smtp_starttls_enable(session, Starttls_REQUIRED);
+	} else {
+		smtp_starttls_enable(session, Starttls_DISABLED);
+	}
+	if (s->user[0]) {
+		auth = auth_create_context();
+		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(auth, interact_cb, s);
+		smtp_auth_set_context(session, auth);
+	}
+
+	readers = xcalloc(n, sizeof(*readers));
+	for (i = 0; i < n; i++) {
+		smtp_message_t m = smtp_add_message(session);
+		smtp_recipient_t r;
+
+		readers[i].it = &items[i];
+		readers[i].ss = &ss;
+		readers[i].message = m;
+		smtp_set_reverse_path(m, s->envelope_from);
+		smtp_message_set_application_data_release(m, &readers[i],
+							  NULL);
+		smtp_set_messagecb(m, message_cb, &readers[i]);
+		r = smtp_add_recipient(m, items[i].rcpt);
+		smtp_recipient_set_application_data_release(r, &items[i],
+							    NULL);
+	}
+
+	ok = smtp_start_session(session);
+
+	/* Whatever the session says, read every message's own status: a
+	 * refused DATA command, for one, sends no "message sent" event. */
+	for (i = 0; i < n; i++) {
+		struct deliver_item *it = &items[i];
+		const smtp_status_t *st =
+			smtp_message_transfer_status(readers[i].message);
+
+		if (it->outcome == DELIVER_IN_DOUBT && st && st->code)
+			settle(&ss, it, classify(st->code), st);
+		if (it->outcome != DELIVER_PENDING)
+			reached++;
+	}
+	if (!ok || (!reached && !ss.connected) || ss.tls_failed ||
+	    (ss.auth_failed && !reached)) {
+		ret = session_error(&ss, eb);
+		if (ret == 0)
+			ret = -1;
+		goto out;
+	}
+	if (!reached && ss.step[0] && strcmp(ss.step, "QUIT")) {
+		ret = session_error(&ss, eb);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (session)
+		smtp_destroy_session(session);
+	if (auth)
+		auth_destroy_context(auth);
+	free(readers);
+	buf_release(&server);
+	return ret;
+}

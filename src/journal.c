@@ -1,0 +1,508 @@
+/*
+ * journal: the per-day delivery journal (see journal.h).
+ *
+ * Design decision: the file on disk is the truth and memory only mirrors
+ * it. Every append is one write() of a whole line followed by fsync(), and
+ * the in-memory state changes only after both succeeded; a failed append
+ * cuts the file back to its last complete line, and a torn line left by a
+ * crash is cut off when the journal is next opened, so that every line in
+ * the file is always a complete record and the next append starts on a
+ * line of its own.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "buf.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Subscriber ids become file names elsewhere: a file name's length. */
+#define MAX_ID 255
+/* A Message-ID is one header line: RFC 5322's 998-octet line limit. */
+#define MAX_MESSAGE_ID 998
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+#define TIME_LEN 20
+/* The longest record: time, event, id, Message-ID, reply, separators. */
+#define MAX_LINE (TIME_LEN + 16 + MAX_ID + MAX_MESSAGE_ID + \
+		  JOURNAL_MAX_REPLY + 8)
+/* Seconds in a UTC day (journal days are UTC midnights). */
+#define DAY_SECONDS 86400
+
+struct entry {
+	char *id;
+	enum journal_state state;
+	char *message_id; /* "" when none was recorded ("-" on disk) */
+	char *reply;      /* "" when none was recorded ("-" on disk) */
+};
+
+struct journal {
+	char *path;
+	int fd;
+	off_t size;   /* bytes of complete records in the file */
+	int broken;   /* a failed append could not be cut back */
+	struct entry *entries; /* first-seen order */
+	size_t n, alloc;
+	size_t *slots; /* open addressing: index + 1 into entries, 0 empty */
+	size_t nslots;
+};
+
+static const char *const event_names[] = {
+	[JOURNAL_SENT] = "sent",
+	[JOURNAL_FAILED] = "failed",
+	[JOURNAL_DEFERRED] = "deferred",
+	[JOURNAL_IN_DOUBT] = "attempt",
+};
+
+static const char *const state_names[] = {
+	[JOURNAL_NONE] = "none",
+	[JOURNAL_SENT] = "sent",
+	[JOURNAL_FAILED] = "failed",
+	[JOURNAL_DEFERRED] = "deferred",
+	[JOURNAL_IN_DOUBT] = "in-doubt",
+};
+
+const char *journal_state_name(enum journal_state s)
+{
+	if ((size_t)s >= ARRAY_SIZE(state_names))
+		return "none";
+	return state_names[s];
+}
+
+static int valid_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > MAX_ID)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* FNV-1a: ids come from the operator's own files, not an adversary. */
+static size_t hash_id(const char *id)
+{
+	size_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t *find_slot(const struct journal *j, const char *id)
+{
+	size_t mask = j->nslots - 1, i = hash_id(id) & mask;
+
+	while (j->slots[i] && strcmp(j->entries[j->slots[i] - 1].id, id))
+		i = (i + 1) & mask;
+	return &j->slots[i];
+}
+
+static void rehash(struct journal *j)
+{
+	size_t i;
+
+	free(j->slots);
+	j->nslots = j->nslots ? j->nslots * 2 : 64;
+	j->slots = xcalloc(j->nslots, sizeof(*j->slots));
+	for (i = 0; i < j->n; i++)
+		*find_slot(j, j->entries[i].id) = i + 1;
+}
+
+static struct entry *find_entry(const struct journal *j, const char *id)
+{
+	size_t slot;
+
+	if (!j->nslots)
+		return NULL;
+	slot = *find_slot(j, id);
+	return slot ? &j->entries[slot - 1] : NULL;
+}
+
+/* Makes state the subscriber's latest, as the replay of a line does. */
+static void record(struct journal *j, const char *id,
+		   enum journal_state state, const char *message_id,
+		   const char *reply)
+{
+	struct entry *e = find_entry(j, id);
+
+	if (!e) {
+		if (2 * (j->n + 1) > j->nslots)
+			rehash(j);
+		ALLOC_GROW(j->entries, j->n + 1, j->alloc);
+		e = &j->entries[j->n];
+		memset(e, 0, sizeof(*e));
+		e->id = xstrdup(id);
+		*find_slot(j, id) = ++j->n;
+	}
+	e->state = state;
+	free(e->message_id);
+	e->message_id = xstrdup(message_id);
+	free(e->reply);
+	e->reply = xstrdup(reply);
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" by shape; the value itself is never used. */
+static int valid_time(const char *s, size_t len)
+{
+	static const char shape[] = "0000-00-00T00:00:00Z";
+	size_t i;
+
+	if (len != TIME_LEN)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (shape[i] == '0' ? (s[i] < '0' || s[i] > '9')
+				    : s[i] != shape[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Replays one complete line (without its '\n'; modified in place).
+ * Returns 0, or -1 if it is not a record this module could have written.
+ */
+static int replay_line(struct journal *j, char *line, size_t len)
+{
+	static const size_t max[5] = { TIME_LEN, 16, MAX_ID, MAX_MESSAGE_ID,
+				       JOURNAL_MAX_REPLY };
+	char *field[5];
+	size_t flen[5], nf = 0, i, start = 0;
+	enum journal_state state = JOURNAL_NONE;
+
+	for (i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)line[i] : '\t';
+
+		if (c == '\t') {
+			if (nf == 5 || i == start || i - start > max[nf])
+				return -1;
+			field[nf] = line + start;
+			flen[nf++] = i - start;
+			line[i] = '\0';
+			start = i + 1;
+		} else if (c < 0x20 || c == 0x7f) {
+			/* Written sanitized; such a byte is damage. */
+			return -1;
+		}
+	}
+	if (nf != 5 || !valid_time(field[0], flen[0]) ||
+	    !valid_id(field[2], flen[2]))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(event_names); i++)
+		if (event_names[i] && !strcmp(field[1], event_names[i]))
+			state = (enum journal_state)i;
+	if (state == JOURNAL_NONE)
+		return -1;
+	record(j, field[2], state, strcmp(field[3], "-") ? field[3] : "",
+	       strcmp(field[4], "-") ? field[4] : "");
+	return 0;
+}
+
+/* Replays data; *complete receives the length of its complete lines. */
+static int replay(struct journal *j, struct buf *data, size_t *complete,
+		  struct errbuf *eb)
+{
+	char *p = data->data, *end = data->data + data->len, *nl;
+	unsigned long lineno = 0;
+
+	*complete = 0;
+	if (!p)
+		return 0;
+	/* A last line without its '\n' is a write torn by a crash. */
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		lineno++;
+		if (replay_line(j, p, (size_t)(nl - p)) < 0)
+			return errbuf_set(eb, "%s:%lu: malformed journal record",
+					  j->path, lineno);
+		p = nl + 1;
+	}
+	*complete = (size_t)(p - data->data);
+	return 0;
+}
+
+int journal_open(const char *dir, const char *date, struct journal **out,
+		 struct errbuf *eb)
+{
+	struct journal *j;
+	struct buf data;
+	struct stat st;
+	size_t complete;
+	time_t day;
+	int ret = -1;
+
+	*out = NULL;
+	/* The date becomes a file name: nothing but a real date. */
+	if (util_parse_date(date, &day) < 0)
+		return errbuf_set(eb, "%s: not a date (YYYY-MM-DD)", date);
+	if (!dir[0])
+		return errbuf_set(eb, "journal: empty folder name");
+	if (util_mkdir_p(dir, 0700, eb) < 0)
+		return -1;
+	buf_init(&data, JOURNAL_MAX_FILE);
+	j = xcalloc(1, sizeof(*j));
+	j->path = util_path_join(dir, date);
+	j->fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		errbuf_set(eb, "%s: %s", j->path, strerror(errno));
+		goto out;
+	}
+	if (fstat(j->fd, &st) < 0) {
+		errbuf_set(eb, "%s: %s", j->path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errbuf_set(eb, "%s: not a regular file", j->path);
+		goto out;
+	}
+	if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			errbuf_set(eb, "another paperboy run is using the "
+				       "journal %s", j->path);
+		else
+			errbuf_set(eb, "%s: flock: %s", j->path,
+				   strerror(errno));
+		goto out;
+	}
+	/* Cheaper than finding out whether this open created the file. */
+	if (util_fsync_dir(dir, eb) < 0)
+		goto out;
+	if (util_read_file(j->path, &data, eb) < 0)
+		goto out;
+	if (replay(j, &data, &complete, eb) < 0)
+		goto out;
+	if (complete < data.len &&
+	    (ftruncate(j->fd, (off_t)complete) < 0 || fsync(j->fd) < 0)) {
+		errbuf_set(eb, "%s: cutting off a torn record: %s", j->path,
+			   strerror(errno));
+		goto out;
+	}
+	j->size = (off_t)complete;
+	*out = j;
+	ret = 0;
+out:
+	buf_release(&data);
+	if (ret < 0)
+		journal_close(j);
+	return ret;
+}
+
+void journal_close(struct journal *j)
+{
+	size_t i;
+
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	for (i = 0; i < j->n; i++) {
+		free(j->entries[i].id);
+		free(j->entries[i].message_id);
+		free(j->entries[i].reply);
+	}
+	free(j->entries);
+	free(j->slots);
+	free(j->path);
+	free(j);
+}
+
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
+enum journal_state journal_state(const struct journal *j,
+				 const char *subscriber,
+				 const char **message_id, const char **reply)
+{
+	const struct entry *e = subscriber ? find_entry(j, subscriber) : NULL;
+
+	if (message_id)
+		*message_id = e ? e->message_id : NULL;
+	if (reply)
+		*reply = e ? e->reply : NULL;
+	return e ? e->state : JOURNAL_NONE;
+}
+
+static int is_control(int32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+/*
+ * Appends s as one field: control characters become spaces, bytes that
+ * are not UTF-8 become '?', trailing spaces go (a reply's CRLF), and the
+ * result is cut to max bytes at a character boundary. Nothing left: "".
+ */
+static void add_field(struct buf *out, const char *s, size_t max)
+{
+	const char *p = s ? s : "", *end = p + strlen(p);
+	size_t start = out->len;
+
+	while (p < end) {
+		const char *q = p;
+		int32_t cp = util_utf8_next(&q, end);
+		size_t n = cp < 0 || is_control(cp) ? 1 : (size_t)(q - p);
+
+		if (out->len - start + n > max)
+			break;
+		if (cp < 0)
+			buf_addch(out, '?');
+		else if (is_control(cp))
+			buf_addch(out, ' ');
+		else
+			buf_add(out, p, n);
+		p = q;
+	}
+	while (out->len > start && out->data[out->len - 1] == ' ')
+		buf_truncate(out, out->len - 1);
+	/* "-" is how the file says "none": it reads back as "". */
+	if (out->len == start + 1 && out->data[start] == '-')
+		buf_truncate(out, start);
+}
+
+static int append(struct journal *j, enum journal_state state,
+		  const char *subscriber, const char *message_id,
+		  const char *reply, struct errbuf *eb)
+{
+	struct buf line, mid, rep;
+	char stamp[TIME_LEN + 1];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = -1, err;
+
+	if (!subscriber || !valid_id(subscriber, strlen(subscriber)))
+		return errbuf_set(eb, "%s: not a valid subscriber id "
+				      "(letters, digits, '.', '_', '-')",
+				  j->path);
+	if (j->broken)
+		return errbuf_set(eb, "%s: an earlier failed write could not "
+				      "be undone; rerun to recover", j->path);
+	buf_init(&line, MAX_LINE);
+	buf_init(&mid, MAX_MESSAGE_ID);
+	buf_init(&rep, JOURNAL_MAX_REPLY);
+	add_field(&mid, message_id, MAX_MESSAGE_ID);
+	add_field(&rep, reply, JOURNAL_MAX_REPLY);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (buf_addf(&line, "%s\t%s\t%s\t%s\t%s\n", stamp, event_names[state],
+		     subscriber, mid.len ? buf_str(&mid) : "-",
+		     rep.len ? buf_str(&rep) : "-") < 0) {
+		errbuf_set(eb, "%s: record too long", j->path);
+		goto out;
+	}
+	if (util_write_all(j->fd, line.data, line.len) < 0 ||
+	    fsync(j->fd) < 0) {
+		err = errno;
+		/* Whatever part reached the file must not start a line that
+		 * the next record would be glued to. */
+		if (ftruncate(j->fd, j->size) < 0)
+			j->broken = 1;
+		errbuf_set(eb, "%s: write failed: %s", j->path, strerror(err));
+		goto out;
+	}
+	j->size += (off_t)line.len;
+	record(j, subscriber, state, buf_str(&mid), buf_str(&rep));
+	ret = 0;
+out:
+	buf_release(&line);
+	buf_release(&mid);
+	buf_release(&rep);
+	return ret;
+}
+
+int journal_attempt(struct journal *j, const char *subscriber,
+		    const char *message_id, struct errbuf *eb)
+{
+	return append(j, JOURNAL_IN_DOUBT, subscriber, message_id, NULL, eb);
+}
+
+int journal_result(struct journal *j, const char *subscriber,
+		   enum journal_state outcome, const char *message_id,
+		   const char *reply, struct errbuf *eb)
+{
+	if (outcome != JOURNAL_SENT && outcome != JOURNAL_FAILED &&
+	    outcome != JOURNAL_DEFERRED)
+		return errbuf_set(eb, "%s: \"%s\" is not an outcome", j->path,
+				  journal_state_name(outcome));
+	return append(j, outcome, subscriber, message_id, reply, eb);
+}
+
+void journal_foreach(const struct journal *j,
+		     void (*fn)(const char *subscriber,
+				enum journal_state state,
+				const char *message_id, const char *reply,
+				void *ctx),
+		     void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		fn(j->entries[i].id, j->entries[i].state,
+		   j->entries[i].message_id, j->entries[i].reply, ctx);
+}
+
+int journal_prune(const char *dir, time_t today, int keep_days,
+		  size_t *removed, struct errbuf *eb)
+{
+	time_t cutoff = today - (time_t)keep_days * DAY_SECONDS, day;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = -1;
+
+	*removed = 0;
+	if (keep_days < 0)
+		return errbuf_set(eb, "journal: keep_days must not be "
+				      "negative");
+	d = opendir(dir);
+	if (!d) {
+		/* No journal yet: nothing to prune. */
+		if (errno == ENOENT)
+			return 0;
+		return errbuf_set(eb, "%s: %s", dir, strerror(errno));
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				errbuf_set(eb, "%s: %s", dir, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		if (util_parse_date(de->d_name, &day) < 0 || day >= cutoff)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+			if (errno == ENOENT)
+				continue;
+			errbuf_set(eb, "%s/%s: %s", dir, de->d_name,
+				   strerror(errno));
+			goto out;
+		}
+		(*removed)++;
+	}
+	ret = 0;
+out:
+	closedir(d);
+	if (*removed && util_fsync_dir(dir, ret < 0 ? NULL : eb) < 0)
+		ret = -1;
+	return ret;
+}

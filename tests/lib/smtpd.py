@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""A real SMTP server for the shell tests (aiosmtpd), on 127.0.0.1 only.
+
+Every message it accepts lands in a spool folder, byte for byte as the
+client sent it, so that a test checks what a recipient's MTA would have
+received, not what paperboy believes it sent. Faults are injected per
+recipient address, so one run can mix delivered, deferred, failed and
+in-doubt messages.
+
+Design decision: the server proves it is reachable before it says so. It
+connects to itself and reads the banner, then writes --port-file; that
+probe is not counted as a session, so DIR/connections counts only the
+connections that clients made.
+
+Options:
+  --host H --port P     listen address (port 0: pick a free one)
+  --port-file F         the chosen port, written once it accepts connections
+  --pid-file F          this process's pid
+  --spool DIR           DIR/NNNNNN.eml (raw message) + DIR/NNNNNN.json
+                        {"mail_from", "rcpt_tos", "session", "tls", "auth"};
+                        DIR/connections: SMTP sessions so far
+  --tls-cert F --tls-key F   offer STARTTLS with that certificate
+  --require-tls         530 to MAIL (and the rest) before STARTTLS
+  --no-starttls         do not offer STARTTLS even with a certificate
+  --auth USER:PASSWORD  offer AUTH PLAIN/LOGIN (after STARTTLS when TLS is
+                        configured), 535 on wrong credentials, 530 to MAIL
+                        before AUTH
+  --fault SPEC          repeatable:
+                          rcpt:ADDR:CODE       answer RCPT TO:<ADDR> with CODE
+                          rcpt-once:ADDR:CODE  the same, first attempt only
+                          data:ADDR:CODE       answer end-of-DATA with CODE
+                                               (not spooled)
+                          drop-after-data:ADDR spool the message, then close
+                                               the connection without a reply
+                        CODE is "451" or a whole reply, "550 5.1.1 no such".
+
+Logs to stderr (aiosmtpd's own protocol log too with SMTPD_VERBOSE=1).
+SIGTERM or SIGINT: closes every connection, exits 0.
+Exit status: 0 after a clean shutdown, 2 on usage errors, 1 when the
+server cannot start.
+"""
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import ssl
+import sys
+import warnings
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+log = logging.getLogger("smtpd")
+
+# How long the self-probe may take before the server gives up starting.
+PROBE_TIMEOUT = 5.0
+# How long shutdown waits for the listening socket to close.
+SHUTDOWN_TIMEOUT = 2.0
+# Idle time after which a session is closed: a stuck client must not keep
+# a test waiting for aiosmtpd's default of 300 s.
+SESSION_TIMEOUT = 60.0
+# Upper bound for one message; digests are far below it (16 MiB cap).
+DATA_SIZE_LIMIT = 32 * 1024 * 1024
+
+REPLY_RE = re.compile(r"^[45][0-9][0-9]( .*)?$")
+
+
+def atomic_write(path, data):
+    """Writes data (bytes) to path through a rename, so that a reader sees
+    the whole file or none of it."""
+    tmp = os.path.join(os.path.dirname(path),
+                       ".tmp-%d-%s" % (os.getpid(), os.path.basename(path)))
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def parse_fault(spec):
+    """"kind:ADDR[:CODE]" -> (kind, addr, reply). Raises ValueError."""
+    kind, sep, rest = spec.partition(":")
+    if not sep:
+        raise ValueError("fault %r: expected KIND:ADDR..." % spec)
+    if kind == "drop-after-data":
+        if not rest or ":" in rest:
+            raise ValueError("fault %r: expected drop-after-data:ADDR" % spec)
+        return kind, rest.lower(), None
+    if kind not in ("rcpt", "rcpt-once", "data"):
+        raise ValueError("fault %r: unknown kind %r" % (spec, kind))
+    addr, sep, code = rest.partition(":")
+    if not addr or not sep or not REPLY_RE.match(code):
+        raise ValueError("fault %r: expected %s:ADDR:CODE with CODE 4xx or "
+                         "5xx" % (spec, kind))
+    if len(code) == 3:
+        code = "%s %s.0.0 Injected %s fault for <%s>" % (code, code[0],
+                                                         kind, addr)
+    return kind, addr.lower(), code
+
+
+class Spool:
+    """Numbered message files and the connection counter."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        # Continue after what a previous server left in the same spool.
+        last = 0
+        for name in os.listdir(folder):
+            m = re.match(r"^([0-9]{6,})\.eml$", name)
+            if m:
+                last = max(last, int(m.group(1)))
+        self.messages = last
+        self.connections = 0
+        self.write_connections()
+
+    def write_connections(self):
+        atomic_write(os.path.join(self.folder, "connections"),
+                     b"%d\n" % self.connections)
+
+    def new_connection(self):
+        self.connections += 1
+        self.write_connections()
+        return self.connections
+
+    def save(self, content, meta):
+        """The .json goes first: whoever sees a .eml finds its .json."""
+        self.messages += 1
+        base = os.path.join(self.folder, "%06d" % self.messages)
+        atomic_write(base + ".json",
+                     json.dumps(meta, sort_keys=True).encode() + b"\n")
+        atomic_write(base + ".eml", content)
+        return base + ".eml"
+
+
+class Handler:
+    def __init__(self, spool, faults, auth):
+        self.spool = spool
+        self.faults = faults
+        self.auth = auth
+        self.once_done = set()
+
+    def fault_for(self, kinds, addrs):
+        for kind, addr, reply in self.faults:
+            if kind in kinds and addr in addrs:
+                return kind, addr, reply
+        return None
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        # With a handle_EHLO hook, aiosmtpd leaves this to the hook.
+        session.host_name = hostname
+        if self.auth is None:
+            responses = [r for r in responses
+                         if not r[4:].upper().startswith("AUTH")]
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        addr = address.lower()
+        for kind, faddr, reply in self.faults:
+            if faddr != addr:
+                continue
+            if kind == "rcpt":
+                log.info("session %d: RCPT %s -> %s", server.number,
+                         address, reply)
+                return reply
+            if kind == "rcpt-once" and (faddr, reply) not in self.once_done:
+                self.once_done.add((faddr, reply))
+                log.info("session %d: RCPT %s -> %s (once)", server.number,
+                         address, reply)
+                return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        rcpts = {a.lower() for a in envelope.rcpt_tos}
+        fault = self.fault_for(("data",), rcpts)
+        if fault:
+            log.info("session %d: DATA for %s -> %s", server.number,
+                     fault[1], fault[2])
+            return fault[2]
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "session": server.number,
+            "tls": session.ssl is not None,
+            "auth": session.auth_data if session.authenticated else None,
+        }
+        path = self.spool.save(envelope.original_content, meta)
+        log.info("session %d: saved %s (%d bytes) from <%s> to %s",
+                 server.number, os.path.basename(path),
+                 len(envelope.original_content), envelope.mail_from,
+                 ", ".join(envelope.rcpt_tos))
+        fault = self.fault_for(("drop-after-data",), rcpts)
+        if fault:
+            log.info("session %d: dropping the connection after DATA for %s",
+                     server.number, fault[1])
+            server.transport.abort()
+            # connection_lost() cancels this coroutine: no reply is sent.
+            await asyncio.sleep(SESSION_TIMEOUT)
+            return "421 4.4.2 Injected drop failed to close"
+        return "250 2.0.0 Ok: queued as %06d" % self.spool.messages
+
+    def authenticator(self, server, session, envelope, mechanism, auth_data):
+        if not isinstance(auth_data, LoginPassword) or self.auth is None:
+            return AuthResult(success=False, handled=False)
+        user = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        if (user, password) == self.auth:
+            log.info("session %d: AUTH %s as %s", server.number, mechanism,
+                     user)
+            return AuthResult(success=True, auth_data=user)
+        log.info("session %d: AUTH %s as %s: wrong credentials",
+                 server.number, mechanism, user)
+        return AuthResult(success=False, handled=False)
+
+
+class Server:
+    """Shared state of the listening socket: counter, probes, sessions."""
+
+    def __init__(self, spool):
+        self.spool = spool
+        self.probes = set()
+        self.live = set()
+
+
+def make_protocol(state, handler, kwargs):
+    class CountingSMTP(SMTP):
+        number = 0
+
+        def connection_made(self, transport):
+            # Called again with the TLS transport after STARTTLS: same
+            # session, so count only the first call.
+            first = self._original_transport is None and self.number == 0
+            if first:
+                peer = transport.get_extra_info("peername")
+                if peer is not None and tuple(peer[:2]) in state.probes:
+                    state.probes.discard(tuple(peer[:2]))
+                    self.number = -1
+                else:
+                    self.number = state.spool.new_connection()
+                    log.info("session %d from %s", self.number, peer)
+                state.live.add(self)
+            super().connection_made(transport)
+
+        def connection_lost(self, error):
+            state.live.discard(self)
+            super().connection_lost(error)
+
+    return lambda: CountingSMTP(handler, **kwargs)
+
+
+async def self_probe(host, port, state):
+    """Connects to the server and reads its banner: the port file is
+    written only after a client could really talk to us."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setblocking(False)
+        s.bind((host, 0))
+        # Known before connecting, so the server can tell it apart.
+        state.probes.add(tuple(s.getsockname()[:2]))
+        await loop.sock_connect(s, (host, port))
+        banner = b""
+        while not banner.endswith(b"\r\n"):
+            chunk = await loop.sock_recv(s, 512)
+            if not chunk:
+                break
+            banner += chunk
+    if not banner.startswith(b"220"):
+        raise RuntimeError("self-probe got %r instead of a 220 banner"
+                           % banner)
+
+
+async def serve(args, faults, auth):
+    loop = asyncio.get_running_loop()
+    tls = None
+    if args.tls_cert and not args.no_starttls:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+    spool = Spool(args.spool)
+    handler = Handler(spool, faults, auth)
+    kwargs = {
+        "hostname": "smtpd.test",
+        "tls_context": tls,
+        "require_starttls": bool(args.require_tls and tls),
+        "timeout": SESSION_TIMEOUT,
+        "data_size_limit": DATA_SIZE_LIMIT,
+        "auth_required": auth is not None,
+        "auth_require_tls": tls is not None,
+        "authenticator": handler.authenticator,
+    }
+    if auth is None:
+        kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
+    state = Server(spool)
+    server = await loop.create_server(make_protocol(state, handler, kwargs),
+                                      host=args.host, port=args.port)
+    port = server.sockets[0].getsockname()[1]
+    await asyncio.wait_for(self_probe(args.host, port, state), PROBE_TIMEOUT)
+    if args.port_file:
+        atomic_write(args.port_file, b"%d\n" % port)
+    log.info("listening on %s:%d, spool %s%s%s%s", args.host, port,
+             args.spool, ", STARTTLS" if tls else "",
+             " required" if kwargs["require_starttls"] else "",
+             ", AUTH required" if auth else "")
+
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    server.close()
+    for proto in list(state.live):
+        if proto.transport is not None:
+            proto.transport.abort()
+    try:
+        await asyncio.wait_for(server.wait_closed(), SHUTDOWN_TIMEOUT)
+    except asyncio.TimeoutError:
+        log.warning("listening socket did not close in %.0f s",
+                    SHUTDOWN_TIMEOUT)
+
+
+def main():
+    p = argparse.ArgumentParser(description="SMTP server for tests")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file")
+    p.add_argument("--pid-file")
+    p.add_argument("--spool", required=True)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--require-tls", action="store_true")
+    p.add_argument("--no-starttls", action="store_true")
+    p.add_argument("--auth", metavar="USER:PASSWORD")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC")
+    args = p.parse_args()
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if args.require_tls and (not args.tls_cert or args.no_starttls):
+        p.error("--require-tls needs --tls-cert/--tls-key and STARTTLS")
+    auth = None
+    if args.auth is not None:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user:
+            p.error("--auth wants USER:PASSWORD")
+        auth = (user, password)
+    try:
+        faults = [parse_fault(f) for f in args.fault]
+    except ValueError as e:
+        p.error(str(e))
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s smtpd[%(process)d] %(name)s: "
+                               "%(message)s")
+    # AUTH without TLS is what a test without a certificate asks for.
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not")
+    logging.getLogger("mail.log").setLevel(
+        logging.INFO if os.environ.get("SMTPD_VERBOSE") else logging.ERROR)
+    if args.pid_file:
+        atomic_write(args.pid_file, b"%d\n" % os.getpid())
+    try:
+        asyncio.run(serve(args, faults, auth))
+    except (OSError, ssl.SSLError, RuntimeError,
+            asyncio.TimeoutError) as e:
+        log.error("cannot start: %s", e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
