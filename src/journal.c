@@ -31,8 +31,8 @@
 /* "YYYY-MM-DDTHH:MM:SSZ" */
 #define TIME_LEN 20
 /* The longest record: time, event, id, Message-ID, reply, separators. */
-#define MAX_LINE (TIME_LEN + 16 + MAX_ID + MAX_MESSAGE_ID + \
-		  JOURNAL_MAX_REPLY + 8)
+#define MAX_LINE                                                               \
+	(TIME_LEN + 16 + MAX_ID + MAX_MESSAGE_ID + JOURNAL_MAX_REPLY + 8)
 /* Seconds in a UTC day (journal days are UTC midnights). */
 #define DAY_SECONDS 86400
 
@@ -40,14 +40,14 @@ struct entry {
 	char *id;
 	enum journal_state state;
 	char *message_id; /* "" when none was recorded ("-" on disk) */
-	char *reply;      /* "" when none was recorded ("-" on disk) */
+	char *reply;	  /* "" when none was recorded ("-" on disk) */
 };
 
 struct journal {
 	char *path;
 	int fd;
-	off_t size;   /* bytes of complete records in the file */
-	int broken;   /* a failed append could not be cut back */
+	off_t size;	       /* bytes of complete records in the file */
+	int broken;	       /* a failed append could not be cut back */
 	struct entry *entries; /* first-seen order */
 	size_t n, alloc;
 	size_t *slots; /* open addressing: index + 1 into entries, 0 empty */
@@ -55,18 +55,16 @@ struct journal {
 };
 
 static const char *const event_names[] = {
-	[JOURNAL_SENT] = "sent",
-	[JOURNAL_FAILED] = "failed",
-	[JOURNAL_DEFERRED] = "deferred",
-	[JOURNAL_IN_DOUBT] = "attempt",
+    [JOURNAL_SENT] = "sent",
+    [JOURNAL_FAILED] = "failed",
+    [JOURNAL_DEFERRED] = "deferred",
+    [JOURNAL_IN_DOUBT] = "attempt",
 };
 
 static const char *const state_names[] = {
-	[JOURNAL_NONE] = "none",
-	[JOURNAL_SENT] = "sent",
-	[JOURNAL_FAILED] = "failed",
-	[JOURNAL_DEFERRED] = "deferred",
-	[JOURNAL_IN_DOUBT] = "in-doubt",
+    [JOURNAL_NONE] = "none",	     [JOURNAL_SENT] = "sent",
+    [JOURNAL_FAILED] = "failed",     [JOURNAL_DEFERRED] = "deferred",
+    [JOURNAL_IN_DOUBT] = "in-doubt",
 };
 
 const char *journal_state_name(enum journal_state s)
@@ -134,9 +132,8 @@ static struct entry *find_entry(const struct journal *j, const char *id)
 }
 
 /* Makes state the subscriber's latest, as the replay of a line does. */
-static void record(struct journal *j, const char *id,
-		   enum journal_state state, const char *message_id,
-		   const char *reply)
+static void record(struct journal *j, const char *id, enum journal_state state,
+		   const char *message_id, const char *reply)
 {
 	struct entry *e = find_entry(j, id);
 
@@ -178,8 +175,8 @@ static int valid_time(const char *s, size_t len)
  */
 static int replay_line(struct journal *j, char *line, size_t len)
 {
-	static const size_t max[5] = { TIME_LEN, 16, MAX_ID, MAX_MESSAGE_ID,
-				       JOURNAL_MAX_REPLY };
+	static const size_t max[5] = {TIME_LEN, 16, MAX_ID, MAX_MESSAGE_ID,
+				      JOURNAL_MAX_REPLY};
 	char *field[5];
 	size_t flen[5], nf = 0, i, start = 0;
 	enum journal_state state = JOURNAL_NONE;
@@ -216,17 +213,19 @@ static int replay_line(struct journal *j, char *line, size_t len)
 static int replay(struct journal *j, struct buf *data, size_t *complete,
 		  struct errbuf *eb)
 {
-	char *p = data->data, *end = data->data + data->len, *nl;
+	char *p = data->data, *end, *nl;
 	unsigned long lineno = 0;
 
 	*complete = 0;
 	if (!p)
 		return 0;
+	end = p + data->len;
 	/* A last line without its '\n' is a write torn by a crash. */
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		lineno++;
 		if (replay_line(j, p, (size_t)(nl - p)) < 0)
-			return errbuf_set(eb, "%s:%lu: malformed journal record",
+			return errbuf_set(eb,
+					  "%s:%lu: malformed journal record",
 					  j->path, lineno);
 		p = nl + 1;
 	}
@@ -270,8 +269,9 @@ int journal_open(const char *dir, const char *date, struct journal **out,
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			errbuf_set(eb, "another paperboy run is using the "
-				       "journal %s", j->path);
+			errbuf_set(
+			    eb, "another paperboy run is using the journal %s",
+			    j->path);
 		else
 			errbuf_set(eb, "%s: flock: %s", j->path,
 				   strerror(errno));
@@ -385,12 +385,15 @@ static int append(struct journal *j, enum journal_state state,
 	int ret = -1, err;
 
 	if (!subscriber || !valid_id(subscriber, strlen(subscriber)))
-		return errbuf_set(eb, "%s: not a valid subscriber id "
-				      "(letters, digits, '.', '_', '-')",
+		return errbuf_set(eb,
+				  "%s: not a valid subscriber id "
+				  "(letters, digits, '.', '_', '-')",
 				  j->path);
 	if (j->broken)
-		return errbuf_set(eb, "%s: an earlier failed write could not "
-				      "be undone; rerun to recover", j->path);
+		return errbuf_set(eb,
+				  "%s: an earlier failed write could not be "
+				  "undone; rerun to recover",
+				  j->path);
 	buf_init(&line, MAX_LINE);
 	buf_init(&mid, MAX_MESSAGE_ID);
 	buf_init(&rep, JOURNAL_MAX_REPLY);
@@ -455,8 +458,8 @@ void journal_foreach(const struct journal *j,
 		   j->entries[i].message_id, j->entries[i].reply, ctx);
 }
 
-int journal_prune(const char *dir, time_t today, int keep_days,
-		  size_t *removed, struct errbuf *eb)
+int journal_prune(const char *dir, time_t today, int keep_days, size_t *removed,
+		  struct errbuf *eb)
 {
 	time_t cutoff = today - (time_t)keep_days * DAY_SECONDS, day;
 	struct dirent *de;
@@ -487,8 +490,9 @@ int journal_prune(const char *dir, time_t today, int keep_days,
 		}
 		if (util_parse_date(de->d_name, &day) < 0 || day >= cutoff)
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
 			if (errno == ENOENT)

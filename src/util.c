@@ -149,6 +149,10 @@ int util_mkdir_p(const char *path, unsigned mode, struct errbuf *eb)
 	char *p;
 	int ret = -1;
 
+	if (!copy[0]) {
+		errbuf_set(eb, "empty folder name");
+		goto out;
+	}
 	for (p = copy + 1; ; p++) {
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;

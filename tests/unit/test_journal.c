@@ -122,8 +122,7 @@ static void expect_state(const struct journal *j, const char *sub,
 	const char *mid = "unset", *reply = "unset";
 	enum journal_state got = journal_state(j, sub, &mid, &reply);
 
-	assert_string_equal(journal_state_name(got),
-			    journal_state_name(want));
+	assert_string_equal(journal_state_name(got), journal_state_name(want));
 	if (want == JOURNAL_NONE) {
 		assert_null(mid);
 		assert_null(reply);
@@ -210,7 +209,8 @@ static void test_attempt_sent(void **state)
 	data = slurp(f->path, &len);
 	check_line_shape(data, len);
 	assert_int_equal(count_lines(data, len), 2);
-	assert_non_null(strstr(data, "Z\tattempt\talice\t<m1@example.org>\t-\n"));
+	assert_non_null(
+	    strstr(data, "Z\tattempt\talice\t<m1@example.org>\t-\n"));
 	assert_non_null(strstr(data, "Z\tsent\talice\t<m1@example.org>\t"
 				     "250 2.0.0 Ok: queued as 4F2A1\n"));
 	free(data);
@@ -257,7 +257,6 @@ static void test_in_doubt_after_crash(void **state)
 	j = open_ok(f);
 	expect_state(j, "alice", JOURNAL_IN_DOUBT, "<a@x>", "");
 	journal_close(j);
-	(void)eb;
 }
 
 static void test_deferred_then_sent(void **state)
@@ -281,9 +280,9 @@ static void test_deferred_then_sent(void **state)
 	/* A later attempt after "deferred" is in doubt again. */
 	j = open_ok(f);
 	expect_state(j, "alice", JOURNAL_IN_DOUBT, "<m2@x>", "");
-	assert_int_equal(journal_result(j, "alice", JOURNAL_SENT, "<m2@x>",
-					"250 ok", &eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "alice", JOURNAL_SENT, "<m2@x>", "250 ok", &eb),
+	    0);
 	journal_close(j);
 
 	j = open_ok(f);
@@ -296,7 +295,7 @@ static void test_failed(void **state)
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
 	struct journal *j = open_ok(f);
-	struct stat st;
+	struct stat st, st2;
 
 	assert_int_equal(journal_attempt(j, "carol", "<c@x>", &eb), 0);
 	assert_int_equal(journal_result(j, "carol", JOURNAL_FAILED, "<c@x>",
@@ -309,22 +308,17 @@ static void test_failed(void **state)
 
 	/* Only outcomes are results; nothing is written for the others. */
 	assert_int_equal(stat(f->path, &st), 0);
-	assert_int_equal(journal_result(j, "carol", JOURNAL_IN_DOUBT, "<c@x>",
-					NULL, &eb),
-			 -1);
+	assert_int_equal(
+	    journal_result(j, "carol", JOURNAL_IN_DOUBT, "<c@x>", NULL, &eb),
+	    -1);
 	assert_non_null(strstr(eb.msg, "not an outcome"));
-	assert_int_equal(journal_result(j, "carol", JOURNAL_NONE, "<c@x>",
-					NULL, &eb),
-			 -1);
+	assert_int_equal(
+	    journal_result(j, "carol", JOURNAL_NONE, "<c@x>", NULL, &eb), -1);
 	expect_state(j, "carol", JOURNAL_FAILED, "<c@x>",
 		     "550 5.1.1 No such user");
 	journal_close(j);
-	{
-		struct stat st2;
-
-		assert_int_equal(stat(f->path, &st2), 0);
-		assert_int_equal(st2.st_size, st.st_size);
-	}
+	assert_int_equal(stat(f->path, &st2), 0);
+	assert_int_equal(st2.st_size, st.st_size);
 }
 
 static void test_sanitize(void **state)
@@ -338,31 +332,28 @@ static void test_sanitize(void **state)
 	size_t len;
 
 	assert_int_equal(journal_attempt(j, "alice", "<a\nb\t@x>", &eb), 0);
-	assert_int_equal(
-	    journal_result(j, "alice", JOURNAL_SENT, "<a\r\nb@x>",
-			   "250 2.0.0 Ok\tqueued\r\nas X\x01\x7f"
-			   "\xc2\x85 caf\xc3\xa9 \xff!\r\n",
-			   &eb),
-	    0);
+	assert_int_equal(journal_result(j, "alice", JOURNAL_SENT, "<a\r\nb@x>",
+					"250 2.0.0 Ok\tqueued\r\nas X\x01\x7f"
+					"\xc2\x85 caf\xc3\xa9 \xff!\r\n",
+					&eb),
+			 0);
 	expect_state(j, "alice", JOURNAL_SENT, "<a  b@x>",
 		     "250 2.0.0 Ok queued  as X    caf\xc3\xa9 ?!");
 
 	/* No reply, no Message-ID: "-" on disk, "" read back. */
-	assert_int_equal(journal_result(j, "bob", JOURNAL_DEFERRED, NULL, NULL,
-					&eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "bob", JOURNAL_DEFERRED, NULL, NULL, &eb), 0);
 	expect_state(j, "bob", JOURNAL_DEFERRED, "", "");
-	assert_int_equal(journal_result(j, "carol", JOURNAL_DEFERRED, "", "\r\n",
-					&eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "carol", JOURNAL_DEFERRED, "", "\r\n", &eb), 0);
 	expect_state(j, "carol", JOURNAL_DEFERRED, "", "");
 
 	/* Cut at JOURNAL_MAX_REPLY bytes, never inside a UTF-8 sequence. */
 	memset(longreply, 'a', JOURNAL_MAX_REPLY - 1);
 	memcpy(longreply + JOURNAL_MAX_REPLY - 1, "\xc3\xa9zz", 5);
-	assert_int_equal(journal_result(j, "dave", JOURNAL_FAILED, "<d@x>",
-					longreply, &eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "dave", JOURNAL_FAILED, "<d@x>", longreply, &eb),
+	    0);
 	journal_state(j, "dave", &mid, &reply);
 	assert_int_equal(strlen(reply), JOURNAL_MAX_REPLY - 1);
 	assert_true(util_utf8_valid(reply, strlen(reply)));
@@ -413,7 +404,8 @@ static void test_torn_line(void **state)
 	assert_memory_equal(data, good, strlen(good));
 	assert_int_equal(count_lines(data, len), 2);
 	assert_int_equal(data[len - 1], '\n');
-	assert_non_null(strstr(data + strlen(good), "\tattempt\tbob\t<b@x>\t-\n"));
+	assert_non_null(
+	    strstr(data + strlen(good), "\tattempt\tbob\t<b@x>\t-\n"));
 	check_line_shape(data, len);
 	free(data);
 
@@ -445,8 +437,7 @@ static void test_malformed(void **state)
 	char want[1024];
 	size_t i;
 
-	snprintf(want, sizeof(want), "%s:2: malformed journal record",
-		 f->path);
+	snprintf(want, sizeof(want), "%s:2: malformed journal record", f->path);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct errbuf eb = ERRBUF_INIT;
 		struct journal *j = (struct journal *)1;
@@ -499,7 +490,9 @@ static void test_lock(void **state)
 		struct errbuf ceb = ERRBUF_INIT;
 
 		_exit(journal_open(f->dir, DAY, &cj, &ceb) == -1 &&
-			      !strcmp(ceb.msg, want) ? 0 : 1);
+			      !strcmp(ceb.msg, want)
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -533,9 +526,9 @@ static void test_foreach_order(void **state)
 	assert_int_equal(journal_attempt(j, "carol", "<c@x>", &eb), 0);
 	assert_int_equal(journal_attempt(j, "alice", "<a@x>", &eb), 0);
 	assert_int_equal(journal_attempt(j, "bob", "<b@x>", &eb), 0);
-	assert_int_equal(journal_result(j, "alice", JOURNAL_SENT, "<a@x>",
-					"250 ok", &eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "alice", JOURNAL_SENT, "<a@x>", "250 ok", &eb),
+	    0);
 	assert_int_equal(journal_result(j, "carol", JOURNAL_DEFERRED, "<c@x>",
 					"451 later", &eb),
 			 0);
@@ -555,8 +548,8 @@ static void test_invalid_input(void **state)
 {
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
-	static const char *const bad_ids[] = { "", "al ice", "a/b", "../x",
-					       "al\nice", "caf\xc3\xa9" };
+	static const char *const bad_ids[] = {"",     "al ice",	 "a/b",
+					      "../x", "al\nice", "caf\xc3\xa9"};
 	char long_id[300];
 	struct journal *j = NULL;
 	struct stat st;
@@ -606,9 +599,9 @@ static void test_append_failure(void **state)
 	int r1, r2, set;
 
 	assert_int_equal(journal_attempt(j, "alice", "<a@x>", &eb), 0);
-	assert_int_equal(journal_result(j, "alice", JOURNAL_SENT, "<a@x>",
-					"250 ok", &eb),
-			 0);
+	assert_int_equal(
+	    journal_result(j, "alice", JOURNAL_SENT, "<a@x>", "250 ok", &eb),
+	    0);
 	before = slurp(f->path, &len_before);
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -618,8 +611,8 @@ static void test_append_failure(void **state)
 	/* Nothing may print while the limit holds: stdout may be a file. */
 	set = setrlimit(RLIMIT_FSIZE, &lim);
 	r1 = journal_attempt(j, "bob", "<b@x>", &eb1);
-	r2 = journal_result(j, "alice", JOURNAL_FAILED, "<a@x>", "550 no",
-			    &eb2);
+	r2 =
+	    journal_result(j, "alice", JOURNAL_FAILED, "<a@x>", "550 no", &eb2);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, old_handler);
 	assert_int_equal(set, 0);
@@ -647,8 +640,8 @@ static void test_append_failure(void **state)
 	free(before);
 }
 
-static void count_one(const char *sub, enum journal_state st,
-		      const char *mid, const char *reply, void *ctx)
+static void count_one(const char *sub, enum journal_state st, const char *mid,
+		      const char *reply, void *ctx)
 {
 	++*(size_t *)ctx;
 }
@@ -666,8 +659,9 @@ static void test_many_subscribers(void **state)
 
 	buf_init(&b, JOURNAL_MAX_FILE);
 	for (i = 0; i < N; i++)
-		buf_addf(&b, "2026-01-02T10:00:00Z\tattempt\ts%zu\t<%zu@x>\t-\n",
-			 i, i);
+		buf_addf(&b,
+			 "2026-01-02T10:00:00Z\tattempt\ts%zu\t<%zu@x>\t-\n", i,
+			 i);
 	for (i = 0; i < N; i += 2)
 		buf_addf(&b, "2026-01-02T10:00:01Z\tsent\ts%zu\t<%zu@x>\t250\n",
 			 i, i);
@@ -692,13 +686,13 @@ static void test_many_subscribers(void **state)
 static void test_prune(void **state)
 {
 	static const char *const files[] = {
-		"2025-12-31", "2026-01-01", "2026-01-06", "2026-01-07",
-		"2026-01-10", "2026-01-11", "notes.txt",  "2026-01-01.bak",
-		"2026-13-01", "1999-01-01x",
+	    "2025-12-31", "2026-01-01",	 "2026-01-06", "2026-01-07",
+	    "2026-01-10", "2026-01-11",	 "notes.txt",  "2026-01-01.bak",
+	    "2026-13-01", "1999-01-01x",
 	};
 	static const char *const kept[] = {
-		"2026-01-07", "2026-01-10", "2026-01-11", "notes.txt",
-		"2026-01-01.bak", "2026-13-01", "1999-01-01x", "2020-01-01",
+	    "2026-01-07",     "2026-01-10", "2026-01-11",  "notes.txt",
+	    "2026-01-01.bak", "2026-13-01", "1999-01-01x", "2020-01-01",
 	};
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
@@ -764,21 +758,21 @@ static void test_state_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_empty),
-		T(test_attempt_sent),
-		T(test_in_doubt_after_crash),
-		T(test_deferred_then_sent),
-		T(test_failed),
-		T(test_sanitize),
-		T(test_torn_line),
-		T(test_malformed),
-		T(test_lock),
-		T(test_foreach_order),
-		T(test_invalid_input),
-		T(test_append_failure),
-		T(test_many_subscribers),
-		T(test_prune),
-		cmocka_unit_test(test_state_names),
+	    T(test_empty),
+	    T(test_attempt_sent),
+	    T(test_in_doubt_after_crash),
+	    T(test_deferred_then_sent),
+	    T(test_failed),
+	    T(test_sanitize),
+	    T(test_torn_line),
+	    T(test_malformed),
+	    T(test_lock),
+	    T(test_foreach_order),
+	    T(test_invalid_input),
+	    T(test_append_failure),
+	    T(test_many_subscribers),
+	    T(test_prune),
+	    cmocka_unit_test(test_state_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
