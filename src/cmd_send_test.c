@@ -63,15 +63,15 @@ static int send_smtp(const struct cmd_day *d, struct deliver_item *it)
 		       it->rcpt, d->conf.smtp_host, d->conf.smtp_port,
 		       it->reply);
 		ret = EX_OK;
-	} else if (it->outcome == DELIVER_PENDING) {
+	} else if (r == -2 || it->outcome == DELIVER_PENDING) {
 		cmd_error("test issue not sent: %s", eb.msg);
 		ret = cmd_smtp_exit_code(r, &eb);
 	} else {
-		cmd_error("test issue not sent: %s: %s%s",
-			  it->attempted ? "DATA" : "RCPT", it->reply,
+		cmd_error("test issue not sent: %s: %s",
+			  it->attempted ? "DATA" : "RCPT",
 			  it->outcome == DELIVER_IN_DOUBT
 				  ? "the connection was lost after the data"
-				  : "");
+				  : it->reply);
 		ret = it->outcome == DELIVER_FAILED ? EX_UNAVAILABLE
 						    : EX_TEMPFAIL;
 	}

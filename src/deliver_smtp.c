@@ -221,6 +221,10 @@ static void on_rcpt_status(struct session_state *ss, smtp_recipient_t r)
 
 	if (!it || !st)
 		return;
+	/* After a refused AUTH the server refuses everyone for that reason:
+	 * that is the session's failure, not the recipient's. */
+	if (ss->auth_failed || ss->tls_failed)
+		return;
 	if (st->code >= 200 && st->code < 300) {
 		/* DATA and the body come next: from here on, in doubt. */
 		it->attempted = 1;

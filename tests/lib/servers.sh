@@ -123,13 +123,12 @@ wait_gone() {
 }
 
 stop_server() {
-	echo "STOP $1 $(cat "$SERVERS_DIR/$1.pid") $(cat "$SERVERS_DIR/$1.mark")" >>/tmp/stoplog
 	srv_pidf="$SERVERS_DIR/$1.pid"
 	[ -f "$srv_pidf" ] || return 0
 	srv_pid=$(cat "$srv_pidf")
 	if [ -n "$srv_pid" ] && pid_alive "$srv_pid" &&
 		server_is_ours "$srv_pid" "$1"; then
-		: kill -TERM "$srv_pid"
+		kill -TERM "$srv_pid" 2>/dev/null
 		if ! wait_gone "$srv_pid" "$SERVER_STOP_TIMEOUT"; then
 			echo "servers.sh: $1 ($srv_pid) ignored SIGTERM," \
 				"killing it" >&2

@@ -16,7 +16,7 @@ test_count=0
 test_failed=0
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/paperboy-test.XXXXXX")
-trap 'rm -rf "$TRASH"' EXIT
+trap '[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
 cd "$TRASH" || exit 1
 
 if [ ! -x "$PAPERBOY" ]; then
