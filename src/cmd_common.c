@@ -292,6 +292,9 @@ int cmd_open_smtp(const struct conf *c, struct deliver_smtp **out)
 	cfg.envelope_from = c->smtp_envelope_from[0] ? c->smtp_envelope_from
 						     : c->from_addr;
 	cfg.timeout_seconds = c->smtp_timeout;
+	/* An operator's debugging aid, like msmtp --debug. */
+	if (getenv("PAPERBOY_SMTP_TRACE"))
+		cfg.trace = stderr;
 	if (deliver_smtp_new(&cfg, out, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		goto out;

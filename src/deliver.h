@@ -20,6 +20,7 @@
 #define PAPERBOY_DELIVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "errbuf.h"
 
@@ -84,6 +85,7 @@ struct deliver_smtp_config {
 	const char *envelope_from;
 	const char *helo;         /* our name in EHLO; NULL: the host name */
 	long timeout_seconds;
+	FILE *trace;              /* protocol trace (AUTH redacted) or NULL */
 };
 
 struct deliver_smtp;

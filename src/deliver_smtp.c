@@ -44,6 +44,7 @@ struct deliver_smtp {
 	char *envelope_from;
 	char *helo;
 	long timeout_ms;
+	FILE *trace;
 	SSL_CTX *ssl_ctx;
 	unsigned long connections;
 };
@@ -58,6 +59,7 @@ struct session_state {
 	char reply[DELIVER_MAX_REPLY]; /* last reply line from the server */
 	int auth_failed;
 	int tls_failed;
+	int tls_ok;                  /* the STARTTLS handshake completed */
 	char tls_error[256];
 	int connected;
 };
@@ -106,6 +108,11 @@ static int make_ssl_ctx(struct deliver_smtp *s, struct errbuf *eb)
 	if (!s->ssl_ctx)
 		return errbuf_set(eb, "TLS: cannot create a TLS context");
 	SSL_CTX_set_min_proto_version(s->ssl_ctx, TLS1_2_VERSION);
+	/* libesmtp 1.1 reads TLS 1.3 session tickets that arrive after the
+	 * handshake as a dropped connection (seen against aiosmtpd on
+	 * loopback: about one session in ten fails after STARTTLS). TLS 1.2
+	 * has no post-handshake messages. */
+	SSL_CTX_set_max_proto_version(s->ssl_ctx, TLS1_2_VERSION);
 	if (SSL_CTX_set_default_verify_paths(s->ssl_ctx) != 1)
 		return errbuf_set(eb, "TLS: cannot load the system's "
 				      "certificate authorities");
@@ -144,6 +151,7 @@ int deliver_smtp_new(const struct deliver_smtp_config *cfg,
 	s->password = xstrdup(cfg->password ? cfg->password : "");
 	s->envelope_from = xstrdup(cfg->envelope_from);
 	s->helo = xstrdup_or_null(cfg->helo);
+	s->trace = cfg->trace;
 	s->timeout_ms = (cfg->timeout_seconds > 0 ? cfg->timeout_seconds
 						   : DELIVER_DEFAULT_TIMEOUT) *
 			1000;
@@ -270,6 +278,9 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 		on_message_sent(ss, m);
 		break;
 	}
+	case SMTP_EV_STARTTLS_OK:
+		ss->tls_ok = 1;
+		break;
 	case SMTP_EV_EXTNA_STARTTLS:
 		ss->tls_failed = 1;
 		snprintf(ss->tls_error, sizeof(ss->tls_error),
@@ -338,10 +349,21 @@ static void monitor_cb(const char *buf, int len, int writing, void *arg)
 
 	if (writing == SMTP_CB_HEADERS)
 		return;
+	if (ss->s->trace) {
+		int redact = writing && (!strcmp(ss->step, "AUTH") ||
+					 (n >= 4 && !memcmp(buf, "AUTH", 4)));
+		if (redact)
+			fprintf(ss->s->trace, "smtp > [AUTH, redacted]\n");
+		else
+			fprintf(ss->s->trace, "smtp %s %.*s", writing ? ">" : "<",
+				(int)n, buf);
+	}
 	if (writing) {
 		if (!strcmp(ss->step, "DATA") && n && buf[0] != 'Q' &&
 		    buf[0] != 'R' && buf[0] != 'M')
 			return; /* message body */
+		if (n >= 4 && !memcmp(buf, "QUIT", 4))
+			return; /* the step that failed came before */
 		for (i = 0; i < n && i + 1 < sizeof(ss->step) &&
 			    buf[i] >= 'A' && buf[i] <= 'Z'; i++)
 			ss->step[i] = buf[i];
@@ -420,8 +442,9 @@ static int session_error(struct session_state *ss, struct errbuf *eb)
 		return errbuf_set(eb, "AUTH: authentication failed for user "
 				      "\"%s\": %s", ss->s->user, ss->reply),
 		       -2;
-	if (!strcmp(ss->step, "STARTTLS"))
-		return errbuf_set(eb, "TLS: STARTTLS failed: %s", ss->reply);
+	if (!strcmp(ss->s->tls, "starttls") && !ss->tls_ok)
+		return errbuf_set(eb, "TLS: the STARTTLS handshake failed or "
+				      "timed out; last reply: %s", ss->reply);
 	if (!strcmp(ss->step, "MAIL") && ss->reply[0] == '5')
 		return errbuf_set(eb, "MAIL: the server refused the sender "
 				      "%s: %s", ss->s->envelope_from,
@@ -526,8 +549,11 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 			ret = -1;
 		goto out;
 	}
-	if (!reached && ss.step[0] && strcmp(ss.step, "QUIT")) {
+	if (!reached) {
+		/* The session ended without reaching any message. */
 		ret = session_error(&ss, eb);
+		if (ret == 0)
+			ret = -1;
 		goto out;
 	}
 	ret = 0;

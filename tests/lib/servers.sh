@@ -37,8 +37,12 @@
 #   spool_count NAME           number of messages in NAME's spool (.eml)
 #   connection_count NAME      SMTP sessions NAME has seen
 #   servers_left               pids of this test's servers still running
+#   pid_alive PID              true while PID runs (zombies do not)
+#   port_listening PORT        true once 127.0.0.1:PORT accepts connections
+#   $SMTPD_PYTHON              the python3 that has aiosmtpd (a client too)
 #
-# smtp-sink options the delivery tests use (see smtp-sink(1)):
+# smtp-sink options the delivery tests use (see smtp-sink(1); -u root is
+# added when running as root, which smtp-sink otherwise refuses):
 #   -r CMD,CMD   soft reject (4xx, "450 4.3.0 Error: command failed"),
 #                e.g. -r rcpt: every RCPT is deferred
 #   -f CMD,CMD   hard reject (5xx, "500 5.3.0 Error: command failed"),
@@ -97,14 +101,13 @@ pid_alive() {
 	[ "$srv_state" != Z ]
 }
 
-# True when PID is still the server registered as NAME (not a recycled
-# pid): its command line contains the marker recorded when it started.
+# True when PID is still the server that was started with MARK in its
+# command line (not a recycled pid).
 server_is_ours() {
 	[ -r "/proc/$1/cmdline" ] || return 0
-	srv_mark=$(cat "$SERVERS_DIR/$2.mark" 2>/dev/null)
 	srv_cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
 	case $srv_cmd in
-	*"$srv_mark"*) return 0 ;;
+	*"$2"*) return 0 ;;
 	esac
 	return 1
 }
@@ -126,8 +129,9 @@ stop_server() {
 	srv_pidf="$SERVERS_DIR/$1.pid"
 	[ -f "$srv_pidf" ] || return 0
 	srv_pid=$(cat "$srv_pidf")
+	srv_mark=$(cat "$SERVERS_DIR/$1.mark" 2>/dev/null)
 	if [ -n "$srv_pid" ] && pid_alive "$srv_pid" &&
-		server_is_ours "$srv_pid" "$1"; then
+		server_is_ours "$srv_pid" "$srv_mark"; then
 		kill -TERM "$srv_pid" 2>/dev/null
 		if ! wait_gone "$srv_pid" "$SERVER_STOP_TIMEOUT"; then
 			echo "servers.sh: $1 ($srv_pid) ignored SIGTERM," \
@@ -167,7 +171,27 @@ servers_left() {
 	done | sort -u
 }
 
-trap 'stop_all_servers; rm -rf "$TRASH"' EXIT
+# A test shell killed with SIGKILL runs no trap: each server gets a
+# watchdog that stops it once the test shell ($$, also in subshells) is
+# gone, and ends by itself when the server does. Its own subshell must not
+# run the test's traps. $2 is the server's mark, read now: the registry
+# file may be gone by then.
+server_watchdog() {
+	(
+		trap - EXIT INT TERM HUP
+		while kill -0 "$SERVERS_SHELL" 2>/dev/null && pid_alive "$1"; do
+			sleep 1
+		done
+		if pid_alive "$1" && server_is_ours "$1" "$2"; then
+			kill -TERM "$1" 2>/dev/null
+			sleep 2
+			pid_alive "$1" && kill -KILL "$1" 2>/dev/null
+		fi
+	) </dev/null >/dev/null 2>&1 &
+}
+SERVERS_SHELL=$$
+
+trap 'stop_all_servers; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
 # Without these, a test killed by a signal would skip the EXIT trap and
 # leave its servers running.
 trap 'exit 130' INT
@@ -217,6 +241,7 @@ start_smtpd() {
 		"$@" </dev/null >>"$srv_log" 2>&1 &
 	srv_pid=$!
 	echo "$srv_pid" >"$SERVERS_DIR/$srv_name.pid"
+	server_watchdog "$srv_pid" "$(cat "$SERVERS_DIR/$srv_name.mark")"
 	srv_n=$((SERVER_START_TIMEOUT * 10))
 	while [ ! -s "$srv_portf" ]; do
 		if ! pid_alive "$srv_pid" || [ "$srv_n" -le 0 ]; then
@@ -273,6 +298,8 @@ start_smtp_sink() {
 			"$SINK_BACKLOG" </dev/null >>"$srv_log" 2>&1 &
 		srv_pid=$!
 		echo "$srv_pid" >"$SERVERS_DIR/$srv_name.pid"
+		server_watchdog "$srv_pid" \
+			"$(cat "$SERVERS_DIR/$srv_name.mark")"
 		srv_n=$((SERVER_START_TIMEOUT * 10))
 		while pid_alive "$srv_pid" && ! port_listening "$srv_port"; do
 			[ "$srv_n" -gt 0 ] || break

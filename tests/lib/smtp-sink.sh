@@ -94,9 +94,12 @@ fetch_debs() {
 		[ -n "$(last_deb "$pkg")" ] || need="$need $pkg"
 	done
 	[ -z "$need" ] && return 0
+	# As root, apt-get would warn that its sandbox user cannot write here.
+	sandbox=
+	[ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
-	if (cd "$DEB_CACHE" &&
-		timeout "$APT_TIMEOUT" apt-get download -q $need >&2); then
+	if (cd "$DEB_CACHE" && timeout "$APT_TIMEOUT" \
+		apt-get $sandbox download -q $need >&2); then
 		return 0
 	fi
 	[ "$(id -u)" = 0 ] || return 1
@@ -104,8 +107,8 @@ fetch_debs() {
 		"running apt-get update and retrying" >&2
 	timeout "$APT_TIMEOUT" apt-get update -qq >&2 || return 1
 	# shellcheck disable=SC2086
-	(cd "$DEB_CACHE" &&
-		timeout "$APT_TIMEOUT" apt-get download -q $need >&2)
+	(cd "$DEB_CACHE" && timeout "$APT_TIMEOUT" \
+		apt-get $sandbox download -q $need >&2)
 }
 
 # Unpacks into a scratch folder renamed into place at the end, so that an

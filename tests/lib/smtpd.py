@@ -32,7 +32,10 @@ Options:
                                                (not spooled)
                           drop-after-data:ADDR spool the message, then close
                                                the connection without a reply
-                        CODE is "451" or a whole reply, "550 5.1.1 no such".
+                        CODE is "451" or a whole reply, "550 5.1.1 no such";
+                        ADDR matches case-insensitively, data faults apply
+                        to a message with ADDR among its recipients, and
+                        the first matching --fault wins.
 
 Logs to stderr (aiosmtpd's own protocol log too with SMTPD_VERBOSE=1).
 SIGTERM or SIGINT: closes every connection, exits 0.
@@ -70,13 +73,12 @@ REPLY_RE = re.compile(r"^[45][0-9][0-9]( .*)?$")
 
 def atomic_write(path, data):
     """Writes data (bytes) to path through a rename, so that a reader sees
-    the whole file or none of it."""
+    the whole file or none of it. No fsync: readers are on this machine,
+    and a test may spool hundreds of messages."""
     tmp = os.path.join(os.path.dirname(path),
                        ".tmp-%d-%s" % (os.getpid(), os.path.basename(path)))
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

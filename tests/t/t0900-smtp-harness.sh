@@ -78,7 +78,8 @@ client() {
 # Fails if anything but 127.0.0.1 listens on the port (0.0.0.0, IPv6).
 only_loopback() {
 	awk -v p=":$(printf %04X "$1")" '$4 == "0A" &&
-		substr($2, length($2) - 4) == p && $2 != "0100007F" p { bad = 1 }
+		substr($2, length($2) - 4) == p &&
+		$2 != "0100007F" p { bad = 1 }
 		END { exit bad }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
@@ -127,7 +128,7 @@ test_expect_success 'a plain server spools the message byte for byte' '
 	test "$(json_field "$plain_spool/000001.json" session)" = 1
 '
 
-test_expect_success 'a server without a certificate offers neither TLS nor AUTH' '
+test_expect_success 'no certificate, no --auth: neither STARTTLS nor AUTH' '
 	"$SMTPD_PYTHON" -c "import smtplib, sys
 s = smtplib.SMTP(\"127.0.0.1\", int(sys.argv[1]), timeout=10)
 s.ehlo()
@@ -137,7 +138,7 @@ s.quit()" $plain_port >features &&
 	grep -q 8bitmime features
 '
 
-test_expect_success 'STARTTLS works and the certificate verifies for 127.0.0.1' '
+test_expect_success 'STARTTLS works; the certificate verifies for 127.0.0.1' '
 	client $tls_port --starttls --cafile certs/cert.pem \
 		--to a@example.org --msg msg.eml >out &&
 	test "$(cat out)" = sent &&
@@ -218,7 +219,7 @@ test_expect_success 'data fault: end of DATA answered 554, nothing spooled' '
 	test "$(spool_count faults)" = 2
 '
 
-test_expect_success 'drop-after-data: no reply, connection closed, message spooled' '
+test_expect_success 'drop-after-data: closed without a reply, but spooled' '
 	client $faults_port --to drop@example.org --msg msg.eml >out &&
 	test "$(cat out)" = disconnected &&
 	test "$(spool_count faults)" = 3 &&
@@ -229,7 +230,7 @@ test_expect_success 'drop-after-data: no reply, connection closed, message spool
 	test "$(cat out)" = sent
 '
 
-test_expect_success 'rcpt-once: the first attempt is refused, the retry accepted' '
+test_expect_success 'rcpt-once: the first try is refused, the retry accepted' '
 	client $faults_port --to once@example.org --msg msg.eml >out &&
 	grep -q "^all-refused once@example.org 451 " out &&
 	n=$(spool_count faults) &&
@@ -276,7 +277,8 @@ test_expect_success 'smtp-sink -q . drops the connection after the data' '
 '
 
 test_expect_success 'after stop_all_servers no server of this test is left' '
-	pids="$plain_pid $tls_pid $strict_pid $auth_pid $faults_pid $count_pid" &&
+	pids="$plain_pid $tls_pid $strict_pid $auth_pid $faults_pid" &&
+	pids="$pids $count_pid" &&
 	stop_all_servers &&
 	test -z "$(servers_left)" &&
 	for p in $pids; do
