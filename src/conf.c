@@ -315,6 +315,10 @@ static void conf_defaults(struct conf *c)
 	strv_push(&c->categories, "cs.CL");
 	strv_push(&c->announce_types, "new");
 	strv_push(&c->announce_types, "cross");
+	c->arxiv_rss_url = xstrdup("https://rss.arxiv.org/rss/");
+	c->arxiv_api_url = xstrdup("https://export.arxiv.org/api/query");
+	c->hf_url = xstrdup("https://huggingface.co/api/daily_papers");
+	c->contact = xstrdup("");
 	c->delivery_method = xstrdup("outbox");
 	c->outbox_dir = xstrdup("outbox");
 	c->smtp_host = xstrdup("localhost");
@@ -379,14 +383,16 @@ static void resolve(const struct conf *c, char **path)
 
 static const char *const top_keys[] = { "list", "paths", "sources",
 					"delivery", "llm", NULL };
-static const char *const list_keys[] = { "name", "id", "from", "base_url",
-					 "secret_file", NULL };
+static const char *const list_keys[] = { "name",	   "id",
+					 "from",	   "base_url",
+					 "secret_file", "contact",  NULL };
 static const char *const paths_keys[] = { "subscribers", "templates",
 					  "state", NULL };
 static const char *const sources_keys[] = { "arxiv", "huggingface", NULL };
 static const char *const arxiv_keys[] = { "categories", "announce_types",
-					  NULL };
-static const char *const hf_keys[] = { "enabled", NULL };
+					  "rss_url",	"api_url",
+					  "holidays",	NULL };
+static const char *const hf_keys[] = { "enabled", "url", NULL };
 static const char *const delivery_keys[] = { "method", "outbox", "smtp",
 					     "journal_keep_days", NULL };
 static const char *const smtp_keys[] = {
@@ -419,12 +425,21 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    conf_get_string(doc, g, "id", 1, &c->list_id, eb) < 0 ||
 	    conf_get_string(doc, g, "from", 1, &c->list_from, eb) < 0 ||
 	    conf_get_string(doc, g, "base_url", 1, &c->base_url, eb) < 0 ||
-	    conf_get_string(doc, g, "secret_file", 1, &c->secret_file, eb) < 0)
+	    conf_get_string(doc, g, "secret_file", 1, &c->secret_file, eb) < 0 ||
+	    conf_get_string(doc, g, "contact", 1, &c->contact, eb) < 0)
 		return -1;
 	if (mime_parse_mailbox(c->list_from, &c->from_display, &c->from_addr,
 			       eb) < 0)
 		return errbuf_prefix(eb, "%s:%d: list.from", doc->path,
 				     conf_node_line(g));
+	if (!c->contact[0]) {
+		free(c->contact);
+		c->contact = xstrdup(c->from_addr);
+	} else if (!mime_address_valid(c->contact)) {
+		return errbuf_set(eb, "%s:%d: list.contact must be an email "
+				      "address", doc->path,
+				  conf_line_of(g, "contact"));
+	}
 	if (!c->list_id[0] || strpbrk(c->list_id, " <>@\"") ||
 	    !strchr(c->list_id, '.'))
 		return errbuf_set(eb, "%s:%d: list.id must be a domain-like "
@@ -442,14 +457,24 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    opt_group(doc, g, "arxiv", arxiv_keys, &sub, eb) < 0 ||
 	    conf_get_strv(doc, sub, "categories", &c->categories, eb) < 0 ||
 	    conf_get_strv(doc, sub, "announce_types", &c->announce_types,
-			  eb) < 0)
+			  eb) < 0 ||
+	    conf_get_string(doc, sub, "rss_url", 1, &c->arxiv_rss_url, eb) < 0 ||
+	    conf_get_string(doc, sub, "api_url", 1, &c->arxiv_api_url, eb) < 0)
 		return -1;
+	switch (conf_get_strv(doc, sub, "holidays", &c->holidays, eb)) {
+	case -1:
+		return -1;
+	case 0:
+		c->holidays_set = 1;
+		break;
+	}
 	for (i = 0; i < c->announce_types.n; i++)
 		if (one_of(doc, sub, "announce_types", c->announce_types.v[i],
 			   announce_types, eb) < 0)
 			return -1;
 	if (opt_group(doc, g, "huggingface", hf_keys, &sub, eb) < 0 ||
-	    conf_get_bool(doc, sub, "enabled", &c->hf_enabled, eb) < 0)
+	    conf_get_bool(doc, sub, "enabled", &c->hf_enabled, eb) < 0 ||
+	    conf_get_string(doc, sub, "url", 1, &c->hf_url, eb) < 0)
 		return -1;
 
 	if (opt_group(doc, root, "delivery", delivery_keys, &g, eb) < 0 ||
@@ -539,6 +564,11 @@ void conf_release(struct conf *c)
 	free(c->state_dir);
 	strv_release(&c->categories);
 	strv_release(&c->announce_types);
+	free(c->arxiv_rss_url);
+	free(c->arxiv_api_url);
+	strv_release(&c->holidays);
+	free(c->hf_url);
+	free(c->contact);
 	free(c->delivery_method);
 	free(c->outbox_dir);
 	free(c->smtp_host);

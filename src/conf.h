@@ -102,7 +102,13 @@ struct conf {
 
 	struct strv categories;
 	struct strv announce_types;
+	char *arxiv_rss_url;    /* feed base; categories are appended */
+	char *arxiv_api_url;    /* the API's query endpoint (backfill) */
+	struct strv holidays;   /* YYYY-MM-DD; empty: built-in schedule */
+	int holidays_set;       /* holidays came from the config */
 	int hf_enabled;
+	char *hf_url;           /* daily papers endpoint; ?date= appended */
+	char *contact;          /* operator address in the User-Agent */
 
 	char *delivery_method;  /* "outbox" or "smtp" */
 	char *outbox_dir;
