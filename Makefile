@@ -15,10 +15,11 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= python3
 
 # Libraries paperboy links against (pkg-config names).
-PKGS = libconfig expat libesmtp-1.0 openssl
+PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson
 # Debian packages `make deps` installs when missing (build, tests, demo).
 DEB_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
-	libesmtp-dev libssl-dev libcmocka-dev python3 python3-aiosmtpd openssl
+	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev \
+	tzdata python3 python3-aiosmtpd openssl
 
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -99,6 +100,9 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: fuzz
 	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+bench: paperboy
+	@bench/delivery.sh
+
 deps:
 	@tests/install-deps.sh $(DEB_PACKAGES)
 
@@ -112,7 +116,7 @@ format:
 clean:
 	rm -rf $(BUILD) paperboy
 
-.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke format \
-	clean FORCE
+.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke bench \
+	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

@@ -23,6 +23,8 @@
 #include "score.h"
 #include "subs.h"
 
+#define PAPERBOY_VERSION "0.2.0"
+
 struct cmd_global {
 	const char *config_path; /* -c before the command, or NULL */
 };
@@ -40,6 +42,11 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g);
 int cmd_score(int argc, char **argv, const struct cmd_global *g);
 int cmd_subscribers(int argc, char **argv, const struct cmd_global *g);
 int cmd_send_test(int argc, char **argv, const struct cmd_global *g);
+int cmd_fetch(int argc, char **argv, const struct cmd_global *g);
+
+/* The latest announced listing day (America/New_York, arXiv's schedule
+ * and holidays) as YYYY-MM-DD. Prints and returns an exit code. */
+int cmd_latest_date(const struct conf *c, char *out, size_t size);
 
 /* Prints "paperboy: MESSAGE" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -58,11 +65,13 @@ int cmd_load_conf(const char *path, const struct cmd_global *g,
 int cmd_resolve_date(const char *date_opt, char *out, size_t size);
 
 /*
- * Loads the listing for `date`: from listing_path when given (and, unless
- * dry_run, keeps a copy in STATE/cache/DATE/arxiv.xml so later commands
- * for that day work offline), else from that cache. *items receives the
- * number of items in the feed (0: no announcement). Prints and returns
- * EX_NOINPUT (no listing), EX_DATAERR (a broken one) or EX_IOERR.
+ * Loads the listing for `date`: from listing_path when given; else from
+ * the day's cache (STATE/cache/DATE/); else from the network (see
+ * cmd_fetch.c). Unless dry_run, what was read or fetched is kept in the
+ * cache, so later commands for that day work offline. *items receives the
+ * number of arXiv items (0: no announcement that day). Prints and returns
+ * EX_NOINPUT, EX_DATAERR (a broken listing), EX_TEMPFAIL (the network;
+ * try later) or EX_IOERR.
  */
 int cmd_load_listing(const struct conf *c, const char *date,
 		     const char *listing_path, int dry_run,

@@ -89,66 +89,6 @@ int cmd_resolve_date(const char *date_opt, char *out, size_t size)
 	return EX_OK;
 }
 
-static char *cache_path(const struct conf *c, const char *date,
-			char **dir_out)
-{
-	struct buf b = BUF_INIT;
-
-	buf_addf(&b, "cache/%s", date);
-	*dir_out = util_path_join(c->state_dir, buf_str(&b));
-	buf_release(&b);
-	return util_path_join(*dir_out, "arxiv.xml");
-}
-
-int cmd_load_listing(const struct conf *c, const char *date,
-		     const char *listing_path, int dry_run,
-		     struct listing *l, int *items)
-{
-	struct errbuf eb = ERRBUF_INIT;
-	struct buf data;
-	char *dir = NULL;
-	char *cached = cache_path(c, date, &dir);
-	const char *path = listing_path ? listing_path : cached;
-	int ret = EX_OK, n;
-
-	buf_init(&data, ARXIV_MAX_DOCUMENT);
-	listing_init(l);
-	if (util_read_file(path, &data, &eb) < 0) {
-		if (listing_path)
-			cmd_error("cannot read the listing: %s", eb.msg);
-		else
-			cmd_error("no listing for %s in %s: give one with "
-				  "--listing FILE", date, cached);
-		ret = EX_NOINPUT;
-		goto out;
-	}
-	n = arxiv_parse(buf_str(&data), data.len, path, l, &eb);
-	if (n < 0) {
-		cmd_error("%s", eb.msg);
-		cmd_error("the listing is unusable; nothing was sent");
-		ret = EX_DATAERR;
-		goto out;
-	}
-	*items = n;
-	if (!l->source)
-		l->source = xstrdup(path);
-	if (listing_path && !dry_run &&
-	    (util_mkdir_p(dir, 0755, &eb) < 0 ||
-	     util_write_atomic(cached, buf_str(&data), data.len, 0644,
-			       &eb) < 0)) {
-		cmd_error("cannot keep a copy of the listing: %s", eb.msg);
-		ret = EX_IOERR;
-		goto out;
-	}
-out:
-	if (ret != EX_OK)
-		listing_release(l);
-	buf_release(&data);
-	free(cached);
-	free(dir);
-	return ret;
-}
-
 int cmd_load_subscribers(const struct conf *c, struct subs_list *out)
 {
 	struct errbuf eb = ERRBUF_INIT;
@@ -176,10 +116,11 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 
 	memset(d, 0, sizeof(*d));
 	listing_init(&d->listing);
-	ret = cmd_resolve_date(date_opt, d->date, sizeof(d->date));
+	ret = cmd_load_conf(config, g, &d->conf);
 	if (ret != EX_OK)
 		return ret;
-	ret = cmd_load_conf(config, g, &d->conf);
+	ret = date_opt ? cmd_resolve_date(date_opt, d->date, sizeof(d->date))
+		       : cmd_latest_date(&d->conf, d->date, sizeof(d->date));
 	if (ret != EX_OK)
 		return ret;
 	ret = cmd_load_listing(&d->conf, d->date, listing_path, dry_run,

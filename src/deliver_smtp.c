@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "deliver.h"
+#include "deliver_smtps.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -46,6 +47,7 @@ struct deliver_smtp {
 	long timeout_ms;
 	FILE *trace;
 	SSL_CTX *ssl_ctx;
+	struct deliver_smtps *smtps; /* tls = "implicit": libcurl's turn */
 	unsigned long connections;
 };
 
@@ -133,7 +135,8 @@ int deliver_smtp_new(const struct deliver_smtp_config *cfg,
 
 	if (!cfg->host || !cfg->host[0])
 		return errbuf_set(eb, "delivery.smtp.host is empty");
-	if (strcmp(cfg->tls, "starttls") && strcmp(cfg->tls, "none"))
+	if (strcmp(cfg->tls, "starttls") && strcmp(cfg->tls, "none") &&
+	    strcmp(cfg->tls, "implicit"))
 		return errbuf_set(eb, "delivery.smtp.tls = \"%s\" is not "
 				      "supported by this transport", cfg->tls);
 	if (!strcmp(cfg->tls, "none") && !is_loopback(cfg->host))
@@ -159,6 +162,11 @@ int deliver_smtp_new(const struct deliver_smtp_config *cfg,
 		deliver_smtp_free(s);
 		return -1;
 	}
+	if (!strcmp(s->tls, "implicit") &&
+	    deliver_smtps_new(cfg, &s->smtps, eb) < 0) {
+		deliver_smtp_free(s);
+		return -1;
+	}
 	auth_client_init();
 	*out = s;
 	return 0;
@@ -179,6 +187,7 @@ void deliver_smtp_free(struct deliver_smtp *s)
 	free(s->helo);
 	if (s->ssl_ctx)
 		SSL_CTX_free(s->ssl_ctx);
+	deliver_smtps_free(s->smtps);
 	free(s);
 }
 
@@ -466,6 +475,10 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 	size_t i, reached = 0;
 	int ret = -1, ok;
 
+	/* libesmtp has no implicit TLS (SMTPS): libcurl carries that. */
+	if (s->smtps)
+		return deliver_smtps_send(s->smtps, items, n, hooks,
+					  &s->connections, eb);
 	memset(&ss, 0, sizeof(ss));
 	ss.s = s;
 	ss.items = items;

@@ -12,10 +12,10 @@
 #include "cmd.h"
 #include "banned.h"
 
-#define PAPERBOY_VERSION "0.1.0"
 
 const struct cmd cmd_table[] = {
 	{ "run", cmd_run, "the daily job: score, render and send every digest" },
+	{ "fetch", cmd_fetch, "fetch and cache the day's listing" },
 	{ "render", cmd_render, "print one subscriber's digest (HTML, text or "
 				"the whole message)" },
 	{ "score", cmd_score, "show a subscriber's ranked papers and why" },

@@ -27,8 +27,10 @@
 #   start_smtpd NAME [opts]    tests/lib/smtpd.py (see its --help and the
 #                              comment at its top: --tls-cert/--tls-key,
 #                              --require-tls, --no-starttls, --auth U:P,
-#                              --fault SPEC); sets NAME_port, NAME_spool,
-#                              NAME_pid, NAME_log
+#                              --fault SPEC, --implicit-tls: TLS from the
+#                              first byte, SMTPS as on port 465, with the
+#                              --tls-cert/--tls-key certificate); sets
+#                              NAME_port, NAME_spool, NAME_pid, NAME_log
 #   stop_smtpd NAME            SIGTERM, bounded wait, then SIGKILL
 #   start_smtp_sink NAME [opts]  Postfix smtp-sink; sets NAME_port,
 #                              NAME_pid, NAME_log

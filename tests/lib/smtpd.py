@@ -17,9 +17,15 @@ Options:
   --port-file F         the chosen port, written once it accepts connections
   --pid-file F          this process's pid
   --spool DIR           DIR/NNNNNN.eml (raw message) + DIR/NNNNNN.json
-                        {"mail_from", "rcpt_tos", "session", "tls", "auth"};
+                        {"mail_from", "rcpt_tos", "session", "tls", "auth"}
+                        ("tls": STARTTLS or implicit TLS);
                         DIR/connections: SMTP sessions so far
   --tls-cert F --tls-key F   offer STARTTLS with that certificate
+  --implicit-tls        serve TLS from the first byte (SMTPS, as on port
+                        465) with --tls-cert/--tls-key instead of offering
+                        STARTTLS; AUTH is then offered at once. A client
+                        whose handshake fails is not counted in
+                        DIR/connections (no SMTP session began)
   --require-tls         530 to MAIL (and the rest) before STARTTLS
   --no-starttls         do not offer STARTTLS even with a certificate
   --auth USER:PASSWORD  offer AUTH PLAIN/LOGIN (after STARTTLS when TLS is
@@ -190,7 +196,11 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "session": server.number,
-            "tls": session.ssl is not None,
+            # After STARTTLS aiosmtpd sets session.ssl; under implicit
+            # TLS it never does, but the transport itself is TLS.
+            "tls": (session.ssl is not None or
+                    server.transport.get_extra_info("ssl_object")
+                    is not None),
             "auth": session.auth_data if session.authenticated else None,
         }
         path = self.spool.save(envelope.original_content, meta)
@@ -257,7 +267,26 @@ def make_protocol(state, handler, kwargs):
     return lambda: CountingSMTP(handler, **kwargs)
 
 
-async def self_probe(host, port, state):
+async def read_banner_tls(sock):
+    """The banner of an implicit-TLS server over the connected sock. The
+    probe only proves the server answers: it trusts any certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    reader, writer = await asyncio.open_connection(sock=sock, ssl=ctx,
+                                                   server_hostname="")
+    try:
+        return await reader.readline()
+    finally:
+        # The transport owns sock now: it must be done with it before
+        # the caller's `with` closes it, or the selector would keep
+        # watching a file descriptor that the next accepted connection
+        # reuses.
+        writer.close()
+        await writer.wait_closed()
+
+
+async def self_probe(host, port, state, implicit_tls):
     """Connects to the server and reads its banner: the port file is
     written only after a client could really talk to us."""
     loop = asyncio.get_running_loop()
@@ -269,11 +298,14 @@ async def self_probe(host, port, state):
         state.probes.add(tuple(s.getsockname()[:2]))
         await loop.sock_connect(s, (host, port))
         banner = b""
-        while not banner.endswith(b"\r\n"):
-            chunk = await loop.sock_recv(s, 512)
-            if not chunk:
-                break
-            banner += chunk
+        if implicit_tls:
+            banner = await read_banner_tls(s)
+        else:
+            while not banner.endswith(b"\r\n"):
+                chunk = await loop.sock_recv(s, 512)
+                if not chunk:
+                    break
+                banner += chunk
     if not banner.startswith(b"220"):
         raise RuntimeError("self-probe got %r instead of a 220 banner"
                            % banner)
@@ -282,7 +314,11 @@ async def self_probe(host, port, state):
 async def serve(args, faults, auth):
     loop = asyncio.get_running_loop()
     tls = None
-    if args.tls_cert and not args.no_starttls:
+    implicit = None
+    if args.tls_cert and args.implicit_tls:
+        implicit = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        implicit.load_cert_chain(args.tls_cert, args.tls_key)
+    elif args.tls_cert and not args.no_starttls:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
     spool = Spool(args.spool)
@@ -301,13 +337,16 @@ async def serve(args, faults, auth):
         kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
     state = Server(spool)
     server = await loop.create_server(make_protocol(state, handler, kwargs),
-                                      host=args.host, port=args.port)
+                                      host=args.host, port=args.port,
+                                      ssl=implicit)
     port = server.sockets[0].getsockname()[1]
-    await asyncio.wait_for(self_probe(args.host, port, state), PROBE_TIMEOUT)
+    await asyncio.wait_for(self_probe(args.host, port, state,
+                                      implicit is not None), PROBE_TIMEOUT)
     if args.port_file:
         atomic_write(args.port_file, b"%d\n" % port)
-    log.info("listening on %s:%d, spool %s%s%s%s", args.host, port,
-             args.spool, ", STARTTLS" if tls else "",
+    log.info("listening on %s:%d, spool %s%s%s%s%s", args.host, port,
+             args.spool, ", implicit TLS" if implicit else "",
+             ", STARTTLS" if tls else "",
              " required" if kwargs["require_starttls"] else "",
              ", AUTH required" if auth else "")
 
@@ -338,14 +377,18 @@ def main():
     p.add_argument("--tls-key")
     p.add_argument("--require-tls", action="store_true")
     p.add_argument("--no-starttls", action="store_true")
+    p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth", metavar="USER:PASSWORD")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
-    if args.require_tls and (not args.tls_cert or args.no_starttls):
+    if args.require_tls and (not args.tls_cert or args.no_starttls or
+                             args.implicit_tls):
         p.error("--require-tls needs --tls-cert/--tls-key and STARTTLS")
+    if args.implicit_tls and not args.tls_cert:
+        p.error("--implicit-tls needs --tls-cert/--tls-key")
     auth = None
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")

@@ -30,9 +30,13 @@ test_expect_success 'a missing listing file: exit 66 naming it' '
 	grep_file "nope.xml" err
 '
 
-test_expect_success 'no cached listing and no --listing: exit 66, says how' '
-	expect_status 66 paperboy run --date 2025-12-29 2>err &&
-	grep_file "--listing FILE" err
+test_expect_success 'no cache and arXiv unreachable: exit 75, nothing sent' '
+	expect_status 75 paperboy run --date 2025-12-29 >out 2>err &&
+	grep_file "fetching the listing of 2025-12-29: " err &&
+	grep_file "127.0.0.1:9" err &&
+	grep_file "nothing was sent" err &&
+	test -z "$(ls outbox/new 2>/dev/null)" &&
+	test ! -e state/cache/2025-12-29/MANIFEST
 '
 
 test_expect_success 'an empty feed: one line, exit 0, nothing written' '

@@ -11,7 +11,7 @@ SUBSCRIBERS=50
 write_smtp_cfg() {
 	port=$1
 	shift
-	sed -e '/^delivery = {/,/^};/d' "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
 	cat >>paperboy.cfg <<-EOF
 	delivery = {
 		method = "smtp";
@@ -76,7 +76,7 @@ test_expect_success 'the MIME parts equal what outbox delivery writes' '
 	mkdir outbox-site && (
 		cd outbox-site &&
 		cp -r ../templates ../subscribers . &&
-		sed -e "/^delivery = {/,/^};/d" "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+		sed -e "/^delivery = {/,/^};/d" ../.site.cfg >paperboy.cfg &&
 		paperboy run --date 2025-12-30 --listing "$LISTING" >out
 	) &&
 	test $(ls outbox-site/outbox/new | wc -l) -eq $SUBSCRIBERS &&

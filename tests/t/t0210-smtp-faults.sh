@@ -7,7 +7,7 @@ LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
 
 # paperboy.cfg for plain SMTP to 127.0.0.1:PORT (a relay on this machine).
 write_cfg() {
-	sed -e '/^delivery = {/,/^};/d' "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
 	cat >>paperboy.cfg <<-EOF
 	delivery = {
 		method = "smtp";

@@ -19,7 +19,7 @@ test_expect_success 'setup: 200 subscribers' '
 			$id >subscribers/$id.cfg
 		i=$((i + 1))
 	done &&
-	sed -e "/^delivery = {/,/^};/d" "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+	sed -e "/^delivery = {/,/^};/d" .site.cfg >paperboy.cfg &&
 	cat >>paperboy.cfg <<-EOF &&
 	delivery = {
 		method = "smtp";

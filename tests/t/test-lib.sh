@@ -28,13 +28,26 @@ paperboy() {
 	"$PAPERBOY" "$@"
 }
 
+# Tests never reach the internet: every source URL points at a loopback
+# port where nothing listens (tests that fetch start their own server),
+# and retries are fast.
+NO_SERVER="http://127.0.0.1:9"
+PAPERBOY_TEST_MIN_INTERVAL_MS=20
+PAPERBOY_TEST_BACKOFF_MS=20
+export PAPERBOY_TEST_MIN_INTERVAL_MS PAPERBOY_TEST_BACKOFF_MS
+
 # Sets up a site in the current folder: paperboy.cfg with delivery to
-# ./outbox, the real templates, and an empty subscribers/ folder.
+# ./outbox and sources on NO_SERVER, the real templates, and an empty
+# subscribers/ folder.
 setup_site() {
 	mkdir -p subscribers templates
 	cp "$TEST_ROOT"/templates/* templates/
-	sed -e 's/^\t*daily_budget_usd.*/daily_budget_usd = 1.0;/' \
-		"$TEST_ROOT/paperboy.cfg" >paperboy.cfg
+	sed -e "s|https://rss.arxiv.org/rss/|$NO_SERVER/rss/|" \
+	    -e "s|https://export.arxiv.org/api/query|$NO_SERVER/api/query|" \
+	    -e "s|https://huggingface.co/api/daily_papers|$NO_SERVER/api/daily_papers|" \
+		"$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+	! grep -E "(^|[[:space:]])(rss_url|api_url|url) = \"https" paperboy.cfg &&
+	cp paperboy.cfg .site.cfg
 }
 
 # Copies the example profiles named on the command line into subscribers/.
