@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -47,6 +48,9 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g);
 /* The latest announced listing day (America/New_York, arXiv's schedule
  * and holidays) as YYYY-MM-DD. Prints and returns an exit code. */
 int cmd_latest_date(const struct conf *c, char *out, size_t size);
+
+/* Now, or $PAPERBOY_TEST_NOW (epoch seconds; only tests set it). */
+time_t cmd_now(void);
 
 /* Prints "paperboy: MESSAGE" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

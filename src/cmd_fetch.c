@@ -26,17 +26,13 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* Results per API page: the arXiv API's documented maximum. */
-#define FETCH_API_PAGE 2000
 /* API pages per day at most: 20 x 2,000 is beyond any day of any archive. */
 #define FETCH_API_MAX_PAGES 20
 /* A response larger than this is refused (a full day of every category
  * as RSS is ~30 MB). */
 #define FETCH_MAX_RESPONSE ((size_t)32 << 20)
-/* Seconds: connect, one whole request, no progress at all. */
+/* Seconds to connect (TCP and TLS) to a source. */
 #define FETCH_CONNECT_TIMEOUT 20
-#define FETCH_TOTAL_TIMEOUT 300
-#define FETCH_STALL_TIMEOUT 60
 /* Tries per request on timeouts, 429 and 5xx. */
 #define FETCH_TRIES 5
 
@@ -258,14 +254,15 @@ static int fetch_api(struct acquire *a, struct listing *l, int *items,
 		url_escape(&url, buf_str(&query));
 		buf_addf(&url, "&start=%d&max_results=%d&sortBy=submittedDate"
 			       "&sortOrder=ascending",
-			 page * FETCH_API_PAGE, FETCH_API_PAGE);
+			 page * (int)a->c->arxiv_api_page,
+			 (int)a->c->arxiv_api_page);
 		buf_reset(&name);
 		buf_addf(&name, "arxiv-api-%d.xml", page + 1);
 		if (get(a, "arxiv api", buf_str(&url), "arxiv", buf_str(&name),
 			l, &n, eb) < 0)
 			goto out;
 		*items += n;
-		if (n < FETCH_API_PAGE)
+		if (n < a->c->arxiv_api_page)
 			break;
 	}
 	ret = 0;
@@ -329,8 +326,8 @@ static int acquire(struct acquire *a, time_t now, struct listing *l,
 	fetch_config_init(&fc);
 	fc.user_agent = ua;
 	fc.connect_timeout_s = FETCH_CONNECT_TIMEOUT;
-	fc.total_timeout_s = FETCH_TOTAL_TIMEOUT;
-	fc.stall_timeout_s = FETCH_STALL_TIMEOUT;
+	fc.total_timeout_s = a->c->fetch_timeout;
+	fc.stall_timeout_s = a->c->fetch_stall;
 	fc.max_bytes = FETCH_MAX_RESPONSE;
 	fc.max_tries = FETCH_TRIES;
 	fc.min_interval_ms = FETCH_ARXIV_INTERVAL_MS;
@@ -364,6 +361,14 @@ out:
 	return ret;
 }
 
+time_t cmd_now(void)
+{
+	/* Only the tests set this: the day logic depends on the hour. */
+	const char *s = getenv("PAPERBOY_TEST_NOW");
+
+	return s ? (time_t)strtoll(s, NULL, 10) : time(NULL);
+}
+
 int cmd_latest_date(const struct conf *c, char *out, size_t size)
 {
 	struct calendar cal = CALENDAR_INIT;
@@ -373,7 +378,7 @@ int cmd_latest_date(const struct conf *c, char *out, size_t size)
 
 	if (calendar_init(&cal, c->holidays_set ? &c->holidays : NULL,
 			  &eb) < 0 ||
-	    calendar_latest(&cal, time(NULL), &day, &eb) < 0) {
+	    calendar_latest(&cal, cmd_now(), &day, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_CONFIG;
 	} else {
@@ -435,7 +440,7 @@ int cmd_load_listing(const struct conf *c, const char *date,
 		goto out;
 	}
 	day_files_release(&a.files);
-	if (acquire(&a, time(NULL), l, items, &eb) < 0) {
+	if (acquire(&a, cmd_now(), l, items, &eb) < 0) {
 		listing_release(l);
 		cmd_error("fetching the listing of %s: %s", date, eb.msg);
 		cmd_error("nothing was sent");
@@ -468,7 +473,12 @@ static void usage(FILE *out)
 		"arXiv API for a\n"
 		"past one, and Hugging Face's daily papers when enabled. A "
 		"day already\n"
-		"fetched is read from the cache; nothing is fetched twice.\n");
+		"fetched is read from the cache; nothing is fetched twice.\n"
+		"\n"
+		"  --date D   the listing day (default: the latest announced)\n"
+		"  --list     print one line per paper: ID, announce type, "
+		"categories,\n"
+		"             title\n");
 }
 
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
@@ -476,10 +486,12 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "date", required_argument, NULL, 'd' },
+		{ "list", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *date_opt = NULL;
+	int list = 0;
 	struct listing l;
 	struct conf c;
 	char date[16];
@@ -494,6 +506,9 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 			break;
 		case 'd':
 			date_opt = optarg;
+			break;
+		case 'L':
+			list = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -517,8 +532,16 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	ret = cmd_load_listing(&c, date, NULL, 0, &l, &items);
 	if (ret != EX_OK)
 		goto out;
-	for (i = 0; i < l.n; i++)
-		counts[l.papers[i].announce]++;
+	for (i = 0; i < l.n; i++) {
+		const struct paper *p = &l.papers[i];
+		char *cats = strv_join(&p->categories, ",");
+		counts[p->announce]++;
+		if (list)
+			printf("%s\t%s\t%s\t%s\n", p->id,
+			       listing_announce_name(p->announce),
+			       cats[0] ? cats : "-", p->title);
+		free(cats);
+	}
 	printf("paperboy: %s: %zu papers (%zu new, %zu cross, %zu replace, "
 	       "%zu replace-cross, %zu other) in %s\n", date, l.n,
 	       counts[LISTING_ANNOUNCE_NEW], counts[LISTING_ANNOUNCE_CROSS],

@@ -317,6 +317,9 @@ static void conf_defaults(struct conf *c)
 	strv_push(&c->announce_types, "cross");
 	c->arxiv_rss_url = xstrdup("https://rss.arxiv.org/rss/");
 	c->arxiv_api_url = xstrdup("https://export.arxiv.org/api/query");
+	c->arxiv_api_page = 2000;
+	c->fetch_timeout = 300;
+	c->fetch_stall = 60;
 	c->hf_url = xstrdup("https://huggingface.co/api/daily_papers");
 	c->contact = xstrdup("");
 	c->delivery_method = xstrdup("outbox");
@@ -388,10 +391,12 @@ static const char *const list_keys[] = { "name",	   "id",
 					 "secret_file", "contact",  NULL };
 static const char *const paths_keys[] = { "subscribers", "templates",
 					  "state", NULL };
-static const char *const sources_keys[] = { "arxiv", "huggingface", NULL };
+static const char *const sources_keys[] = { "arxiv", "huggingface",
+					    "timeout", "stall_timeout", NULL };
 static const char *const arxiv_keys[] = { "categories", "announce_types",
 					  "rss_url",	"api_url",
-					  "holidays",	NULL };
+					  "api_page_size", "holidays",
+					  NULL };
 static const char *const hf_keys[] = { "enabled", "url", NULL };
 static const char *const delivery_keys[] = { "method", "outbox", "smtp",
 					     "journal_keep_days", NULL };
@@ -454,12 +459,17 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 		return -1;
 
 	if (opt_group(doc, root, "sources", sources_keys, &g, eb) < 0 ||
+	    conf_get_int(doc, g, "timeout", 1, 3600, &c->fetch_timeout, eb) < 0 ||
+	    conf_get_int(doc, g, "stall_timeout", 1, 3600, &c->fetch_stall,
+			 eb) < 0 ||
 	    opt_group(doc, g, "arxiv", arxiv_keys, &sub, eb) < 0 ||
 	    conf_get_strv(doc, sub, "categories", &c->categories, eb) < 0 ||
 	    conf_get_strv(doc, sub, "announce_types", &c->announce_types,
 			  eb) < 0 ||
 	    conf_get_string(doc, sub, "rss_url", 1, &c->arxiv_rss_url, eb) < 0 ||
-	    conf_get_string(doc, sub, "api_url", 1, &c->arxiv_api_url, eb) < 0)
+	    conf_get_string(doc, sub, "api_url", 1, &c->arxiv_api_url, eb) < 0 ||
+	    conf_get_int(doc, sub, "api_page_size", 1, 2000, &c->arxiv_api_page,
+			 eb) < 0)
 		return -1;
 	switch (conf_get_strv(doc, sub, "holidays", &c->holidays, eb)) {
 	case -1:

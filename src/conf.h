@@ -104,8 +104,11 @@ struct conf {
 	struct strv announce_types;
 	char *arxiv_rss_url;    /* feed base; categories are appended */
 	char *arxiv_api_url;    /* the API's query endpoint (backfill) */
+	long arxiv_api_page;    /* results per API request, at most 2000 */
 	struct strv holidays;   /* YYYY-MM-DD; empty: built-in schedule */
 	int holidays_set;       /* holidays came from the config */
+	long fetch_timeout;     /* seconds for one whole request */
+	long fetch_stall;       /* seconds without a byte: give up */
 	int hf_enabled;
 	char *hf_url;           /* daily papers endpoint; ?date= appended */
 	char *contact;          /* operator address in the User-Agent */

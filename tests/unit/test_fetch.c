@@ -40,6 +40,8 @@
 #define STARTUP_SECONDS 15
 /* The server exits by itself after this, should a test die. */
 #define SERVER_LIFETIME "90"
+/* No test takes 10 s; SIGALRM ends one that hangs. */
+#define TEST_SECONDS 30
 #define MIB ((size_t)1 << 20)
 
 extern char **environ;
@@ -68,6 +70,8 @@ static int setup(void **state)
 	s->pid_file = util_path_join(s->dir, "pid");
 	s->pid = -1;
 	unsetenv(FETCH_TEST_INTERVAL_ENV);
+	/* a wait that never ends is a failure too, not a hung test run */
+	alarm(TEST_SECONDS);
 	*state = s;
 	return 0;
 }
@@ -87,6 +91,7 @@ static int teardown(void **state)
 		free(names[i]);
 	}
 	rmdir(s->dir);
+	alarm(0);
 	unsetenv(FETCH_TEST_INTERVAL_ENV);
 	free(s);
 	return 0;
