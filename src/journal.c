@@ -2,8 +2,12 @@
  * journal: the per-day delivery journal (see journal.h).
  *
  * Design decision: the file on disk is the truth and memory only mirrors
- * it. Every append is one write() of a whole line followed by fsync(), and
- * the in-memory state changes only after both succeeded; a failed append
+ * it. Every append is one write() of a whole line; an "attempt" is fsynced
+ * before the caller goes on (the message must not leave unrecorded), while
+ * an outcome line is made durable by the next attempt's fsync or by
+ * journal_close: a crash that loses it leaves exactly that one message "in
+ * doubt", never a resend, and it halves the fsyncs of a run. The in-memory
+ * state changes only after the write (and fsync) succeeded; a failed append
  * cuts the file back to its last complete line, and a torn line left by a
  * crash is cut off when the journal is next opened, so that every line in
  * the file is always a complete record and the next append starts on a
@@ -306,8 +310,10 @@ void journal_close(struct journal *j)
 
 	if (!j)
 		return;
-	if (j->fd >= 0)
+	if (j->fd >= 0) {
+		fsync(j->fd); /* the last outcome lines */
 		close(j->fd);
+	}
 	for (i = 0; i < j->n; i++) {
 		free(j->entries[i].id);
 		free(j->entries[i].message_id);
@@ -376,7 +382,7 @@ static void add_field(struct buf *out, const char *s, size_t max)
 
 static int append(struct journal *j, enum journal_state state,
 		  const char *subscriber, const char *message_id,
-		  const char *reply, struct errbuf *eb)
+		  const char *reply, int sync, struct errbuf *eb)
 {
 	struct buf line, mid, rep;
 	char stamp[TIME_LEN + 1];
@@ -408,7 +414,7 @@ static int append(struct journal *j, enum journal_state state,
 		goto out;
 	}
 	if (util_write_all(j->fd, line.data, line.len) < 0 ||
-	    fsync(j->fd) < 0) {
+	    (sync && fsync(j->fd) < 0)) {
 		err = errno;
 		/* Whatever part reached the file must not start a line that
 		 * the next record would be glued to. */
@@ -430,7 +436,7 @@ out:
 int journal_attempt(struct journal *j, const char *subscriber,
 		    const char *message_id, struct errbuf *eb)
 {
-	return append(j, JOURNAL_IN_DOUBT, subscriber, message_id, NULL, eb);
+	return append(j, JOURNAL_IN_DOUBT, subscriber, message_id, NULL, 1, eb);
 }
 
 int journal_result(struct journal *j, const char *subscriber,
@@ -441,7 +447,7 @@ int journal_result(struct journal *j, const char *subscriber,
 	    outcome != JOURNAL_DEFERRED)
 		return errbuf_set(eb, "%s: \"%s\" is not an outcome", j->path,
 				  journal_state_name(outcome));
-	return append(j, outcome, subscriber, message_id, reply, eb);
+	return append(j, outcome, subscriber, message_id, reply, 0, eb);
 }
 
 void journal_foreach(const struct journal *j,

@@ -3,10 +3,10 @@
  * crash-safe.
  *
  * One append-only text file per announcement day, STATE/journal/YYYY-MM-DD,
- * one line per event, each appended with a single write() and fsynced
- * before the caller goes on: "attempt" just before a message is handed to
- * the server, and "sent", "failed" or "deferred" right after its outcome is
- * known. Reading the file back gives every subscriber's state for the day:
+ * one line per event, each appended with a single write(): "attempt" just
+ * before a message is handed to the server (fsynced before the caller goes
+ * on), and "sent", "failed" or "deferred" right after its outcome is known
+ * (made durable by the next attempt's fsync, or at journal_close). Reading the file back gives every subscriber's state for the day:
  * a rerun skips who was sent, and an "attempt" with no outcome is a message
  * that was in flight at a crash: "in doubt", which is reported and never
  * resent silently. An exclusive lock on the file keeps two runs of the same
@@ -49,7 +49,7 @@ struct journal;
  */
 int journal_open(const char *dir, const char *date, struct journal **out,
 		 struct errbuf *eb);
-/* Releases the lock and frees the journal. NULL is fine. */
+/* fsyncs, releases the lock and frees the journal. NULL is fine. */
 void journal_close(struct journal *j);
 /* The path of the journal file. */
 const char *journal_path(const struct journal *j);
@@ -66,8 +66,9 @@ enum journal_state journal_state(const struct journal *j,
 /* Appends and fsyncs "attempt". Returns 0 or -1 (eb: ENOSPC...). */
 int journal_attempt(struct journal *j, const char *subscriber,
 		    const char *message_id, struct errbuf *eb);
-/* Appends and fsyncs the outcome (JOURNAL_SENT, _FAILED or _DEFERRED);
- * reply may be NULL. Returns 0 or -1. */
+/* Appends the outcome (JOURNAL_SENT, _FAILED or _DEFERRED), durable by
+ * the next journal_attempt or journal_close; reply may be NULL. Returns 0
+ * or -1. */
 int journal_result(struct journal *j, const char *subscriber,
 		   enum journal_state outcome, const char *message_id,
 		   const char *reply, struct errbuf *eb);
