@@ -9,6 +9,26 @@
 #include "xalloc.h"
 #include "banned.h"
 
+static long upvotes(const struct digest_item *x)
+{
+	return (x->paper->sources & LISTING_SOURCE_HF) ? x->paper->upvotes
+						       : -1;
+}
+
+/* "Trending": most upvoted first, then by relevance. */
+static int by_upvotes(const void *a, const void *b)
+{
+	const struct digest_item *x = a, *y = b;
+	long ux = upvotes(x), uy = upvotes(y);
+
+	if (ux != uy)
+		return ux < uy ? 1 : -1;
+	if (x->score->relevance != y->score->relevance)
+		return y->score->relevance - x->score->relevance;
+	return (x->score->paper > y->score->paper) -
+	       (x->score->paper < y->score->paper);
+}
+
 static int by_relevance(const void *a, const void *b)
 {
 	const struct digest_item *x = a, *y = b;
@@ -43,7 +63,8 @@ void digest_build(const struct subscriber *s, const struct listing *l,
 		d->n++;
 	}
 	d->matched = d->n;
-	qsort(d->items, d->n, sizeof(*d->items), by_relevance);
+	qsort(d->items, d->n, sizeof(*d->items),
+	      s->sort_by_upvotes ? by_upvotes : by_relevance);
 	if (d->n > (size_t)s->max_papers)
 		d->n = (size_t)s->max_papers;
 	for (i = 0; i < d->n; i++)

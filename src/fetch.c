@@ -23,7 +23,6 @@
  * (the process exits soon after its last fetch).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +48,12 @@
 #define FETCH_MAX_BODY ((size_t)1 << 30)
 /* Upper bounds for the configuration: beyond these a daily job should
  * rather fail and be rerun than sit waiting. */
-#define FETCH_MAX_TRIES 20
-#define FETCH_MAX_REDIRECTS 20
-#define FETCH_MAX_TIMEOUT_S 3600L
-#define FETCH_MAX_BACKOFF_MS 300000L
+#define FETCH_MAX_TRIES		20
+#define FETCH_MAX_REDIRECTS	20
+#define FETCH_MAX_TIMEOUT_S	3600L
+#define FETCH_MAX_BACKOFF_MS	300000L
 #define FETCH_MAX_RETRY_AFTER_S 3600L
-#define FETCH_MAX_INTERVAL_MS 60000L
+#define FETCH_MAX_INTERVAL_MS	60000L
 /* How far from the whole-request timeout an elapsed time may be and still
  * count as having hit it (libcurl checks its timers every few ms). */
 #define FETCH_TIMEOUT_SLACK_US 200000
@@ -246,9 +245,11 @@ static int check_config(const struct fetch_config *c, struct errbuf *eb)
 				      "contains control characters");
 	if (c->connect_timeout_s <= 0 ||
 	    c->connect_timeout_s > FETCH_MAX_TIMEOUT_S ||
-	    c->total_timeout_s <= 0 || c->total_timeout_s > FETCH_MAX_TIMEOUT_S ||
+	    c->total_timeout_s <= 0 ||
+	    c->total_timeout_s > FETCH_MAX_TIMEOUT_S ||
 	    c->stall_timeout_s <= 0 || c->stall_timeout_s > FETCH_MAX_TIMEOUT_S)
-		return errbuf_set(eb, "fetch: timeouts must be 1 to %ld seconds",
+		return errbuf_set(eb,
+				  "fetch: timeouts must be 1 to %ld seconds",
 				  FETCH_MAX_TIMEOUT_S);
 	if (!c->max_bytes || c->max_bytes > FETCH_MAX_BODY)
 		return errbuf_set(eb, "fetch: max_bytes must be 1 to %zu",
@@ -267,7 +268,8 @@ static int check_config(const struct fetch_config *c, struct errbuf *eb)
 		return errbuf_set(eb,
 				  "fetch: max_retry_after_s must be 0 to %ld",
 				  FETCH_MAX_RETRY_AFTER_S);
-	if (c->min_interval_ms < 0 || c->min_interval_ms > FETCH_MAX_INTERVAL_MS)
+	if (c->min_interval_ms < 0 ||
+	    c->min_interval_ms > FETCH_MAX_INTERVAL_MS)
 		return errbuf_set(eb, "fetch: min_interval_ms must be 0 to %ld",
 				  FETCH_MAX_INTERVAL_MS);
 	return 0;
@@ -285,9 +287,11 @@ static int test_interval(long *ms, struct errbuf *eb)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < 0 || v > FETCH_MAX_INTERVAL_MS)
-		return errbuf_set(eb, "%s: not a number of milliseconds "
-				      "from 0 to %ld",
-				  FETCH_TEST_INTERVAL_ENV, FETCH_MAX_INTERVAL_MS);
+		return errbuf_set(eb,
+				  "%s: not a number of milliseconds "
+				  "from 0 to %ld",
+				  FETCH_TEST_INTERVAL_ENV,
+				  FETCH_MAX_INTERVAL_MS);
 	*ms = v;
 	return 0;
 }
@@ -327,7 +331,7 @@ int fetch_new(const struct fetch_config *cfg, struct fetcher **out,
 		errbuf_set(eb, "fetch: libcurl failed to create a handle");
 		goto fail;
 	}
-	/* Threads-safe timeouts: no SIGALRM around DNS lookups. */
+	/* Thread-safe timeouts: no SIGALRM around DNS lookups. */
 	rc = curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
 	if (!rc)
 		rc = curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR,
@@ -344,8 +348,8 @@ int fetch_new(const struct fetch_config *cfg, struct fetcher **out,
 	if (!rc)
 		rc = curl_easy_setopt(f->curl, CURLOPT_MAXCONNECTS, 1L);
 	if (!rc)
-		rc = curl_easy_setopt(f->curl, CURLOPT_USERAGENT,
-				      f->user_agent);
+		rc =
+		    curl_easy_setopt(f->curl, CURLOPT_USERAGENT, f->user_agent);
 	if (!rc)
 		rc = curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT,
 				      f->cfg.connect_timeout_s);
@@ -407,8 +411,8 @@ static CURLcode perform(struct fetcher *f, const char *url,
 		struct timespec turn = f->last_start;
 
 		add_ms(&turn, f->cfg.min_interval_ms +
-				      f->cfg.min_interval_ms *
-					      FETCH_INTERVAL_MARGIN_PCT / 100);
+				  f->cfg.min_interval_ms *
+				      FETCH_INTERVAL_MARGIN_PCT / 100);
 		sleep_until(&turn);
 	}
 	/* on_connected() moves this to when the request is sent */
@@ -471,8 +475,7 @@ static void describe(struct fetcher *f, CURLcode rc, char *msg, size_t size)
 		snprintf(msg, size, "could not connect within %ld s",
 			 f->cfg.connect_timeout_s);
 	else
-		snprintf(msg, size,
-			 "stalled: less than 1 byte/s for %ld s",
+		snprintf(msg, size, "stalled: less than 1 byte/s for %ld s",
 			 f->cfg.stall_timeout_s);
 }
 
@@ -482,31 +485,31 @@ static const char *reason(long status)
 		long status;
 		const char *text;
 	} reasons[] = {
-		{ 200, "OK" },
-		{ 300, "Multiple Choices" },
-		{ 301, "Moved Permanently" },
-		{ 302, "Found" },
-		{ 303, "See Other" },
-		{ 304, "Not Modified" },
-		{ 307, "Temporary Redirect" },
-		{ 308, "Permanent Redirect" },
-		{ 400, "Bad Request" },
-		{ 401, "Unauthorized" },
-		{ 403, "Forbidden" },
-		{ 404, "Not Found" },
-		{ 405, "Method Not Allowed" },
-		{ 406, "Not Acceptable" },
-		{ 408, "Request Timeout" },
-		{ 410, "Gone" },
-		{ 412, "Precondition Failed" },
-		{ 413, "Content Too Large" },
-		{ 414, "URI Too Long" },
-		{ 429, "Too Many Requests" },
-		{ 500, "Internal Server Error" },
-		{ 501, "Not Implemented" },
-		{ 502, "Bad Gateway" },
-		{ 503, "Service Unavailable" },
-		{ 504, "Gateway Timeout" },
+	    {200, "OK"},
+	    {300, "Multiple Choices"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {303, "See Other"},
+	    {304, "Not Modified"},
+	    {307, "Temporary Redirect"},
+	    {308, "Permanent Redirect"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {406, "Not Acceptable"},
+	    {408, "Request Timeout"},
+	    {410, "Gone"},
+	    {412, "Precondition Failed"},
+	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
+	    {429, "Too Many Requests"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	    {504, "Gateway Timeout"},
 	};
 	size_t i;
 
@@ -535,8 +538,8 @@ static char *header_value(struct fetcher *f, const char *name)
 	if (curl_easy_header(f->curl, name, 0, CURLH_HEADER, -1, &h) !=
 	    CURLHE_OK)
 		return NULL;
-	if (!h->value || !*h->value ||
-	    strlen(h->value) > FETCH_MAX_VALIDATOR || has_control(h->value))
+	if (!h->value || !*h->value || strlen(h->value) > FETCH_MAX_VALIDATOR ||
+	    has_control(h->value))
 		return NULL;
 	return xstrdup(h->value);
 }
@@ -626,8 +629,9 @@ static int get_with_retries(struct fetcher *f, const char *url,
 			curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE,
 					  &out->status);
 			out->temporary = 0;
-			return errbuf_set(eb, "%s: response larger than %zu "
-					      "bytes",
+			return errbuf_set(eb,
+					  "%s: response larger than %zu "
+					  "bytes",
 					  shown(url, tmp, sizeof(tmp)),
 					  f->cfg.max_bytes);
 		} else if (!retryable(rc)) {
@@ -657,7 +661,7 @@ static int get_with_retries(struct fetcher *f, const char *url,
 static int conditional_headers(const struct fetch_cache_meta *meta,
 			       struct curl_slist **list, struct errbuf *eb)
 {
-	const char *names[2] = { "If-None-Match", "If-Modified-Since" };
+	const char *names[2] = {"If-None-Match", "If-Modified-Since"};
 	const char *values[2];
 	struct buf line = BUF_INIT;
 	int i, ret = 0;
@@ -674,9 +678,10 @@ static int conditional_headers(const struct fetch_cache_meta *meta,
 			continue;
 		if (strlen(values[i]) > FETCH_MAX_VALIDATOR ||
 		    has_control(values[i])) {
-			ret = errbuf_set(eb, "fetch: cached %s value is too "
-					     "long or contains control "
-					     "characters",
+			ret = errbuf_set(eb,
+					 "fetch: cached %s value is too "
+					 "long or contains control "
+					 "characters",
 					 names[i]);
 			goto out;
 		}
@@ -722,6 +727,8 @@ int fetch_get(struct fetcher *f, const char *url,
 		errbuf_prefix(eb, "%s", shown(url, tmp, sizeof(tmp)));
 		goto out;
 	}
+	/* Unused while fetch_get() follows redirects itself; set so that the
+	 * policy would still hold if libcurl ever followed one. */
 	if (curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR,
 			     start_kind == URL_LOOPBACK_HTTP ? "https,http"
 							     : "https")) {
@@ -751,12 +758,12 @@ int fetch_get(struct fetcher *f, const char *url,
 			goto out;
 		}
 		kind = classify_url(location, &next);
-		if (kind == URL_REFUSED ||
-		    (kind == URL_LOOPBACK_HTTP &&
-		     start_kind != URL_LOOPBACK_HTTP)) {
+		if (kind == URL_REFUSED || (kind == URL_LOOPBACK_HTTP &&
+					    start_kind != URL_LOOPBACK_HTTP)) {
 			free(next);
-			errbuf_set(eb, "%s: redirect to %s refused: only "
-				       "https is allowed",
+			errbuf_set(eb,
+				   "%s: redirect to %s refused: only "
+				   "https is allowed",
 				   shown(cur, tmp, sizeof(tmp)),
 				   shown(location, tmp2, sizeof(tmp2)));
 			goto out;

@@ -33,14 +33,14 @@ struct fetch_config {
 	/* "paperboy/VERSION (+mailto:CONTACT)", built by the caller. */
 	const char *user_agent;
 	long connect_timeout_s; /* TCP + TLS handshake, per request */
-	long total_timeout_s;   /* one whole request, per try */
-	long stall_timeout_s;   /* abort when under 1 byte/s for this long */
-	size_t max_bytes;       /* largest body accepted (decoded) */
-	int max_redirects;      /* hops followed; 0 refuses any redirect */
-	int max_tries;          /* requests per fetch_get, first one included */
-	long backoff_ms;        /* first retry delay; doubles, +-25% jitter */
+	long total_timeout_s;	/* one whole request, per try */
+	long stall_timeout_s;	/* abort when under 1 byte/s for this long */
+	size_t max_bytes;	/* largest body accepted (decoded) */
+	int max_redirects;	/* hops followed; 0 refuses any redirect */
+	int max_tries;		/* requests per fetch_get, first one included */
+	long backoff_ms;	/* first retry delay; doubles, +-25% jitter */
 	long max_retry_after_s; /* a server's Retry-After is capped at this */
-	long min_interval_ms;   /* least time between two request starts */
+	long min_interval_ms;	/* least time between two request starts */
 };
 
 /*
@@ -51,20 +51,20 @@ void fetch_config_init(struct fetch_config *cfg);
 
 /* Validators from a previous response, sent back as a conditional GET. */
 struct fetch_cache_meta {
-	const char *etag;          /* sent as If-None-Match; NULL: none */
+	const char *etag;	   /* sent as If-None-Match; NULL: none */
 	const char *last_modified; /* sent as If-Modified-Since; NULL: none */
 };
 
 struct fetch_response {
-	long status;         /* HTTP status of the last response; 0: none */
+	long status;	     /* HTTP status of the last response; 0: none */
 	struct buf body;     /* its body, at most max_bytes */
-	char *etag;          /* its ETag header, or NULL */
+	char *etag;	     /* its ETag header, or NULL */
 	char *last_modified; /* its Last-Modified header, or NULL */
-	char *url;           /* the URL finally fetched (after redirects) */
+	char *url;	     /* the URL finally fetched (after redirects) */
 	int not_modified;    /* 1: 304, the cached copy is still current */
-	int tries;           /* requests made for the final URL */
-	int requests;        /* requests made in all, redirect hops included */
-	int temporary;       /* on failure, 1 if trying later may succeed */
+	int tries;	     /* requests made for the final URL */
+	int requests;	     /* requests made in all, redirect hops included */
+	int temporary;	     /* on failure, 1 if trying later may succeed */
 };
 
 /* Frees everything a response owns; it may then be reused. */

@@ -370,10 +370,22 @@ static int merge(struct reader *rd, struct listing *out,
 		return errbuf_set(rd->eb, "%s: more than %d papers in the "
 				  "listing", rd->name, LISTING_MAX_PAPERS);
 	for (i = 0; i < staged->n; i++) {
+		struct hfpapers_extra *x = &rd->extras[i];
+		struct paper *p;
+
 		/* A paper arXiv listed keeps arXiv's fields. */
 		if (!listing_find(out, staged->papers[i].id))
 			listing_add(out, &staged->papers[i]);
-		attach(extras, &rd->extras[i]);
+		p = listing_lookup(out, x->id);
+		if (p) {
+			p->sources |= LISTING_SOURCE_HF;
+			p->upvotes = x->upvotes;
+			free(p->github_repo);
+			free(p->project_page);
+			p->github_repo = xstrdup_or_null(x->github_repo);
+			p->project_page = xstrdup_or_null(x->project_page);
+		}
+		attach(extras, x);
 	}
 	if (!out->source)
 		out->source = xstrdup(rd->name);

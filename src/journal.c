@@ -414,7 +414,7 @@ static int append(struct journal *j, enum journal_state state,
 		goto out;
 	}
 	if (util_write_all(j->fd, line.data, line.len) < 0 ||
-	    (sync && fsync(j->fd) < 0)) {
+	    (sync && fdatasync(j->fd) < 0)) {
 		err = errno;
 		/* Whatever part reached the file must not start a line that
 		 * the next record would be glued to. */

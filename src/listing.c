@@ -28,6 +28,8 @@ void listing_paper_release(struct paper *p)
 	free(p->doi);
 	free(p->journal_ref);
 	free(p->comments);
+	free(p->github_repo);
+	free(p->project_page);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -82,6 +84,11 @@ const struct paper *listing_find(const struct listing *l, const char *id)
 		return NULL;
 	slot = *find_slot(l, id);
 	return slot ? &l->papers[slot - 1] : NULL;
+}
+
+struct paper *listing_lookup(struct listing *l, const char *id)
+{
+	return (struct paper *)listing_find(l, id);
 }
 
 int listing_add(struct listing *l, struct paper *p)

@@ -25,6 +25,10 @@ enum listing_announce {
 	LISTING_ANNOUNCE_REPLACE_CROSS,
 };
 
+/* Where a paper's data came from (struct paper.sources). */
+#define LISTING_SOURCE_ARXIV 0x1u
+#define LISTING_SOURCE_HF 0x2u
+
 struct paper {
 	char *id;               /* versionless arXiv ID, never NULL */
 	int version;            /* 1, 2, ...; 0 when the feed did not say */
@@ -36,6 +40,10 @@ struct paper {
 	char *doi;              /* NULL when absent; likewise below */
 	char *journal_ref;
 	char *comments;
+	unsigned sources;       /* LISTING_SOURCE_* bits; 0: arXiv */
+	long upvotes;           /* Hugging Face upvotes; only with _HF */
+	char *github_repo;      /* from Hugging Face; NULL when absent */
+	char *project_page;
 };
 
 struct listing {
@@ -64,6 +72,8 @@ int listing_add(struct listing *l, struct paper *p);
 
 /* The paper with versionless ID id, or NULL. */
 const struct paper *listing_find(const struct listing *l, const char *id);
+/* The same, for a caller that adds to the paper (a second source). */
+struct paper *listing_lookup(struct listing *l, const char *id);
 
 /* "new", "cross", "replace", "replace-cross" or "unknown". */
 const char *listing_announce_name(enum listing_announce a);

@@ -73,6 +73,12 @@ static void add_paper(struct tmpl_value *list, const struct digest_item *it,
 			      p->announce == LISTING_ANNOUNCE_REPLACE_CROSS);
 	tmpl_set_str(o, "doi", p->doi ? p->doi : "");
 	tmpl_set_str(o, "journal_ref", p->journal_ref ? p->journal_ref : "");
+	tmpl_set_bool(o, "has_upvotes",
+		      (p->sources & LISTING_SOURCE_HF) && p->upvotes >= 0);
+	tmpl_set_int(o, "upvotes", p->upvotes);
+	tmpl_set_str(o, "github_repo", p->github_repo ? p->github_repo : "");
+	tmpl_set_str(o, "project_page",
+		     p->project_page ? p->project_page : "");
 }
 
 static void add_criteria(struct tmpl_value *ctx, const struct subscriber *s)

@@ -410,6 +410,13 @@ static void score_one(const struct paper *p, const struct norm_paper *np,
 		goto out;
 	}
 	e->considered = 1;
+	if (s->min_upvotes > 0 &&
+	    (!(p->sources & LISTING_SOURCE_HF) || p->upvotes < s->min_upvotes)) {
+		buf_addf(&why, "fewer than %ld upvotes on Hugging Face",
+			 s->min_upvotes);
+		e->dropped = buf_detach(&why, NULL);
+		goto out;
+	}
 	excl = find_exclusion(np, s);
 	if (excl) {
 		buf_addf(&why, "excluded: mentions \"%s\"", excl);

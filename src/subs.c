@@ -17,7 +17,7 @@
 static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
 	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
-	"unsubscribed_at", NULL
+	"unsubscribed_at", "min_upvotes", "sort", NULL
 };
 static const char *const topic_keys[] = { "name", "keywords", "weight",
 					  NULL };
@@ -125,6 +125,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	const struct conf_node *root = conf_doc_root(doc);
 	const char *path = conf_doc_path(doc);
 	char *status = xstrdup("active");
+	char *sort = xstrdup("relevance");
 	int ret = -1, r;
 
 	if (conf_check_keys(doc, root, profile_keys, eb) < 0 ||
@@ -137,8 +138,19 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 			 eb) < 0 ||
 	    conf_get_int(doc, root, "max_papers", 1, SUBS_MAX_PAPERS,
 			 &s->max_papers, eb) < 0 ||
-	    conf_get_string(doc, root, "criteria", 0, &s->criteria, eb) < 0)
+	    conf_get_string(doc, root, "criteria", 0, &s->criteria, eb) < 0 ||
+	    conf_get_int(doc, root, "min_upvotes", 0, 1000000, &s->min_upvotes,
+			 eb) < 0 ||
+	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0)
 		goto out;
+	if (!strcmp(sort, "upvotes")) {
+		s->sort_by_upvotes = 1;
+	} else if (strcmp(sort, "relevance")) {
+		errbuf_set(eb, "%s:%d: 'sort' must be \"relevance\" or "
+			       "\"upvotes\" (got \"%s\")", path,
+			   conf_line_of(root, "sort"), sort);
+		goto out;
+	}
 	r = conf_get_string(doc, root, "email", 1, &s->email, eb);
 	if (r < 0)
 		goto out;
@@ -180,6 +192,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	ret = 0;
 out:
 	free(status);
+	free(sort);
 	return ret;
 }
 

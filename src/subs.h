@@ -53,6 +53,8 @@ struct subscriber {
 	struct strv exclude;
 	long min_relevance;     /* 1..10, default 5 */
 	long max_papers;        /* 1..SUBS_MAX_PAPERS, default 30 */
+	long min_upvotes;       /* Hugging Face upvotes needed; 0: none */
+	int sort_by_upvotes;    /* sort = "upvotes" ("trending") */
 	char *criteria;         /* free text; may be "" */
 };
 

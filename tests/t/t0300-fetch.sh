@@ -160,6 +160,27 @@ test_expect_success 'Hugging Face papers are merged into the listing by arXiv ID
 	grep -q "hf hf.json" state/cache/2025-12-30/MANIFEST
 '
 
+test_expect_success 'trending: min_upvotes and sort = "upvotes" use the merged counts' '
+	cat >subscribers/trend.cfg <<-\EOF &&
+	email = "trend@example.org";
+	topics = ( { name = "Any"; keywords = ["model", "learning"]; } );
+	min_upvotes = 5;
+	sort = "upvotes";
+	min_relevance = 1;
+	EOF
+	paperboy render trend --text >trend.txt &&
+	grep -n "upvotes on Hugging Face" trend.txt &&
+	test $(grep -c "upvotes on Hugging Face" trend.txt) -eq 3 &&
+	first=$(grep -n "31 upvotes" trend.txt | cut -d: -f1) &&
+	second=$(grep -n "12 upvotes" trend.txt | cut -d: -f1) &&
+	third=$(grep -n " 9 upvotes" trend.txt | cut -d: -f1) &&
+	test "$first" -lt "$second" && test "$second" -lt "$third" &&
+	grep_file "Code: https://github.com/example-lab/erc-loss" trend.txt &&
+	! grep -q ", 2 upvotes" trend.txt &&
+	paperboy score trend --all >score.out &&
+	grep_file "fewer than 5 upvotes on Hugging Face" score.out
+'
+
 test_expect_success '429 five times: exit 75, no mail, and a later rerun works' '
 	rm -rf state outbox &&
 	cat >script429.json <<-EOF &&
