@@ -120,6 +120,18 @@ int cmd_open_smtp(const struct conf *c, struct deliver_smtp **out);
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb);
 void cmd_issue_release(struct cmd_issue *issue);
 
+/* Scores s's papers (score_subscriber) and leaves out revisions of
+ * papers s was sent on an earlier day. Returns 0 or -1 with eb filled;
+ * release *out with score_result_release. */
+int cmd_score_one(const struct conf *c, const struct score_index *idx,
+		  const struct listing *l, const struct subscriber *s,
+		  struct score_result *out, struct errbuf *eb);
+
+/* Records the papers of a delivered issue in the subscriber's history
+ * (see history.h). Returns 0 or -1 with eb filled. */
+int cmd_record_history(const struct conf *c, const struct cmd_issue *issue,
+		       struct errbuf *eb);
+
 /* Loads subscribers and reports the broken ones on stderr. Returns the
  * number of broken profiles, or -1 (printed) when the folder is unusable. */
 int cmd_load_subscribers(const struct conf *c, struct subs_list *out);

@@ -11,6 +11,7 @@
 #include "arxiv.h"
 #include "cmd.h"
 #include "deliver.h"
+#include "history.h"
 #include "mime.h"
 #include "util.h"
 #include "xalloc.h"
@@ -144,6 +145,59 @@ void cmd_day_close(struct cmd_day *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* A revised version of a paper the subscriber already got is not news. */
+static int drop_revisions_seen(const struct conf *c, const struct listing *l,
+			       const struct subscriber *s,
+			       struct score_result *r, struct errbuf *eb)
+{
+	struct history h;
+	size_t i;
+
+	if (!strv_contains(&c->announce_types, "replace") &&
+	    !strv_contains(&c->announce_types, "replace-cross"))
+		return 0;
+	if (history_load(c->state_dir, s->id, &h, eb) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		struct score_entry *e = &r->entries[i];
+		const struct paper *p = &l->papers[e->paper];
+
+		if ((p->announce == LISTING_ANNOUNCE_REPLACE ||
+		     p->announce == LISTING_ANNOUNCE_REPLACE_CROSS) &&
+		    e->relevance > 0 && history_contains(&h, p->id)) {
+			e->relevance = 0;
+			free(e->dropped);
+			e->dropped = xstrdup("a revision of a paper you were "
+					     "sent before");
+		}
+	}
+	history_release(&h);
+	return 0;
+}
+
+int cmd_score_one(const struct conf *c, const struct score_index *idx,
+		  const struct listing *l, const struct subscriber *s,
+		  struct score_result *out, struct errbuf *eb)
+{
+	score_subscriber(idx, s, out);
+	return drop_revisions_seen(c, l, s, out, eb);
+}
+
+int cmd_record_history(const struct conf *c, const struct cmd_issue *issue,
+		       struct errbuf *eb)
+{
+	struct strv ids = STRV_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < issue->digest.n; i++)
+		strv_push(&ids, issue->digest.items[i].paper->id);
+	ret = history_append(c->state_dir, issue->digest.sub->id,
+			     issue->digest.date, &ids, eb);
+	strv_release(&ids);
+	return ret;
+}
+
 int cmd_compose(const struct conf *c, const struct render_templates *t,
 		const struct score_index *idx, const struct listing *l,
 		const struct subscriber *s, const char *date,
@@ -158,7 +212,8 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 	buf_init(&out->html, RENDER_MAX_BODY);
 	buf_init(&out->text, RENDER_MAX_BODY);
 	buf_init(&out->message, CMD_MAX_MESSAGE);
-	score_subscriber(idx, s, &out->scores);
+	if (cmd_score_one(c, idx, l, s, &out->scores, eb) < 0)
+		goto out;
 	digest_build(s, l, &out->scores, date, &out->digest);
 	if (render_digest(t, c, &out->digest, &out->html, &out->text,
 			  &out->subject, eb) < 0)

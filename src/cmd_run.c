@@ -148,6 +148,9 @@ static void on_result(struct deliver_item *it, void *ctx)
 	if (journal_result(r->journal, it->tag, journal_of(it->outcome),
 			   it->message_id, it->reply, &eb) < 0)
 		journal_fatal(&eb);
+	if (it->outcome == DELIVER_SENT && it->user &&
+	    cmd_record_history(&r->d->conf, it->user, &eb) < 0)
+		cmd_warn("%s", eb.msg);
 	if (it->outcome == DELIVER_SENT || it->outcome == DELIVER_FAILED) {
 		r->done++;
 		progress(r);
@@ -388,6 +391,7 @@ static void run_one(struct run *r, const struct subscriber *s)
 	p->item.data = buf_str(&p->issue.message);
 	p->item.len = p->issue.message.len;
 	p->item.message_id = p->issue.message_id;
+	p->item.user = &p->issue;
 	r->nbatch++;
 	if (r->nbatch == (size_t)d->conf.smtp_batch)
 		flush(r);

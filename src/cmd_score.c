@@ -92,6 +92,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_issue issue;
 	const struct subscriber *s;
 	struct cmd_day d;
@@ -141,7 +142,13 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	memset(&issue, 0, sizeof(issue));
-	score_subscriber(d.idx, s, &issue.scores);
+	if (cmd_score_one(&d.conf, d.idx, &d.listing, s, &issue.scores,
+			  &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_IOERR;
+		score_result_release(&issue.scores);
+		goto out;
+	}
 	digest_build(s, &d.listing, &issue.scores, d.date, &issue.digest);
 	print_report(&d, s, &issue, all);
 	cmd_issue_release(&issue);

@@ -1,0 +1,134 @@
+/*
+ * history: per-subscriber record of papers sent (see history.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "history.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* A history file larger than this is not read (HISTORY_MAX_LINES lines of
+ * ~30 bytes, with room to spare). */
+#define HISTORY_MAX_FILE ((size_t)1 << 20)
+
+static char *history_path(const char *state_dir, const char *id)
+{
+	struct buf b = BUF_INIT;
+	char *p;
+
+	buf_addf(&b, "history/%s", id);
+	p = util_path_join(state_dir, buf_str(&b));
+	buf_release(&b);
+	return p;
+}
+
+int history_load(const char *state_dir, const char *id, struct history *h,
+		 struct errbuf *eb)
+{
+	char *path = history_path(state_dir, id);
+	struct buf text;
+	char *line, *next;
+	int ret = -1;
+
+	listing_init(&h->seen);
+	buf_init(&text, HISTORY_MAX_FILE);
+	if (util_read_file(path, &text, eb) < 0) {
+		ret = errno == ENOENT || access(path, F_OK) ? 0 : -1;
+		goto out;
+	}
+	for (line = text.data; line && *line; line = next) {
+		struct paper p;
+		char *sp, *nl = strchr(line, '\n');
+		int version;
+
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		sp = strchr(line, ' ');
+		memset(&p, 0, sizeof(p));
+		p.id = sp ? listing_parse_id(sp + 1, &version) : NULL;
+		if (!p.id)
+			continue; /* not ours to judge: skip the line */
+		if (listing_add(&h->seen, &p) < 0)
+			break;
+	}
+	ret = 0;
+out:
+	buf_release(&text);
+	free(path);
+	return ret;
+}
+
+void history_release(struct history *h)
+{
+	listing_release(&h->seen);
+}
+
+int history_contains(const struct history *h, const char *paper_id)
+{
+	return listing_find(&h->seen, paper_id) != NULL;
+}
+
+/* Keeps the newer half of an over-long history. */
+static int trim(const char *path, struct errbuf *eb)
+{
+	struct buf text;
+	size_t lines = 0, i, drop;
+	const char *p;
+	int ret = -1;
+
+	buf_init(&text, HISTORY_MAX_FILE * 2);
+	if (util_read_file(path, &text, eb) < 0)
+		goto out;
+	for (i = 0; i < text.len; i++)
+		lines += text.data[i] == '\n';
+	ret = 0;
+	if (lines <= HISTORY_MAX_LINES)
+		goto out;
+	drop = lines - HISTORY_MAX_LINES / 2;
+	for (p = text.data; drop && p; drop--) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (p)
+		ret = util_write_atomic(path, p, text.len - (size_t)(p - text.data),
+					0644, eb);
+out:
+	buf_release(&text);
+	return ret;
+}
+
+int history_append(const char *state_dir, const char *id, const char *date,
+		   const struct strv *paper_ids, struct errbuf *eb)
+{
+	char *dir = util_path_join(state_dir, "history");
+	char *path = history_path(state_dir, id);
+	struct buf lines = BUF_INIT;
+	size_t i;
+	int fd = -1, ret = -1;
+
+	for (i = 0; i < paper_ids->n; i++)
+		buf_addf(&lines, "%s %s\n", date, paper_ids->v[i]);
+	if (util_mkdir_p(dir, 0755, eb) < 0)
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 || util_write_all(fd, buf_str(&lines), lines.len) < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = trim(path, eb);
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&lines);
+	free(dir);
+	free(path);
+	return ret;
+}
