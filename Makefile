@@ -15,11 +15,11 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= python3
 
 # Libraries paperboy links against (pkg-config names).
-PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson
+PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
 # Debian packages `make deps` installs when missing (build, tests, demo).
 DEB_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev \
-	tzdata python3 python3-aiosmtpd openssl
+	libmicrohttpd-dev tzdata python3 python3-aiosmtpd openssl chromium
 
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \

@@ -23,6 +23,7 @@
 #include "render.h"
 #include "score.h"
 #include "subs.h"
+#include "token.h"
 
 #define PAPERBOY_VERSION "0.2.0"
 
@@ -44,6 +45,9 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g);
 int cmd_subscribers(int argc, char **argv, const struct cmd_global *g);
 int cmd_send_test(int argc, char **argv, const struct cmd_global *g);
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g);
+int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g);
+int cmd_inbound(int argc, char **argv, const struct cmd_global *g);
+int cmd_serve(int argc, char **argv, const struct cmd_global *g);
 
 /* The latest announced listing day (America/New_York, arXiv's schedule
  * and holidays) as YYYY-MM-DD. Prints and returns an exit code. */
@@ -98,13 +102,17 @@ struct cmd_compose_opts {
 	const char *subject_prefix; /* "[TEST] " */
 };
 
+struct cmd_day;
+
 /*
- * Scores, selects, renders and assembles s's digest for the day. Returns 0,
- * or -1 with eb filled. Release with cmd_issue_release (also after -1).
+ * Scores, selects, renders and assembles s's digest for the day d, with
+ * its unsubscribe links (List-Unsubscribe, List-Unsubscribe-Post and the
+ * footer; a test issue's links carry a TOKEN_TEST token, inert for the real
+ * subscriber). Returns 0, or -1 with eb filled. Release with
+ * cmd_issue_release (also after -1).
  */
-int cmd_compose(const struct conf *c, const struct render_templates *t,
-		const struct score_index *idx, const struct listing *l,
-		const struct subscriber *s, const char *date,
+int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
+		const struct subscriber *s,
 		const struct cmd_compose_opts *opts, struct cmd_issue *out,
 		struct errbuf *eb);
 
@@ -127,6 +135,12 @@ int cmd_score_one(const struct conf *c, const struct score_index *idx,
 		  const struct listing *l, const struct subscriber *s,
 		  struct score_result *out, struct errbuf *eb);
 
+/* The https unsubscribe URL for s (purpose TOKEN_UNSUBSCRIBE or
+ * TOKEN_TEST), or "" when list.base_url is not set; caller frees. */
+char *cmd_unsubscribe_url(const struct conf *c, const struct token_key *key,
+			  enum token_purpose purpose,
+			  const struct subscriber *s);
+
 /* Records the papers of a delivered issue in the subscriber's history
  * (see history.h). Returns 0 or -1 with eb filled. */
 int cmd_record_history(const struct conf *c, const struct cmd_issue *issue,
@@ -145,6 +159,7 @@ struct cmd_day {
 	struct subs_list subs;
 	int broken;             /* profiles that failed to load */
 	struct score_index *idx;
+	struct token_key key;   /* signs unsubscribe links */
 };
 
 /*

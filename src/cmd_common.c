@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arxiv.h"
 #include "cmd.h"
@@ -113,6 +114,7 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		 const char *config, const char *date_opt,
 		 const char *listing_path, int dry_run)
 {
+	struct errbuf eb = ERRBUF_INIT;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -132,11 +134,20 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 	if (d->broken < 0)
 		return EX_CONFIG;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types);
+	/* A dry run writes nothing, not even a new secret: its links are
+	 * signed with an all-zero key and never sent. */
+	if (dry_run && access(d->conf.secret_file, F_OK) < 0)
+		return EX_OK;
+	if (token_load_key(d->conf.secret_file, &d->key, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return EX_CONFIG;
+	}
 	return EX_OK;
 }
 
 void cmd_day_close(struct cmd_day *d)
 {
+	token_key_wipe(&d->key);
 	score_index_free(d->idx);
 	subs_list_release(&d->subs);
 	listing_release(&d->listing);
@@ -198,24 +209,61 @@ int cmd_record_history(const struct conf *c, const struct cmd_issue *issue,
 	return ret;
 }
 
-int cmd_compose(const struct conf *c, const struct render_templates *t,
-		const struct score_index *idx, const struct listing *l,
-		const struct subscriber *s, const char *date,
+char *cmd_unsubscribe_url(const struct conf *c, const struct token_key *key,
+			  enum token_purpose purpose,
+			  const struct subscriber *s)
+{
+	struct buf url = BUF_INIT;
+	char *token;
+
+	if (!c->base_url[0])
+		return xstrdup("");
+	token = token_make(key, purpose, s->id, s->email);
+	buf_addf(&url, "%s%sunsubscribe?s=%s&t=%s", c->base_url,
+		 util_ends_with(c->base_url, "/") ? "" : "/", s->id, token);
+	free(token);
+	return buf_detach(&url, NULL);
+}
+
+/* "<https://...>, <mailto:FROM?subject=unsubscribe%20ID%20TOKEN>". */
+static char *list_unsubscribe(const struct conf *c, const char *https_url,
+			      const struct token_key *key,
+			      enum token_purpose purpose,
+			      const struct subscriber *s)
+{
+	struct buf b = BUF_INIT;
+	char *token = token_make(key, purpose, s->id, s->email);
+
+	if (https_url[0])
+		buf_addf(&b, "<%s>, ", https_url);
+	buf_addf(&b, "<mailto:%s?subject=unsubscribe%%20%s%%20%s>",
+		 c->from_addr, s->id, token);
+	free(token);
+	return buf_detach(&b, NULL);
+}
+
+int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
+		const struct subscriber *s,
 		const struct cmd_compose_opts *opts, struct cmd_issue *out,
 		struct errbuf *eb)
 {
+	const struct conf *c = &d->conf;
+	enum token_purpose purpose =
+		opts && opts->to ? TOKEN_TEST : TOKEN_UNSUBSCRIBE;
 	struct mime_message msg;
 	struct buf list_id = BUF_INIT;
+	char *url = cmd_unsubscribe_url(c, &d->key, purpose, s);
+	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->html, RENDER_MAX_BODY);
 	buf_init(&out->text, RENDER_MAX_BODY);
 	buf_init(&out->message, CMD_MAX_MESSAGE);
-	if (cmd_score_one(c, idx, l, s, &out->scores, eb) < 0)
+	if (cmd_score_one(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
 		goto out;
-	digest_build(s, l, &out->scores, date, &out->digest);
-	if (render_digest(t, c, &out->digest, &out->html, &out->text,
+	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
+	if (render_digest(t, c, &out->digest, url, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;
 	if (opts && opts->subject_prefix) {
@@ -240,6 +288,13 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 	msg.date = time(NULL);
 	msg.message_id = out->message_id;
 	msg.list_id = buf_str(&list_id);
+	msg.extra[msg.nextra].name = "List-Unsubscribe";
+	msg.extra[msg.nextra++].value = header;
+	/* RFC 8058: one-click needs an https URI to POST to. */
+	if (url[0]) {
+		msg.extra[msg.nextra].name = "List-Unsubscribe-Post";
+		msg.extra[msg.nextra++].value = "List-Unsubscribe=One-Click";
+	}
 	msg.text = buf_str(&out->text);
 	msg.text_len = out->text.len;
 	msg.html = buf_str(&out->html);
@@ -250,6 +305,8 @@ int cmd_compose(const struct conf *c, const struct render_templates *t,
 	}
 	ret = 0;
 out:
+	free(url);
+	free(header);
 	buf_release(&list_id);
 	return ret;
 }

@@ -97,7 +97,7 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	composed = 1;
-	if (cmd_compose(&d.conf, &t, d.idx, &d.listing, s, d.date, NULL, &issue,
+	if (cmd_compose(&d, &t, s, NULL, &issue,
 			&eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_DATAERR;

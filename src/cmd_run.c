@@ -363,7 +363,7 @@ static void run_one(struct run *r, const struct subscriber *s)
 		return;
 	p = &r->batch[r->nbatch];
 	memset(p, 0, sizeof(*p));
-	if (cmd_compose(&d->conf, r->t, d->idx, &d->listing, s, d->date, NULL,
+	if (cmd_compose(d, r->t, s, NULL,
 			&p->issue, &eb) < 0) {
 		cmd_error("%s: %s", s->id, eb.msg);
 		r->n.compose_failed++;

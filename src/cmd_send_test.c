@@ -174,7 +174,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	composed = 1;
-	if (cmd_compose(&d.conf, &t, d.idx, &d.listing, s, d.date, &copts,
+	if (cmd_compose(&d, &t, s, &copts,
 			&issue, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_DATAERR;

@@ -21,6 +21,9 @@ const struct cmd cmd_table[] = {
 	{ "score", cmd_score, "show a subscriber's ranked papers and why" },
 	{ "send-test", cmd_send_test, "send one test issue to one address" },
 	{ "subscribers", cmd_subscribers, "list or check subscriber profiles" },
+	{ "unsubscribe", cmd_unsubscribe, "unsubscribe someone (operator)" },
+	{ "inbound", cmd_inbound, "handle an unsubscribe mail on stdin" },
+	{ "serve", cmd_serve, "HTTP endpoint for the unsubscribe links" },
 	{ NULL, NULL, NULL },
 };
 

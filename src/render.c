@@ -155,14 +155,17 @@ static struct tmpl_value *build_context(const struct conf *c,
 }
 
 int render_digest(const struct render_templates *t, const struct conf *c,
-		  const struct digest *d, struct buf *html, struct buf *text,
-		  char **subject, struct errbuf *eb)
+		  const struct digest *d, const char *unsubscribe_url,
+		  struct buf *html, struct buf *text, char **subject,
+		  struct errbuf *eb)
 {
 	struct tmpl_value *ctx = build_context(c, d);
 	struct buf raw;
 	struct buf subj = BUF_INIT;
 	int ret = -1;
 
+	tmpl_set_str(ctx, "unsubscribe_url", unsubscribe_url);
+	tmpl_set_bool(ctx, "has_unsubscribe", unsubscribe_url[0] != '\0');
 	buf_init(&raw, RENDER_MAX_BODY);
 	if (tmpl_render(t->html, ctx, TMPL_ESCAPE_HTML, html, eb) < 0 ||
 	    tmpl_render(t->text, ctx, TMPL_ESCAPE_NONE, &raw, eb) < 0)

@@ -33,13 +33,15 @@ int render_load(const char *dir, struct render_templates *t,
 void render_release(struct render_templates *t);
 
 /*
- * Renders d for the list described by c. Appends the bodies to html and
- * text (UTF-8, LF line ends) and sets *subject (caller frees). Returns 0, or
- * -1 with eb filled (template error). `test_issue` marks a test send.
+ * Renders d for the list described by c, with unsubscribe_url (https or
+ * mailto; "" for none) in the footer. Appends the bodies to html and text
+ * (UTF-8, LF line ends) and sets *subject (caller frees). Returns 0, or -1
+ * with eb filled (template error).
  */
 int render_digest(const struct render_templates *t, const struct conf *c,
-		  const struct digest *d, struct buf *html, struct buf *text,
-		  char **subject, struct errbuf *eb);
+		  const struct digest *d, const char *unsubscribe_url,
+		  struct buf *html, struct buf *text, char **subject,
+		  struct errbuf *eb);
 
 /*
  * Appends in[0..len) to out with every line longer than width columns

@@ -87,4 +87,28 @@ struct subscriber *subs_find(const struct subs_list *l, const char *id);
 
 const char *subs_status_name(enum subs_status s);
 
+/*
+ * Sets the status of the profile at path in place of its old value:
+ * `status = "unsubscribed";` / `"active"` and `unsubscribed_at = "WHEN";`
+ * (removed again on resubscribe), editing only those lines (found through
+ * libconfig's source line numbers) so that every other line and comment is
+ * kept byte for byte; a setting that is missing is added at the end. The
+ * new file is written to a temporary file, fsynced and renamed over the
+ * old one, under an exclusive lock (a lock file next to the profile), so a
+ * concurrent change waits and a reader never sees half a file. Setting the
+ * status it already has is a no-op that returns 0 (*changed = 0).
+ * Returns 0 or -1 with eb filled ("PATH:LINE: what").
+ */
+int subs_set_status(const char *path, enum subs_status status,
+		    const char *when, int *changed, struct errbuf *eb);
+
+/*
+ * Appends one line to STATE/unsubscribe.log:
+ * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe" or
+ * "resubscribe", VIA "http", "mail", "admin"), fsynced. Returns 0 or -1.
+ */
+int subs_log_change(const char *state_dir, const char *when,
+		    const char *action, const char *id, const char *email,
+		    const char *via, struct errbuf *eb);
+
 #endif

@@ -76,6 +76,7 @@ test_expect_success 'the MIME parts equal what outbox delivery writes' '
 	mkdir outbox-site && (
 		cd outbox-site &&
 		cp -r ../templates ../subscribers . &&
+		mkdir -p state && cp ../state/secret.key state/ &&
 		sed -e "/^delivery = {/,/^};/d" ../.site.cfg >paperboy.cfg &&
 		paperboy run --date 2025-12-30 --listing "$LISTING" >out
 	) &&

@@ -11,7 +11,7 @@ SUBSCRIBERS=30
 write_smtps_cfg() {
 	port=$1
 	shift
-	sed -e '/^delivery = {/,/^};/d' "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
 	cat >>paperboy.cfg <<-EOF
 	delivery = {
 		method = "smtp";
@@ -87,7 +87,8 @@ test_expect_success 'the MIME parts equal what outbox delivery writes, CRLF thro
 	mkdir outbox-site && (
 		cd outbox-site &&
 		cp -r ../templates ../subscribers . &&
-		sed -e "/^delivery = {/,/^};/d" "$TEST_ROOT/paperboy.cfg" >paperboy.cfg &&
+		mkdir -p state && cp ../state/secret.key state/ &&
+		sed -e "/^delivery = {/,/^};/d" ../.site.cfg >paperboy.cfg &&
 		paperboy run --date 2025-12-30 --listing "$LISTING" >out
 	) &&
 	$PYTHON - "$mx_spool" outbox-site/outbox/new <<-\PY

@@ -1,0 +1,343 @@
+/*
+ * cmd_unsubscribe: the two ways an unsubscribe reaches paperboy besides
+ * the web: `paperboy unsubscribe` (the operator, by address or by a token
+ * a reader forwarded) and `paperboy inbound` (a reply to the mailto link
+ * in List-Unsubscribe, handed over on stdin by a Postfix pipe transport or
+ * procmail).
+ *
+ * Design decision: inbound mail is from strangers, so `inbound` acts only
+ * on a valid signed token and otherwise does nothing but say why, on
+ * stderr, exiting 0 so that the MTA does not bounce junk back to a forged
+ * sender.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* An inbound message larger than this is not read past it: the headers
+ * we need are at the top, and a reply is small. */
+#define INBOUND_MAX_MESSAGE ((size_t)1 << 20)
+
+static void now_iso(char *out, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Unsubscribes s; prints what happened. Returns an exit code. */
+static int unsubscribe(const struct conf *c, const struct subscriber *s,
+		       const char *via)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	char when[32];
+	int changed = 0;
+
+	now_iso(when, sizeof(when));
+	if (subs_set_status(s->path, SUBS_UNSUBSCRIBED, when, &changed,
+			    &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return EX_IOERR;
+	}
+	if (changed && subs_log_change(c->state_dir, when, "unsubscribe",
+				       s->id, s->email, via, &eb) < 0)
+		cmd_warn("%s", eb.msg);
+	printf("paperboy: %s (%s) %s\n", s->id, s->email,
+	       changed ? "is now unsubscribed" : "was already unsubscribed");
+	return EX_OK;
+}
+
+/* The subscriber whose unsubscribe token this is, or NULL. */
+static const struct subscriber *by_token(const struct subs_list *subs,
+					 const struct token_key *key,
+					 const char *id, const char *token)
+{
+	size_t i;
+
+	for (i = 0; i < subs->n; i++) {
+		const struct subscriber *s = &subs->v[i];
+		if (id && strcmp(id, s->id))
+			continue;
+		if (token_verify(key, TOKEN_UNSUBSCRIBE, s->id, s->email,
+				 token))
+			return s;
+	}
+	return NULL;
+}
+
+struct loaded {
+	struct conf conf;
+	struct subs_list subs;
+	struct token_key key;
+};
+
+static int load(const char *config, const struct cmd_global *g,
+		struct loaded *ld)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	int ret;
+
+	memset(ld, 0, sizeof(*ld));
+	if ((ret = cmd_load_conf(config, g, &ld->conf)) != EX_OK)
+		return ret;
+	if (cmd_load_subscribers(&ld->conf, &ld->subs) < 0)
+		return EX_CONFIG;
+	if (token_load_key(ld->conf.secret_file, &ld->key, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return EX_CONFIG;
+	}
+	return EX_OK;
+}
+
+static void unload(struct loaded *ld)
+{
+	token_key_wipe(&ld->key);
+	subs_list_release(&ld->subs);
+	if (ld->conf.path)
+		conf_release(&ld->conf);
+}
+
+static void usage_unsubscribe(FILE *out)
+{
+	fprintf(out,
+		"usage: paperboy unsubscribe [-c FILE] (--token TOKEN | "
+		"EMAIL | ID)\n"
+		"\n"
+		"Marks a subscriber unsubscribed in their profile (status = "
+		"\"unsubscribed\",\n"
+		"other lines and comments kept) and logs it in "
+		"STATE/unsubscribe.log.\n"
+		"--token takes the t= value of an unsubscribe link.\n");
+}
+
+int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *token = NULL, *who = NULL;
+	const struct subscriber *s = NULL;
+	struct loaded ld;
+	int opt, ret;
+	size_t i;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'h':
+			usage_unsubscribe(stdout);
+			return EX_OK;
+		default:
+			usage_unsubscribe(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc)
+		who = argv[optind++];
+	if (optind < argc || !!who == !!token) {
+		usage_unsubscribe(stderr);
+		return EX_USAGE;
+	}
+	if ((ret = load(config, g, &ld)) != EX_OK)
+		goto out;
+	if (token) {
+		s = by_token(&ld.subs, &ld.key, NULL, token);
+	} else {
+		for (i = 0; i < ld.subs.n && !s; i++)
+			if (!strcasecmp(ld.subs.v[i].email, who) ||
+			    !strcmp(ld.subs.v[i].id, who))
+				s = &ld.subs.v[i];
+	}
+	if (!s) {
+		cmd_error(token ? "the token matches no subscriber"
+				: "no subscriber with address or id '%s'",
+			  who);
+		ret = EX_NOUSER;
+		goto out;
+	}
+	ret = unsubscribe(&ld.conf, s, "admin");
+out:
+	unload(&ld);
+	return ret;
+}
+
+/* ---- inbound ---- */
+
+/* Unfolded value of the first header `name` in the message, or NULL. */
+static char *header_value(const char *msg, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = msg;
+	struct buf v = BUF_INIT;
+
+	while (*p && *p != '\n' && !(*p == '\r' && p[1] == '\n')) {
+		const char *eol = strchr(p, '\n');
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			const char *q = p + n + 1;
+			for (;;) {
+				const char *end = eol ? eol : q + strlen(q);
+				while (q < end && (*q == ' ' || *q == '\t'))
+					q++;
+				buf_add(&v, q, (size_t)(end - q));
+				while (v.len && (v.data[v.len - 1] == '\r'))
+					buf_truncate(&v, v.len - 1);
+				if (!eol || (eol[1] != ' ' && eol[1] != '\t'))
+					break;
+				buf_addch(&v, ' ');
+				q = eol + 1;
+				eol = strchr(q, '\n');
+			}
+			return buf_detach(&v, NULL);
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	buf_release(&v);
+	return NULL;
+}
+
+/* "unsubscribe ID TOKEN" anywhere in the subject (any case). */
+static int from_subject(const char *subject, char **id, char **token)
+{
+	const char *p = subject;
+	char a[128], b[128];
+
+	for (; *p; p++) {
+		if (strncasecmp(p, "unsubscribe ", 12))
+			continue;
+		if (sscanf(p + 12, "%127s %127s", a, b) == 2) {
+			*id = xstrdup(a);
+			*token = xstrdup(b);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* LOCAL+ID.TOKEN@domain in a recipient header. */
+static int from_extension(const char *rcpt, char **id, char **token)
+{
+	const char *plus = strchr(rcpt, '+'), *at, *dot;
+
+	if (!plus || !(at = strchr(plus, '@')))
+		return 0;
+	for (dot = at; dot > plus && *dot != '.'; dot--)
+		;
+	if (dot <= plus + 1 || at - dot < 2)
+		return 0;
+	*id = xstrndup(plus + 1, (size_t)(dot - plus - 1));
+	*token = xstrndup(dot + 1, (size_t)(at - dot - 1));
+	return 1;
+}
+
+static void usage_inbound(FILE *out)
+{
+	fprintf(out,
+		"usage: paperboy inbound [-c FILE] < MESSAGE\n"
+		"\n"
+		"Reads one message on stdin (as a Postfix pipe transport or "
+		"procmail hands\n"
+		"it over). If its Subject holds \"unsubscribe ID TOKEN\" (the "
+		"mailto link\n"
+		"of List-Unsubscribe) or a recipient is LOCAL+ID.TOKEN@DOMAIN, "
+		"and the\n"
+		"token is valid for that subscriber, unsubscribes them. "
+		"Anything else is\n"
+		"ignored with the reason on stderr; the exit code is 0 "
+		"either way so the\n"
+		"MTA bounces nothing.\n");
+}
+
+int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const rcpt_headers[] = { "Delivered-To",
+						    "X-Original-To", "To" };
+	const char *config = NULL;
+	const struct subscriber *s;
+	struct buf msg;
+	struct loaded ld;
+	char *subject = NULL, *id = NULL, *token = NULL;
+	char chunk[8192];
+	size_t i, n;
+	int opt, ret, found = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage_inbound(stdout);
+			return EX_OK;
+		default:
+			usage_inbound(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage_inbound(stderr);
+		return EX_USAGE;
+	}
+	buf_init(&msg, INBOUND_MAX_MESSAGE);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		if (buf_add(&msg, chunk, n) < 0)
+			break; /* the headers are in what we have */
+	if ((ret = load(config, g, &ld)) != EX_OK)
+		goto out;
+	subject = header_value(buf_str(&msg), "Subject");
+	if (subject)
+		found = from_subject(subject, &id, &token);
+	for (i = 0; !found && i < ARRAY_SIZE(rcpt_headers); i++) {
+		char *v = header_value(buf_str(&msg), rcpt_headers[i]);
+		if (v)
+			found = from_extension(v, &id, &token);
+		free(v);
+	}
+	if (!found) {
+		cmd_warn("inbound: ignored: no \"unsubscribe ID TOKEN\" in the "
+			 "subject and no +ID.TOKEN recipient");
+		goto out;
+	}
+	s = by_token(&ld.subs, &ld.key, id, token);
+	if (!s) {
+		cmd_warn("inbound: ignored: the token is not valid for "
+			 "subscriber '%.64s'", id);
+		goto out;
+	}
+	ret = unsubscribe(&ld.conf, s, "mail");
+out:
+	free(subject);
+	free(id);
+	free(token);
+	buf_release(&msg);
+	unload(&ld);
+	return ret;
+}

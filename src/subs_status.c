@@ -1,0 +1,667 @@
+/*
+ * subs_status: unsubscribing and resubscribing by editing a profile in
+ * place (see subs.h), and the unsubscribe log.
+ *
+ * Design decision: libconfig's writer would drop every comment, so the
+ * profile is edited as text. A small lexer finds the setting's span
+ * (name, '=' or ':', its string, its ';'), cross-checked against the line
+ * libconfig reports, and only that span changes. Whatever the edit, the
+ * result is loaded with subs_load_file() before it replaces the profile:
+ * a file paperboy cannot read back is never installed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "subs.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* A date longer than this is no ISO date; refusing it keeps the line short. */
+#define MAX_WHEN 64
+/* Bytes kept of one log field: an address is at most 254 (RFC 5321). */
+#define LOG_MAX_FIELD 256
+/* One log line: five fields and their tabs, well under PIPE_BUF, so a
+ * single write() is never interleaved with another process's line. */
+#define LOG_MAX_LINE 2048
+/* The log's name inside the state folder. */
+#define LOG_NAME "unsubscribe.log"
+
+/* Where a setting is in the text: [start, end) and the line of its name. */
+struct span {
+	size_t start;
+	size_t end;
+	int line;
+};
+
+/* A replacement of [start, end) by text ("" deletes). */
+struct edit {
+	size_t start;
+	size_t end;
+	const char *text;
+};
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
+	       c == '\v';
+}
+
+static int is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*';
+}
+
+static int is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_';
+}
+
+static size_t skip_space(const char *s, size_t len, size_t i, int *line)
+{
+	for (; i < len && is_space(s[i]); i++)
+		if (s[i] == '\n')
+			++*line;
+	return i;
+}
+
+/* s[i] is the opening quote; returns the index after the closing one, or
+ * len + 1 when the string never ends. */
+static size_t skip_string(const char *s, size_t len, size_t i, int *line)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\n')
+			++*line;
+		else if (s[i] == '\\' && i + 1 < len && s[i + 1] != '\n')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return len + 1;
+}
+
+/*
+ * After the name at [start, i): '=' or ':', one or more adjacent strings
+ * (libconfig joins them) and an optional ';' or ','. Returns 0 and *sp, or
+ * -1 when the value is not written that way.
+ */
+static int setting_span(const char *s, size_t len, size_t start, size_t i,
+			int line, struct span *sp)
+{
+	int l = line;
+	size_t end;
+
+	i = skip_space(s, len, i, &l);
+	if (i >= len || (s[i] != '=' && s[i] != ':'))
+		return -1;
+	i = skip_space(s, len, i + 1, &l);
+	if (i >= len || s[i] != '"')
+		return -1;
+	for (;;) {
+		i = skip_string(s, len, i, &l);
+		if (i > len)
+			return -1;
+		end = i;
+		i = skip_space(s, len, i, &l);
+		if (i >= len || s[i] != '"')
+			break;
+	}
+	if (i < len && (s[i] == ';' || s[i] == ','))
+		end = i + 1;
+	sp->start = start;
+	sp->end = end;
+	sp->line = line;
+	return 0;
+}
+
+/*
+ * Finds the top-level setting `name` in the text, skipping strings,
+ * comments and everything inside groups, lists and arrays. Returns 1 and
+ * *sp, 0 when there is none, -1 (sp->line set) when it is there but not
+ * as `name = "string";`.
+ */
+static int find_setting(const char *s, size_t len, const char *name,
+			struct span *sp)
+{
+	size_t i = 0, nlen = strlen(name);
+	int line = 1, depth = 0;
+
+	while (i < len) {
+		char c = s[i];
+
+		if (c == '\n') {
+			line++;
+			i++;
+		} else if (c == '#' ||
+			   (c == '/' && i + 1 < len && s[i + 1] == '/')) {
+			while (i < len && s[i] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+			for (i += 2; i < len; i++) {
+				if (s[i] == '\n')
+					line++;
+				else if (s[i] == '*' && i + 1 < len &&
+					 s[i + 1] == '/')
+					break;
+			}
+			i += 2;
+		} else if (c == '"') {
+			i = skip_string(s, len, i, &line);
+		} else if (c == '{' || c == '(' || c == '[') {
+			depth++;
+			i++;
+		} else if (c == '}' || c == ')' || c == ']') {
+			depth--;
+			i++;
+		} else if (is_name_start(c)) {
+			size_t b = i;
+
+			while (i < len && is_name_char(s[i]))
+				i++;
+			if (depth || i - b != nlen || memcmp(s + b, name, nlen))
+				continue;
+			sp->line = line;
+			if (setting_span(s, len, b, i, line, sp) < 0)
+				return -1;
+			return 1;
+		} else if (c >= '0' && c <= '9') {
+			/* A number ("1e5", "0x1F") is not a name. */
+			while (i < len && (is_name_char(s[i]) || s[i] == '.') &&
+			       s[i] != '-')
+				i++;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Locates `name` in the text and checks the lexer agrees with libconfig
+ * about where it is (both found, on the same line, or both absent).
+ * Returns 1 found, 0 absent, -1 with eb filled.
+ */
+static int locate(const char *path, const struct buf *text,
+		  const struct conf_doc *doc, const char *name,
+		  struct span *sp, struct errbuf *eb)
+{
+	int want = conf_line_of(conf_doc_root(doc), name);
+	int r;
+
+	memset(sp, 0, sizeof(*sp));
+	r = find_setting(buf_str(text), text->len, name, sp);
+	if (r < 0)
+		return errbuf_set(eb, "%s:%d: cannot edit '%s': write it as "
+				      "%s = \"...\"; to let paperboy change it",
+				  path, sp->line, name, name);
+	if (r == 1 && sp->line == want)
+		return 1;
+	if (r == 0 && !want)
+		return 0;
+	return errbuf_set(eb, "%s:%d: cannot find '%s' in the text where "
+			      "libconfig reads it; the file was not changed",
+			  path, want ? want : sp->line, name);
+}
+
+/*
+ * The range to delete for a setting that goes away: the whole line when
+ * nothing else is on it, else the span and the blanks that would be left
+ * dangling, so the neighbours keep their layout.
+ */
+static void deletion(const char *s, size_t len, const struct span *sp,
+		     struct edit *e)
+{
+	size_t a = sp->start, b = sp->end;
+	int bol, eol;
+
+	while (a > 0 && (s[a - 1] == ' ' || s[a - 1] == '\t'))
+		a--;
+	while (b < len && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	bol = a == 0 || s[a - 1] == '\n';
+	eol = b == len || s[b] == '\n' ||
+	      (s[b] == '\r' && b + 1 < len && s[b + 1] == '\n');
+	e->text = "";
+	if (bol && eol) {
+		while (b < len && s[b] != '\n')
+			b++;
+		e->start = a;
+		e->end = b < len ? b + 1 : b;
+	} else if (eol) {
+		e->start = a;
+		e->end = b;
+	} else {
+		e->start = sp->start;
+		e->end = b;
+	}
+}
+
+/* Applies edits (sorted, not overlapping) to text, then appends tail on
+ * a line of its own (nl ends lines). */
+static int apply(const struct buf *text, struct edit *edits, size_t n,
+		 const char *tail, const char *nl, struct buf *out)
+{
+	const char *s = buf_str(text);
+	size_t i, at = 0;
+	int r = 0;
+
+	if (n == 2 && edits[1].start < edits[0].start) {
+		struct edit t = edits[0];
+		edits[0] = edits[1];
+		edits[1] = t;
+	}
+	for (i = 0; i < n; i++) {
+		r |= buf_add(out, s + at, edits[i].start - at);
+		r |= buf_addstr(out, edits[i].text);
+		at = edits[i].end;
+	}
+	r |= buf_add(out, s + at, text->len - at);
+	if (*tail && out->len && out->data[out->len - 1] != '\n')
+		r |= buf_addstr(out, nl);
+	r |= buf_addstr(out, tail);
+	return r ? -1 : 0;
+}
+
+static int valid_when(const char *when)
+{
+	size_t i, n = when ? strlen(when) : 0;
+
+	if (!n || n > MAX_WHEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (when[i] < 0x20 || when[i] > 0x7e || when[i] == '"' ||
+		    when[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* The file name without ".cfg", as subs.c derives the id. */
+static char *base_id(const char *path, const char **base)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	if (util_ends_with(b, ".cfg"))
+		n -= 4;
+	*base = b;
+	return xstrndup(b, n);
+}
+
+/*
+ * Opens and exclusively locks DIR/.ID.lock. The lock is on a file of its
+ * own because the profile itself is replaced by rename: a lock on it would
+ * be on a file nobody opens any more. Returns the fd or -1.
+ */
+static int lock_profile(const char *dir, const char *id, struct errbuf *eb)
+{
+	struct buf name = BUF_INIT;
+	char *lock;
+	int fd;
+
+	buf_addf(&name, ".%s.lock", id);
+	lock = util_path_join(dir, buf_str(&name));
+	buf_release(&name);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		errbuf_set(eb, "%s: %s", lock, strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		errbuf_set(eb, "%s: flock: %s", lock, strerror(errno));
+		close(fd);
+		fd = -1;
+		break;
+	}
+out:
+	free(lock);
+	return fd;
+}
+
+/*
+ * Makes an empty private folder DIR/.ID.edit for the new file: staged
+ * under its final name so that subs_load_file() judges it exactly as it
+ * will judge the profile. A folder left by a crash is emptied and reused
+ * (we hold the lock, so nobody else is using it).
+ */
+static int make_stage(const char *stage, struct errbuf *eb)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (!mkdir(stage, 0700))
+		return 0;
+	if (errno != EEXIST)
+		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
+	if (lstat(stage, &st) < 0 || !S_ISDIR(st.st_mode))
+		return errbuf_set(eb, "%s: exists and is not a folder", stage);
+	d = opendir(stage);
+	if (!d)
+		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+			errbuf_set(eb, "%s/%s: %s", stage, de->d_name,
+				   strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Rewrites "STAGED..." in eb as "PATH..." with a note: the message is
+ * about the edit of the user's file, not about our scratch copy. */
+static int blame_edit(const char *staged, const char *path,
+		      struct errbuf *eb)
+{
+	struct errbuf copy = *eb;
+	size_t n = strlen(staged);
+	const char *rest = copy.msg;
+
+	if (!strncmp(rest, staged, n))
+		rest += n;
+	else
+		return errbuf_set(eb, "%s: %s (after the status edit; the "
+				      "file was not changed)", path, copy.msg);
+	return errbuf_set(eb, "%s%s (after the status edit; the file was not "
+			      "changed)", path, rest);
+}
+
+/*
+ * Loads the staged file the way a run will: it must be a valid profile
+ * with the wanted status and unsubscribed_at (absent when active).
+ */
+static int check_staged(const char *staged, const char *path,
+			enum subs_status status, const char *when,
+			struct errbuf *eb)
+{
+	struct subscriber s;
+	struct conf_doc *doc = NULL;
+	char *at = NULL;
+	int r, ret = -1;
+
+	if (subs_load_file(staged, &s, eb) < 0)
+		return blame_edit(staged, path, eb);
+	r = s.status == status ? 0 : -1;
+	subs_release(&s);
+	if (r < 0) {
+		errbuf_set(eb, "%s: the edited profile does not say \"%s\"; "
+			       "the file was not changed", path,
+			   subs_status_name(status));
+		goto out;
+	}
+	if (conf_doc_read(staged, &doc, eb) < 0) {
+		blame_edit(staged, path, eb);
+		goto out;
+	}
+	r = conf_get_string(doc, conf_doc_root(doc), "unsubscribed_at", 1, &at,
+			    eb);
+	if (r < 0) {
+		blame_edit(staged, path, eb);
+		goto out;
+	}
+	if (status == SUBS_UNSUBSCRIBED ? (r || strcmp(at, when)) : !r) {
+		errbuf_set(eb, "%s: the edited profile has the wrong "
+			       "unsubscribed_at; the file was not changed",
+			   path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(at);
+	conf_doc_free(doc);
+	return ret;
+}
+
+/*
+ * Writes the new text through the stage (util_write_atomic: temp file,
+ * fsync, rename), gives it the profile's exact mode, checks it, and
+ * renames it over the profile, then fsyncs the profile's folder.
+ */
+static int install(const char *path, const char *dir, const char *id,
+		   const char *base, const struct buf *text, mode_t mode,
+		   enum subs_status status, const char *when,
+		   struct errbuf *eb)
+{
+	struct buf name = BUF_INIT;
+	char *stage, *staged = NULL;
+	int ret = -1;
+
+	buf_addf(&name, ".%s.edit", id);
+	stage = util_path_join(dir, buf_str(&name));
+	buf_release(&name);
+	if (make_stage(stage, eb) < 0)
+		goto out;
+	staged = util_path_join(stage, base);
+	if (util_write_atomic(staged, buf_str(text), text->len, mode, eb) < 0)
+		goto out;
+	/* open() applied the umask; the profile keeps the mode it had. */
+	if (chmod(staged, mode) < 0) {
+		errbuf_set(eb, "%s: chmod: %s", staged, strerror(errno));
+		goto out;
+	}
+	if (check_staged(staged, path, status, when, eb) < 0)
+		goto out;
+	if (rename(staged, path) < 0) {
+		errbuf_set(eb, "%s: rename: %s", path, strerror(errno));
+		goto out;
+	}
+	if (util_fsync_dir(dir, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (staged)
+		unlink(staged);
+	rmdir(stage);
+	free(staged);
+	free(stage);
+	return ret;
+}
+
+/* Builds the edited text for the wanted status into out. */
+static int edit_text(const char *path, const struct buf *text,
+		     const struct conf_doc *doc, enum subs_status status,
+		     const char *when, struct buf *out, struct errbuf *eb)
+{
+	struct buf tail = BUF_INIT, set_status = BUF_INIT, set_at = BUF_INIT;
+	struct edit edits[2];
+	struct span st, at;
+	/* Added lines end the way the file's lines do. */
+	const char *nl = strstr(buf_str(text), "\r\n") ? "\r\n" : "\n";
+	size_t n = 0;
+	int has_st, has_at, ret = -1;
+
+	has_st = locate(path, text, doc, "status", &st, eb);
+	if (has_st < 0)
+		goto out;
+	has_at = locate(path, text, doc, "unsubscribed_at", &at, eb);
+	if (has_at < 0)
+		goto out;
+	buf_addf(&set_status, "status = \"%s\";", subs_status_name(status));
+	if (has_st) {
+		edits[n].start = st.start;
+		edits[n].end = st.end;
+		edits[n++].text = buf_str(&set_status);
+	} else {
+		buf_addf(&tail, "%s%s", buf_str(&set_status), nl);
+	}
+	if (status == SUBS_UNSUBSCRIBED) {
+		buf_addf(&set_at, "unsubscribed_at = \"%s\";", when);
+		if (has_at) {
+			edits[n].start = at.start;
+			edits[n].end = at.end;
+			edits[n++].text = buf_str(&set_at);
+		} else {
+			buf_addf(&tail, "%s%s", buf_str(&set_at), nl);
+		}
+	} else if (has_at) {
+		deletion(buf_str(text), text->len, &at, &edits[n++]);
+	}
+	if (apply(text, edits, n, buf_str(&tail), nl, out) < 0) {
+		errbuf_set(eb, "%s: the edited profile would be larger than "
+			       "%zu bytes", path, CONF_MAX_FILE_SIZE);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&tail);
+	buf_release(&set_status);
+	buf_release(&set_at);
+	return ret;
+}
+
+int subs_set_status(const char *path, enum subs_status status,
+		    const char *when, int *changed, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+	struct buf text, out;
+	struct stat st;
+	const char *base;
+	char *id, *dir = util_dirname(path), *cur = xstrdup("active");
+	int lock = -1, ret = -1;
+
+	buf_init(&text, CONF_MAX_FILE_SIZE);
+	buf_init(&out, CONF_MAX_FILE_SIZE);
+	id = base_id(path, &base);
+	if (changed)
+		*changed = 0;
+	if (status == SUBS_UNSUBSCRIBED && !valid_when(when)) {
+		errbuf_set(eb, "%s: invalid unsubscribe date", path);
+		goto out;
+	}
+	lock = lock_profile(dir, id, eb);
+	if (lock < 0)
+		goto out;
+	if (lstat(path, &st) < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* rename() would replace a symlink by a copy of its target. */
+	if (!S_ISREG(st.st_mode)) {
+		errbuf_set(eb, "%s: not a regular file", path);
+		goto out;
+	}
+	if (util_read_file(path, &text, eb) < 0 ||
+	    conf_doc_read(path, &doc, eb) < 0 ||
+	    conf_get_string(doc, conf_doc_root(doc), "status", 1, &cur,
+			    eb) < 0)
+		goto out;
+	if (!strcmp(cur, subs_status_name(status))) {
+		ret = 0;
+		goto out;
+	}
+	if (edit_text(path, &text, doc, status, when, &out, eb) < 0 ||
+	    install(path, dir, id, base, &out, st.st_mode & 07777, status,
+		    when, eb) < 0)
+		goto out;
+	if (changed)
+		*changed = 1;
+	ret = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	conf_doc_free(doc);
+	buf_release(&text);
+	buf_release(&out);
+	free(cur);
+	free(dir);
+	free(id);
+	return ret;
+}
+
+/* Appends s to b with every control character, tab and invalid UTF-8 byte
+ * as '?', cut to LOG_MAX_FIELD bytes on a character boundary; "-" for
+ * nothing, so the columns stay countable. */
+static void add_field(struct buf *b, const char *s)
+{
+	const char *p = s ? s : "", *end = p + strlen(p);
+	size_t start = b->len;
+
+	if (p == end) {
+		buf_addch(b, '-');
+		return;
+	}
+	while (p < end) {
+		const char *q = p;
+		int32_t cp = util_utf8_next(&p, end);
+		size_t n = (size_t)(p - q);
+
+		if (b->len - start + n > LOG_MAX_FIELD)
+			break;
+		if (cp < 0x20 || cp == 0x7f)
+			buf_addch(b, '?');
+		else
+			buf_add(b, q, n);
+	}
+}
+
+int subs_log_change(const char *state_dir, const char *when,
+		    const char *action, const char *id, const char *email,
+		    const char *via, struct errbuf *eb)
+{
+	const char *fields[] = { when, action, id, email, via };
+	struct buf line;
+	char *path = util_path_join(state_dir, LOG_NAME);
+	size_t i;
+	ssize_t n;
+	int fd = -1, created = 0, ret = -1;
+
+	buf_init(&line, LOG_MAX_LINE);
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		if (i)
+			buf_addch(&line, '\t');
+		add_field(&line, fields[i]);
+	}
+	buf_addch(&line, '\n');
+	if (util_mkdir_p(state_dir, 0700, eb) < 0)
+		goto out;
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+					O_NOFOLLOW, 0600);
+		created = 1;
+	}
+	if (fd < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* One write: with O_APPEND concurrent lines never interleave. */
+	do
+		n = write(fd, line.data, line.len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != line.len) {
+		errbuf_set(eb, "%s: write failed: %s", path,
+			   n < 0 ? strerror(errno) : "short write");
+		goto out;
+	}
+	if (fsync(fd) < 0) {
+		errbuf_set(eb, "%s: fsync: %s", path, strerror(errno));
+		goto out;
+	}
+	if (created && util_fsync_dir(state_dir, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&line);
+	free(path);
+	return ret;
+}
