@@ -527,6 +527,16 @@ out:
 	return ret;
 }
 
+/* rename() would replace a symlink by a copy of its target: refused. */
+static int regular_file(const char *path, struct stat *st, struct errbuf *eb)
+{
+	if (lstat(path, st) < 0)
+		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return errbuf_set(eb, "%s: not a regular file", path);
+	return 0;
+}
+
 int subs_set_status(const char *path, enum subs_status status,
 		    const char *when, int *changed, struct errbuf *eb)
 {
@@ -546,18 +556,13 @@ int subs_set_status(const char *path, enum subs_status status,
 		errbuf_set(eb, "%s: invalid unsubscribe date", path);
 		goto out;
 	}
+	/* Checked before locking too: a mistyped path must not leave a lock
+	 * file for nobody behind. */
+	if (regular_file(path, &st, eb) < 0)
+		goto out;
 	lock = lock_profile(dir, id, eb);
-	if (lock < 0)
+	if (lock < 0 || regular_file(path, &st, eb) < 0)
 		goto out;
-	if (lstat(path, &st) < 0) {
-		errbuf_set(eb, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	/* rename() would replace a symlink by a copy of its target. */
-	if (!S_ISREG(st.st_mode)) {
-		errbuf_set(eb, "%s: not a regular file", path);
-		goto out;
-	}
 	if (util_read_file(path, &text, eb) < 0 ||
 	    conf_doc_read(path, &doc, eb) < 0 ||
 	    conf_get_string(doc, conf_doc_root(doc), "status", 1, &cur,

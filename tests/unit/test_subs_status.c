@@ -135,9 +135,10 @@ static void expect_status(const char *path, enum subs_status want)
 	subs_release(&s);
 }
 
-/* Nothing but the profiles and their lock files: no temporary file or
- * scratch folder left behind. */
-static void expect_clean(const struct fixture *f, size_t profiles)
+/* Nothing but the profiles and lock files: no temporary file or scratch
+ * folder left behind. */
+static void expect_clean(const struct fixture *f, size_t profiles,
+			 size_t want_locks)
 {
 	struct dirent *de;
 	DIR *d = opendir(f->dir);
@@ -157,7 +158,7 @@ static void expect_clean(const struct fixture *f, size_t profiles)
 	}
 	closedir(d);
 	assert_int_equal(cfg, profiles);
-	assert_true(locks <= profiles);
+	assert_int_equal(locks, want_locks);
 }
 
 /* Comments (some mentioning status), odd spacing, a trailing comment on
@@ -204,7 +205,7 @@ static void test_unsubscribe_hand_written(void **state)
 	set_ok(path, SUBS_ACTIVE, NULL, 1);
 	expect_text(path, resub);
 	expect_status(path, SUBS_ACTIVE);
-	expect_clean(f, 1);
+	expect_clean(f, 1, 1);
 	free(path);
 }
 
@@ -378,7 +379,7 @@ static void expect_refused(const struct fixture *f, const char *name,
 	if (!strstr(eb.msg, want))
 		fail_msg("expected \"%s\" in \"%s\"", want, eb.msg);
 	expect_untouched(path, &before, text);
-	expect_clean(f, 1);
+	expect_clean(f, 1, 1);
 	free(path);
 }
 
@@ -434,6 +435,19 @@ static void test_refused(void **state)
 	}
 	expect_text(path, hand);
 	unlink(link);
+	/* A missing profile: an error naming it, and no lock file made
+	 * for it (nor for the symlink). */
+	{
+		struct errbuf eb = ERRBUF_INIT;
+		char *none = util_path_join(f->dir, "nobody.cfg");
+		int changed;
+
+		assert_int_equal(subs_set_status(none, SUBS_UNSUBSCRIBED, WHEN,
+						 &changed, &eb), -1);
+		assert_non_null(strstr(eb.msg, "nobody.cfg: No such file"));
+		free(none);
+	}
+	expect_clean(f, 2, 1);
 	free(link);
 	free(path);
 }
@@ -468,7 +482,7 @@ static void test_write_failure(void **state)
 	if (!strstr(eb.msg, strerror(EFBIG)))
 		fail_msg("unexpected message: %s", eb.msg);
 	expect_untouched(path, &before, hand);
-	expect_clean(f, 1);
+	expect_clean(f, 1, 1);
 
 	set_ok(path, SUBS_UNSUBSCRIBED, WHEN, 1);
 	expect_status(path, SUBS_UNSUBSCRIBED);
@@ -596,7 +610,7 @@ static void test_concurrent_flips(void **state)
 	text = slurp(path);
 	assert_true(race_shape(text));
 	free(text);
-	expect_clean(f, 1);
+	expect_clean(f, 1, 1);
 	free(path);
 }
 
@@ -691,7 +705,7 @@ static void test_concurrent_many(void **state)
 		expect_status(paths[i], SUBS_UNSUBSCRIBED);
 		free(paths[i]);
 	}
-	expect_clean(f, FILES);
+	expect_clean(f, FILES, FILES);
 }
 
 static void test_log(void **state)
