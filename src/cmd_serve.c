@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,20 @@ static void masked_email(const char *email, struct buf *out)
 	buf_addf(out, "***%s", at);
 }
 
+/*
+ * The values the pages see (templates/unsubscribe-*.html,
+ * resubscribe-done.html), every one HTML-escaped:
+ *   list.name, list.base_url       from paperboy.cfg
+ *   subscriber.id                  the profile's id (the link's s)
+ *   subscriber.masked_email        "a***@example.org"
+ *   token.unsubscribe              the tokens for the page's form
+ *   token.resubscribe
+ *   changed                        the POST changed the status (done
+ *                                  pages; false for a repeat or a GET)
+ * and on the error page only list.* and:
+ *   status                         403 or 500
+ *   forbidden, failed              which of the two it is
+ */
 static struct tmpl_value *page_context(const struct serve *sv,
 				       const struct subscriber *s)
 {
@@ -346,9 +361,15 @@ out:
 	subs_release(&s);
 }
 
-static void install_signals(void)
+/*
+ * SIGTERM and SIGINT stop the server. They are blocked while the server's
+ * thread is created (it inherits the mask), so they always reach this
+ * thread and never interrupt a profile being written in the other one.
+ */
+static void install_signals(sigset_t *old)
 {
 	struct sigaction sa;
+	sigset_t stop;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -357,6 +378,10 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, old);
 }
 
 int cmd_serve(int argc, char **argv, const struct cmd_global *g)
@@ -376,7 +401,8 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	struct conf conf;
 	char *addr = NULL, *end;
 	long timeout = HTTP_TIMEOUT;
-	int opt, ret, v6;
+	sigset_t mask;
+	int opt, ret, v6, started;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -436,8 +462,10 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_CONFIG;
 		goto out;
 	}
-	install_signals();
-	if (http_start(&hc, handle, &sv, &srv, &eb) < 0) {
+	install_signals(&mask);
+	started = http_start(&hc, handle, &sv, &srv, &eb);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (started < 0) {
 		cmd_error("--listen: %s", eb.msg);
 		ret = EX_UNAVAILABLE;
 		goto out;

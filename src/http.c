@@ -36,6 +36,8 @@
 /* libmicrohttpd's post processor buffer: one piece of a field value;
  * our values are at most HTTP_MAX_PARAM. */
 #define HTTP_POST_BUFFER 1024
+/* RFC 8058's one-click POST body is List-Unsubscribe=One-Click. */
+#define ONE_CLICK "One-Click"
 /* Longest printable address, IPv6 with an IPv4 tail (INET6_ADDRSTRLEN). */
 #define HTTP_MAX_ADDR 46
 
@@ -315,6 +317,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
 {
 	struct request *r = cls;
 
+	if (!key)
+		return MHD_YES;
 	if (!value)
 		value = "";
 	if (!strcmp(key, "s"))
@@ -333,6 +337,9 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
 	struct request *r = cls;
 	struct param *p;
 
+	/* A multipart part without a name reaches here with no key. */
+	if (!key)
+		return MHD_YES;
 	if (!strcmp(key, "s"))
 		p = &r->bs;
 	else if (!strcmp(key, "t"))
@@ -544,8 +551,10 @@ static enum MHD_Result finish_request(struct http_server *srv,
 	req.path = url;
 	req.s = param_merge(&r->qs, &r->bs);
 	req.t = param_merge(&r->qt, &r->bt);
-	lu = r->blu.bad ? NULL : buf_str(&r->blu.value);
-	req.one_click = r->blu.seen && lu && !strcmp(lu, "One-Click");
+	lu = buf_str(&r->blu.value);
+	req.one_click = r->blu.seen && !r->blu.bad &&
+			r->blu.value.len == strlen(ONE_CLICK) &&
+			!strcmp(lu, ONE_CLICK);
 	req.client = r->client;
 
 	memset(&reply, 0, sizeof(reply));
@@ -664,7 +673,11 @@ int http_start(const struct http_config *cfg, http_handler *handler,
 	       void *ctx, struct http_server **out, struct errbuf *eb)
 {
 	struct http_server *srv;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	/* poll(), not epoll: in libmicrohttpd 0.9.75's epoll mode a client
+	 * that closes its side keeps its slot until the idle timeout; with
+	 * poll() the slot is freed at once. We serve HTTP_MAX_CONNECTIONS
+	 * at most, where poll() costs nothing. */
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD;
 	int fd = -1, v6 = 0;
 
 	*out = NULL;
