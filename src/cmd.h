@@ -56,6 +56,22 @@ int cmd_latest_date(const struct conf *c, char *out, size_t size);
 /* Now, or $PAPERBOY_TEST_NOW (epoch seconds; only tests set it). */
 time_t cmd_now(void);
 
+/* The options of the commands that work on one day's listing. */
+struct cmd_day_opts {
+	const char *config;  /* -c FILE */
+	const char *date;    /* --date YYYY-MM-DD */
+	const char *listing; /* --listing FILE */
+};
+
+#define CMD_DAY_OPTIONS                                       \
+	{ "config", required_argument, NULL, 'c' },           \
+	{ "date", required_argument, NULL, 'd' },             \
+	{ "listing", required_argument, NULL, 'l' },          \
+	{ "help", no_argument, NULL, 'h' }
+
+/* Stores -c, --date or --listing in o; 1 if opt was one of them. */
+int cmd_day_option(int opt, struct cmd_day_opts *o);
+
 /* Prints "paperboy: MESSAGE" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "paperboy: warning: MESSAGE" on stderr. */

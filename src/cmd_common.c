@@ -3,6 +3,7 @@
  * for a whole run lives in cmd_run.c; this file only holds the pieces that
  * `render`, `score` and `run` would otherwise each write again.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,23 @@ void cmd_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("warning: ", fmt, ap);
 	va_end(ap);
+}
+
+int cmd_day_option(int opt, struct cmd_day_opts *o)
+{
+	switch (opt) {
+	case 'c':
+		o->config = optarg;
+		return 1;
+	case 'd':
+		o->date = optarg;
+		return 1;
+	case 'l':
+		o->listing = optarg;
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int cmd_wants_help(int argc, char **argv)

@@ -484,13 +484,11 @@ static void usage(FILE *out)
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "date", required_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *date_opt = NULL;
+	struct cmd_day_opts o = { NULL, NULL, NULL };
 	int list = 0;
 	struct listing l;
 	struct conf c;
@@ -501,12 +499,6 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			date_opt = optarg;
-			break;
 		case 'L':
 			list = 1;
 			break;
@@ -514,6 +506,8 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 			usage(stdout);
 			return EX_OK;
 		default:
+			if (cmd_day_option(opt, &o))
+				break;
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -522,14 +516,14 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if ((ret = cmd_load_conf(config, g, &c)) != EX_OK)
+	if ((ret = cmd_load_conf(o.config, g, &c)) != EX_OK)
 		return ret;
-	ret = date_opt ? cmd_resolve_date(date_opt, date, sizeof(date))
+	ret = o.date ? cmd_resolve_date(o.date, date, sizeof(date))
 		       : cmd_latest_date(&c, date, sizeof(date));
 	if (ret != EX_OK)
 		goto out;
 	printf("paperboy: fetching the listing of %s\n", date);
-	ret = cmd_load_listing(&c, date, NULL, 0, &l, &items);
+	ret = cmd_load_listing(&c, date, o.listing, 0, &l, &items);
 	if (ret != EX_OK)
 		goto out;
 	for (i = 0; i < l.n; i++) {

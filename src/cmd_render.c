@@ -25,16 +25,13 @@ static void usage(FILE *out)
 int cmd_render(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "date", required_argument, NULL, 'd' },
-		{ "listing", required_argument, NULL, 'l' },
 		{ "html", no_argument, NULL, 'H' },
 		{ "text", no_argument, NULL, 'T' },
 		{ "eml", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	struct cmd_day_opts o = { NULL, NULL, NULL };
 	const char *id = NULL;
 	struct render_templates t = { NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
@@ -47,15 +44,6 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			date_opt = optarg;
-			break;
-		case 'l':
-			listing_path = optarg;
-			break;
 		case 'H':
 		case 'T':
 		case 'E':
@@ -65,6 +53,8 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 			usage(stdout);
 			return EX_OK;
 		default:
+			if (cmd_day_option(opt, &o))
+				break;
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -75,7 +65,7 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	}
 	id = argv[optind];
 	/* Previewing never writes: a --listing is not cached here. */
-	ret = cmd_day_open(&d, g, config, date_opt, listing_path, 1);
+	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {

@@ -468,16 +468,13 @@ static int exit_code(const struct run *r)
 int cmd_run(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "date", required_argument, NULL, 'd' },
-		{ "listing", required_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "resend", required_argument, NULL, 'r' },
 		{ "resend-in-doubt", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	struct cmd_day_opts o = { NULL, NULL, NULL };
 	struct render_templates t = { NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_day d;
@@ -489,15 +486,6 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			date_opt = optarg;
-			break;
-		case 'l':
-			listing_path = optarg;
-			break;
 		case 'n':
 			r.dry_run = 1;
 			break;
@@ -511,6 +499,8 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 			usage(stdout);
 			return EX_OK;
 		default:
+			if (cmd_day_option(opt, &o))
+				break;
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -519,7 +509,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		cmd_error("run: unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
-	ret = cmd_day_open(&d, g, config, date_opt, listing_path, r.dry_run);
+	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, r.dry_run);
 	if (ret != EX_OK || !d.items) {
 		if (ret == EX_OK) {
 			time_t day;

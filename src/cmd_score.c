@@ -84,14 +84,11 @@ static void print_report(const struct cmd_day *d, const struct subscriber *s,
 int cmd_score(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "date", required_argument, NULL, 'd' },
-		{ "listing", required_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	struct cmd_day_opts o = { NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_issue issue;
 	const struct subscriber *s;
@@ -101,15 +98,6 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			date_opt = optarg;
-			break;
-		case 'l':
-			listing_path = optarg;
-			break;
 		case 'a':
 			all = 1;
 			break;
@@ -117,6 +105,8 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 			usage(stdout);
 			return EX_OK;
 		default:
+			if (cmd_day_option(opt, &o))
+				break;
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -125,7 +115,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	ret = cmd_day_open(&d, g, config, date_opt, listing_path, 1);
+	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {

@@ -98,15 +98,12 @@ static int send_outbox(const struct cmd_day *d, struct deliver_item *it)
 int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
 		{ "to", required_argument, NULL, 't' },
 		{ "as", required_argument, NULL, 'a' },
-		{ "date", required_argument, NULL, 'd' },
-		{ "listing", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *date_opt = NULL, *listing_path = NULL;
+	struct cmd_day_opts o = { NULL, NULL, NULL };
 	const char *to = NULL, *as = NULL;
 	struct render_templates t = { NULL, NULL };
 	struct cmd_compose_opts copts = { NULL, "[TEST] " };
@@ -120,25 +117,18 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config = optarg;
-			break;
 		case 't':
 			to = optarg;
 			break;
 		case 'a':
 			as = optarg;
 			break;
-		case 'd':
-			date_opt = optarg;
-			break;
-		case 'l':
-			listing_path = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
 		default:
+			if (cmd_day_option(opt, &o))
+				break;
 			usage(stderr);
 			return EX_USAGE;
 		}
@@ -152,7 +142,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		return EX_USAGE;
 	}
 	copts.to = to;
-	ret = cmd_day_open(&d, g, config, date_opt, listing_path, 1);
+	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {
