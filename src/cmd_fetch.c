@@ -465,7 +465,8 @@ out:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: paperboy fetch [-c FILE] [--date YYYY-MM-DD]\n"
+		"usage: paperboy fetch [-c FILE] [--date YYYY-MM-DD] "
+		"[--listing FILE] [--list]\n"
 		"\n"
 		"Gets the day's listing (default: the latest announcement) "
 		"and keeps it in\n"
@@ -475,10 +476,13 @@ static void usage(FILE *out)
 		"day already\n"
 		"fetched is read from the cache; nothing is fetched twice.\n"
 		"\n"
-		"  --date D   the listing day (default: the latest announced)\n"
-		"  --list     print one line per paper: ID, announce type, "
-		"categories,\n"
-		"             title\n");
+		"  --date D          the listing day (default: the latest "
+		"announced)\n"
+		"  --listing FILE    take the day's arXiv listing from FILE "
+		"(kept in the cache)\n"
+		"  --list            print one line per paper: ID, announce "
+		"type,\n"
+		"                    categories, title\n");
 }
 
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
