@@ -1,6 +1,7 @@
 /*
  * buf: growable, bounded byte buffer (see buf.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,9 @@ static int buf_grow(struct buf *b, size_t extra)
 		size_t n = b->alloc < 64 ? 64 : b->alloc;
 		while (n < need)
 			n *= 2;
+		/* Doubling must not reserve past what the limit allows. */
+		if (b->limit < SIZE_MAX && n > b->limit + 1)
+			n = b->limit + 1 > need ? b->limit + 1 : need;
 		b->data = xrealloc(b->data, n);
 		b->alloc = n;
 	}

@@ -29,6 +29,15 @@ static void test_buf_limit(void **state)
 	assert_string_equal(buf_str(&b), "12345678");
 	assert_int_equal(b.len, 8);
 	buf_release(&b);
+
+	/* Growth never reserves more than the limit (and its NUL). */
+	buf_init(&b, 100);
+	assert_int_equal(buf_add(&b, "x", 1), 0);
+	while (buf_addch(&b, 'y') == 0)
+		;
+	assert_int_equal(b.len, 100);
+	assert_true(b.alloc <= 101);
+	buf_release(&b);
 }
 
 static void test_atomic_write(void **state)
