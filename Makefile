@@ -16,10 +16,13 @@ PYTHON ?= python3
 
 # Libraries paperboy links against (pkg-config names).
 PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
-# Debian packages `make deps` installs when missing (build, tests, demo).
-DEB_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
-	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev \
-	libmicrohttpd-dev tzdata python3 python3-aiosmtpd openssl chromium
+# Debian packages: what building and running needs (`make demo` installs
+# these when missing), and what the tests add (`make deps` installs both).
+BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
+	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
+	libmicrohttpd-dev tzdata
+TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium
+DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -107,8 +110,9 @@ deps:
 	@tests/install-deps.sh $(DEB_PACKAGES)
 
 deps-if-missing:
-	@$(PKG_CONFIG) --exists $(PKGS) cmocka 2>/dev/null || \
-		tests/install-deps.sh $(DEB_PACKAGES)
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && \
+		[ -e /usr/share/zoneinfo/America/New_York ] || \
+		tests/install-deps.sh $(BUILD_PACKAGES)
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
