@@ -83,10 +83,12 @@ int cmd_load_conf(const char *path, const struct cmd_global *g,
 		  struct conf *c);
 
 /*
- * Resolves the day: `date_opt` ("YYYY-MM-DD") or today (UTC) into out (11
- * bytes). Prints and returns EX_USAGE for a malformed date.
+ * Resolves the day into out (11 bytes): `date_opt` ("YYYY-MM-DD"), or
+ * without one the latest announced listing (cmd_latest_date). Prints and
+ * returns EX_USAGE for a malformed date.
  */
-int cmd_resolve_date(const char *date_opt, char *out, size_t size);
+int cmd_resolve_date(const struct conf *c, const char *date_opt, char *out,
+		     size_t size);
 
 /*
  * Loads the listing for `date`: from listing_path when given; else from
@@ -189,7 +191,5 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		 const char *listing_path, int dry_run);
 void cmd_day_close(struct cmd_day *d);
 
-/* 1 if argv holds -h or --help before "--"; used by every command. */
-int cmd_wants_help(int argc, char **argv);
 
 #endif

@@ -65,19 +65,6 @@ int cmd_day_option(int opt, struct cmd_day_opts *o)
 	}
 }
 
-int cmd_wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 1;
-	}
-	return 0;
-}
-
 int cmd_load_conf(const char *path, const struct cmd_global *g,
 		  struct conf *c)
 {
@@ -92,14 +79,13 @@ int cmd_load_conf(const char *path, const struct cmd_global *g,
 	return EX_OK;
 }
 
-int cmd_resolve_date(const char *date_opt, char *out, size_t size)
+int cmd_resolve_date(const struct conf *c, const char *date_opt, char *out,
+		     size_t size)
 {
 	time_t day;
 
-	if (!date_opt) {
-		util_format_date(time(NULL), out, size);
-		return EX_OK;
-	}
+	if (!date_opt)
+		return cmd_latest_date(c, out, size);
 	if (util_parse_date(date_opt, &day) < 0) {
 		cmd_error("--date: '%s' is not a date in the form YYYY-MM-DD",
 			  date_opt);
@@ -140,8 +126,7 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 	ret = cmd_load_conf(config, g, &d->conf);
 	if (ret != EX_OK)
 		return ret;
-	ret = date_opt ? cmd_resolve_date(date_opt, d->date, sizeof(d->date))
-		       : cmd_latest_date(&d->conf, d->date, sizeof(d->date));
+	ret = cmd_resolve_date(&d->conf, date_opt, d->date, sizeof(d->date));
 	if (ret != EX_OK)
 		return ret;
 	ret = cmd_load_listing(&d->conf, d->date, listing_path, dry_run,

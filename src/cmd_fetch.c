@@ -522,8 +522,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	}
 	if ((ret = cmd_load_conf(o.config, g, &c)) != EX_OK)
 		return ret;
-	ret = o.date ? cmd_resolve_date(o.date, date, sizeof(date))
-		       : cmd_latest_date(&c, date, sizeof(date));
+	ret = cmd_resolve_date(&c, o.date, date, sizeof(date));
 	if (ret != EX_OK)
 		goto out;
 	printf("paperboy: fetching the listing of %s\n", date);
