@@ -6,36 +6,6 @@ test_description='delivery over real SMTP: STARTTLS, AUTH, batches, journal'
 LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
 SUBSCRIBERS=50
 
-# paperboy.cfg for SMTP delivery to 127.0.0.1:PORT; extra smtp settings
-# may follow ("user = \"x\"; ...").
-write_smtp_cfg() {
-	port=$1
-	shift
-	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
-	cat >>paperboy.cfg <<-EOF
-	delivery = {
-		method = "smtp";
-		smtp = { host = "localhost"; port = $port; tls = "starttls";
-			 ca_file = "certs/cert.pem"; user = "digest";
-			 password_file = "smtp.pw"; batch = 20;
-			 retries = 2; retry_delay_ms = 10; timeout = 10; $* };
-	};
-	EOF
-}
-
-# N generated subscribers who all get a digest (everybody reads about
-# transformers), sub001 ... subNNN at subNNN@example.org.
-make_subscribers() {
-	mkdir -p subscribers &&
-	i=1 &&
-	while [ $i -le "$1" ]; do
-		id=$(printf "sub%03d" $i)
-		printf 'name = "Reader %d";\nemail = "%s@example.org";\ntopics = ( { name = "Transformers"; keywords = ["transformer", "attention"]; } );\n' \
-			$i $id >subscribers/$id.cfg
-		i=$((i + 1))
-	done
-}
-
 make_test_cert certs
 start_smtpd mx --tls-cert certs/cert.pem --tls-key certs/key.pem \
 	--require-tls --auth digest:s3cret
@@ -45,7 +15,7 @@ test_expect_success 'setup: 50 subscribers, STARTTLS and AUTH relay' '
 	rm -f subscribers/* &&
 	make_subscribers $SUBSCRIBERS &&
 	printf "s3cret\n" >smtp.pw && chmod 600 smtp.pw &&
-	write_smtp_cfg $mx_port
+	write_smtp_cfg $mx_port starttls 20
 '
 
 test_expect_success 'run delivers 50 messages over fewer connections' '
@@ -152,7 +122,7 @@ test_expect_success 'PAPERBOY_SMTP_PASSWORD is used when set' '
 
 test_expect_success 'STARTTLS required but not offered: nothing sent' '
 	start_smtpd plain --auth digest:s3cret --no-starttls &&
-	write_smtp_cfg $plain_port &&
+	write_smtp_cfg $plain_port starttls 20 &&
 	rm -rf state/journal &&
 	expect_status 76 paperboy run --date 2025-12-30 >out 2>err &&
 	grep_file "does not offer STARTTLS" err &&
@@ -160,7 +130,7 @@ test_expect_success 'STARTTLS required but not offered: nothing sent' '
 '
 
 test_expect_success 'an untrusted certificate: refused, nothing sent' '
-	write_smtp_cfg $mx_port &&
+	write_smtp_cfg $mx_port starttls 20 &&
 	sed -i "s|ca_file = \"certs/cert.pem\";||" paperboy.cfg &&
 	before=$(spool_count mx) &&
 	expect_status 76 paperboy run --date 2025-12-30 >out 2>err &&
@@ -169,7 +139,7 @@ test_expect_success 'an untrusted certificate: refused, nothing sent' '
 '
 
 test_expect_success 'tls = "none" is refused for a host that is not local' '
-	write_smtp_cfg $mx_port &&
+	write_smtp_cfg $mx_port starttls 20 &&
 	sed -i "s|host = \"localhost\"|host = \"mail.example.org\"|; s|tls = \"starttls\"|tls = \"none\"|" paperboy.cfg &&
 	expect_status 78 paperboy run --date 2025-12-30 2>err &&
 	grep_file "only allowed for a relay on this machine" err

@@ -12,13 +12,7 @@ start_smtpd mx
 
 test_expect_success 'setup: 200 subscribers' '
 	setup_site && rm -f subscribers/* &&
-	i=1 &&
-	while [ $i -le $SUBSCRIBERS ]; do
-		id=$(printf "r%03d" $i)
-		printf "email = \"%s@example.org\";\ntopics = ( { name = \"T\"; keywords = [\"transformer\"]; } );\n" \
-			$id >subscribers/$id.cfg
-		i=$((i + 1))
-	done &&
+	make_subscribers $SUBSCRIBERS r &&
 	sed -e "/^delivery = {/,/^};/d" .site.cfg >paperboy.cfg &&
 	cat >>paperboy.cfg <<-EOF &&
 	delivery = {

@@ -6,36 +6,6 @@ test_description='delivery over implicit TLS (SMTPS, libcurl): batches, AUTH, ce
 LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
 SUBSCRIBERS=30
 
-# paperboy.cfg for implicit-TLS delivery to 127.0.0.1:PORT; extra smtp
-# settings may follow ("retries = 1; ...").
-write_smtps_cfg() {
-	port=$1
-	shift
-	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
-	cat >>paperboy.cfg <<-EOF
-	delivery = {
-		method = "smtp";
-		smtp = { host = "localhost"; port = $port; tls = "implicit";
-			 ca_file = "certs/cert.pem"; user = "digest";
-			 password_file = "smtp.pw"; batch = 10;
-			 retries = 2; retry_delay_ms = 10; timeout = 10; $* };
-	};
-	EOF
-}
-
-# N generated subscribers who all get a digest, sub001 ... subNNN at
-# subNNN@example.org.
-make_subscribers() {
-	mkdir -p subscribers &&
-	i=1 &&
-	while [ $i -le "$1" ]; do
-		id=$(printf "sub%03d" $i)
-		printf 'name = "Reader %d";\nemail = "%s@example.org";\ntopics = ( { name = "Transformers"; keywords = ["transformer", "attention"]; } );\n' \
-			$i $id >subscribers/$id.cfg
-		i=$((i + 1))
-	done
-}
-
 make_test_cert certs
 start_smtpd mx --implicit-tls --tls-cert certs/cert.pem \
 	--tls-key certs/key.pem --auth digest:s3cret
@@ -52,7 +22,7 @@ test_expect_success 'setup: 30 subscribers, an implicit-TLS relay with AUTH' '
 	rm -f subscribers/* &&
 	make_subscribers $SUBSCRIBERS &&
 	printf "s3cret\n" >smtp.pw && chmod 600 smtp.pw &&
-	write_smtps_cfg $mx_port
+	write_smtp_cfg $mx_port implicit 10
 '
 
 test_expect_success 'run delivers 30 messages in batches of 10 over 3 connections' '
@@ -154,7 +124,7 @@ test_expect_success 'the protocol trace redacts AUTH' '
 
 test_expect_success 'an untrusted certificate: refused, nothing sent' '
 	printf "s3cret\n" >smtp.pw &&
-	write_smtps_cfg $mx_port &&
+	write_smtp_cfg $mx_port implicit 10 &&
 	sed -i "s|ca_file = \"certs/cert.pem\";||" paperboy.cfg &&
 	rm -rf state/journal &&
 	before=$(spool_count mx) &&
@@ -166,7 +136,7 @@ test_expect_success 'an untrusted certificate: refused, nothing sent' '
 '
 
 test_expect_success 'tls_verify = false accepts that certificate' '
-	write_smtps_cfg $mx_port "tls_verify = false;" &&
+	write_smtp_cfg $mx_port implicit 10 "tls_verify = false;" &&
 	sed -i "s|ca_file = \"certs/cert.pem\";||" paperboy.cfg &&
 	paperboy send-test --to lab@example.org --date 2025-12-30 >out &&
 	grep_file "test issue sent to lab@example.org" out
@@ -174,7 +144,7 @@ test_expect_success 'tls_verify = false accepts that certificate' '
 
 test_expect_success 'a port without TLS: the handshake step is named, nothing sent' '
 	start_smtpd plain --auth digest:s3cret &&
-	write_smtps_cfg $plain_port &&
+	write_smtp_cfg $plain_port implicit 10 &&
 	expect_status 76 paperboy send-test --to tester@example.org --date 2025-12-30 2>err &&
 	grep_file "TLS: no TLS handshake with localhost:$plain_port" err &&
 	test "$(spool_count plain)" -eq 0
@@ -182,13 +152,13 @@ test_expect_success 'a port without TLS: the handshake step is named, nothing se
 
 test_expect_success 'nothing listening: connect is the failing step' '
 	port=$(free_port) &&
-	write_smtps_cfg $port &&
+	write_smtp_cfg $port implicit 10 &&
 	expect_status 75 paperboy send-test --to tester@example.org --date 2025-12-30 2>err &&
 	grep_file "connect: cannot reach localhost:$port" err
 '
 
 test_expect_success 'faults: 5xx recipient failed, 5xx data failed, a drop in doubt, 4xx deferred' '
-	write_smtps_cfg $faults_port &&
+	write_smtp_cfg $faults_port implicit 10 &&
 	rm -rf state/journal &&
 	expect_status 75 paperboy run --date 2025-12-30 >out 2>err &&
 	grep -E "^  sub005 +FAILED: 550" out &&

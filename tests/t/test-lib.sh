@@ -50,6 +50,39 @@ setup_site() {
 	cp paperboy.cfg .site.cfg
 }
 
+# Writes N generated profiles PREFIX001 ... PREFIXNNN (PREFIX defaults to
+# "sub") at PREFIXNNN@example.org, who all get a digest (everybody reads
+# about transformers).
+make_subscribers() {
+	mkdir -p subscribers &&
+	i=1 &&
+	while [ $i -le "$1" ]; do
+		id=$(printf "%s%03d" "${2:-sub}" $i)
+		printf 'name = "Reader %d";\nemail = "%s@example.org";\ntopics = ( { name = "Transformers"; keywords = ["transformer", "attention"]; } );\n' \
+			$i $id >subscribers/$id.cfg
+		i=$((i + 1))
+	done
+}
+
+# paperboy.cfg (from the site's .site.cfg) for authenticated SMTP delivery
+# to localhost:PORT with TLS mode TLS ("starttls" or "implicit"), BATCH
+# messages per connection, trusting certs/cert.pem, user "digest" with
+# smtp.pw; extra smtp settings may follow ("retries = 1; ...").
+write_smtp_cfg() {
+	port=$1 tls=$2 batch=$3
+	shift 3
+	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
+	cat >>paperboy.cfg <<-EOF
+	delivery = {
+		method = "smtp";
+		smtp = { host = "localhost"; port = $port; tls = "$tls";
+			 ca_file = "certs/cert.pem"; user = "digest";
+			 password_file = "smtp.pw"; batch = $batch;
+			 retries = 2; retry_delay_ms = 10; timeout = 10; $* };
+	};
+	EOF
+}
+
 # Copies the example profiles named on the command line into subscribers/.
 use_profiles() {
 	for p in "$@"; do
