@@ -19,6 +19,17 @@ struct digest_item {
 	const struct score_entry *score;
 };
 
+/* What the optional LLM judge cost for this digest (all zero when it did
+ * not run), shown in the header as the seed digest does. */
+struct digest_cost {
+	int judged;              /* 1 if the LLM judge scored any paper */
+	int budget_reached;      /* 1 if the daily budget stopped LLM calls */
+	const char *model;       /* borrowed; NULL when not judged */
+	long prompt_tokens;
+	long completion_tokens;
+	double usd;              /* from the config's price table */
+};
+
 struct digest {
 	const struct subscriber *sub;
 	char date[11];         /* YYYY-MM-DD */
@@ -28,6 +39,7 @@ struct digest {
 	size_t author_matches; /* selected papers from followed authors */
 	struct digest_item *items; /* selected, best first */
 	size_t n;
+	struct digest_cost cost;   /* filled by the caller after digest_build */
 };
 
 /*

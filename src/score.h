@@ -38,6 +38,8 @@ struct score_entry {
 	int author_match; /* 1 if a followed author wrote it */
 	char *comment;    /* why it matched (NULL if it did not) */
 	char *dropped;    /* why it is out (excluded, category...) or NULL */
+	int novelty;      /* 1-10 from the LLM judge; 0 when unknown */
+	int judged;       /* 1: relevance and comment are the LLM judge's */
 };
 
 struct score_result {
