@@ -136,7 +136,18 @@ static void on_attempt(struct deliver_item *it, void *ctx)
 	struct run *r = ctx;
 	struct errbuf eb = ERRBUF_INIT;
 
-	if (journal_attempt(r->journal, it->tag, it->message_id, &eb) < 0)
+	/* The fsync runs while the data goes out; on_data_end waits. */
+	if (journal_attempt_begin(r->journal, it->tag, it->message_id, &eb) <
+	    0)
+		journal_fatal(&eb);
+}
+
+static void on_data_end(struct deliver_item *it, void *ctx)
+{
+	struct run *r = ctx;
+	struct errbuf eb = ERRBUF_INIT;
+
+	if (journal_attempt_wait(r->journal, &eb) < 0)
 		journal_fatal(&eb);
 }
 
@@ -211,7 +222,8 @@ static void sleep_ms(long ms)
 static void flush_smtp(struct run *r)
 {
 	const struct conf *c = &r->d->conf;
-	struct deliver_hooks hooks = { on_attempt, on_result, r };
+	struct deliver_hooks hooks = { on_attempt, on_data_end, on_result,
+				       r };
 	struct deliver_item *items = xcalloc(r->nbatch, sizeof(*items));
 	struct pending **owner = xcalloc(r->nbatch, sizeof(*owner));
 	struct errbuf eb = ERRBUF_INIT;
@@ -280,6 +292,7 @@ static void flush_outbox(struct run *r)
 		char *path = NULL;
 
 		on_attempt(it, r);
+		on_data_end(it, r);
 		if (deliver_outbox_put(c->outbox_dir, it->tag, it->data,
 				       it->len, &path, &eb) < 0) {
 			it->outcome = DELIVER_DEFERRED;

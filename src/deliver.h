@@ -69,6 +69,11 @@ struct deliver_hooks {
 	 * session cannot be stopped from here; a caller that cannot record
 	 * the attempt must end the process rather than return. */
 	void (*on_attempt)(struct deliver_item *it, void *ctx);
+	/* All of the data of `it` but its end has gone out; the end (which
+	 * commits the server to it) follows the return. The caller's record
+	 * of the attempt must be durable by then (and, as for on_attempt, a
+	 * caller that cannot make it so must end the process). May be NULL. */
+	void (*on_data_end)(struct deliver_item *it, void *ctx);
 	/* As soon as it->outcome is SENT, DEFERRED or FAILED. */
 	void (*on_result)(struct deliver_item *it, void *ctx);
 	void *ctx;

@@ -451,6 +451,10 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 	}
 	left = r->it->len - r->off;
 	if (!left) {
+		const struct deliver_hooks *h = r->ss->hooks;
+
+		if (h && h->on_data_end)
+			h->on_data_end(r->it, h->ctx);
 		*len = 0;
 		return NULL;
 	}

@@ -292,6 +292,8 @@ static size_t read_cb(char *dst, size_t size, size_t nitems, void *arg)
 		if (ss->hooks && ss->hooks->on_attempt)
 			ss->hooks->on_attempt(it, ss->hooks->ctx);
 	}
+	if (!left && ss->hooks && ss->hooks->on_data_end)
+		ss->hooks->on_data_end(it, ss->hooks->ctx);
 	if (left > size * nitems)
 		left = size * nitems;
 	memcpy(dst, it->data + ss->off, left);

@@ -66,6 +66,18 @@ enum journal_state journal_state(const struct journal *j,
 /* Appends and fsyncs "attempt". Returns 0 or -1 (eb: ENOSPC...). */
 int journal_attempt(struct journal *j, const char *subscriber,
 		    const char *message_id, struct errbuf *eb);
+
+/*
+ * The same in two halves, so that the fsync overlaps the message's
+ * transfer: journal_attempt_begin appends "attempt" and starts its fsync
+ * on a thread of the journal's own; journal_attempt_wait returns once
+ * every record appended before it is durable. The message's end of data
+ * must not be sent before journal_attempt_wait returned 0. Both return 0
+ * or -1 with eb filled.
+ */
+int journal_attempt_begin(struct journal *j, const char *subscriber,
+			  const char *message_id, struct errbuf *eb);
+int journal_attempt_wait(struct journal *j, struct errbuf *eb);
 /* Appends the outcome (JOURNAL_SENT, _FAILED or _DEFERRED), durable by
  * the next journal_attempt or journal_close; reply may be NULL. Returns 0
  * or -1. */
