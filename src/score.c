@@ -431,6 +431,10 @@ static void edge_add(struct edges *e, uint32_t node, uint32_t w,
 
 /* ---- the compiled profiles ---- */
 
+/* Categories are compared as bits of a uint64_t; beyond 64 distinct
+ * categories in a listing, as strings. */
+#define SCORE_CAT_BITS 64
+
 enum slot_role {
 	ROLE_KEYWORD,       /* a topic's keyword */
 	ROLE_REQUIRE,       /* a topic's require term */
@@ -455,6 +459,8 @@ struct csub {
 	uint32_t first_slot, nslots;
 	uint32_t first_author;  /* in idx->authors: key of each s->authors */
 	unsigned announce_mask; /* bit per enum listing_announce; 0: config */
+	uint64_t cat_mask;      /* bit id - 1 of each category, ids <= 64 */
+	int cat_slow;           /* a category id > 64: compare strings */
 };
 
 /* A term's hit in one paper. */
@@ -469,11 +475,11 @@ struct author_hit {
 	uint32_t author; /* index in the paper's authors */
 };
 
-/* One subscriber's hit in one paper, chained per paper. */
+/* One subscriber's term hit in one paper, chained per paper (kept only
+ * for comments and explanations: which keyword hit where). */
 struct sub_hit {
-	uint32_t slot;  /* < nslots: a term slot; else nslots + author */
+	uint32_t slot;  /* the subscriber's slot */
 	uint32_t next;  /* next hit in this paper, or NONE */
-	uint32_t aux;   /* author hits: index in the paper's authors */
 	uint8_t where;
 };
 
@@ -501,12 +507,22 @@ struct eval {
 	int matched;             /* topics counted */
 	double points;
 	int relevance;
-	struct topic_eval topic[SUBS_MAX_TOPICS];
+	struct topic_eval *topic; /* the paper's row, one per topic */
+};
+
+/* What one subscriber's hits add up to in one paper. */
+struct paper_row {
+	int excl_slot;            /* first profile exclusion hit, or -1 */
+	int author, paper_author; /* first author match, or -1 */
 };
 
 struct score_index {
 	const struct listing *l;
 	unsigned char *wanted; /* per paper: the config's announce types */
+	struct dict cats;      /* the listing's categories -> ids */
+	uint64_t *cat_mask;    /* per paper: bit id - 1 of ids <= 64 */
+	uint32_t *cat_primary; /* per paper: id of its primary, 0: none */
+	unsigned char *cat_slow; /* per paper: a category id > 64 */
 
 	struct dict words;     /* term words -> ids */
 	struct dict raw;       /* a term as written -> its trie node */
@@ -529,9 +545,14 @@ struct score_index {
 
 	/* Scratch for scoring one subscriber (hence one thread). */
 	uint32_t *stamp, gen;  /* per paper: gen when it has hits */
+	uint32_t *row;         /* per paper: its row when stamped */
 	uint32_t *head;        /* per paper: first hit */
-	uint32_t *touched;
+	uint32_t *touched;     /* per row: its paper */
 	size_t ntouched;
+	struct paper_row *rows;
+	struct topic_eval *row_topics; /* per row: max_topics entries */
+	struct topic_eval *no_topics;  /* the row of a paper without hits */
+	size_t max_topics;
 	struct sub_hit *hits;
 	size_t nhits, ahits;
 	uint8_t *slot_where;   /* per slot of the subscriber scored */
@@ -639,6 +660,8 @@ static void compile_sub(struct score_index *idx, struct csub *cs,
 	for (i = 0; i < s->exclude.n; i++)
 		add_slot(idx, ids, s->exclude.v[i], ROLE_EXCLUDE, 0, i);
 	cs->nslots = (uint32_t)(idx->nslots - cs->first_slot);
+	if (s->ntopics > idx->max_topics)
+		idx->max_topics = s->ntopics;
 	if (cs->nslots > idx->nslot_where)
 		idx->nslot_where = cs->nslots;
 
@@ -653,6 +676,14 @@ static void compile_sub(struct score_index *idx, struct csub *cs,
 		free(key);
 		ALLOC_GROW(idx->authors, idx->nauthors + 1, idx->aauthors);
 		idx->authors[idx->nauthors++] = id;
+	}
+	for (i = 0; i < s->categories.n; i++) {
+		uint32_t id = dict_find(&idx->cats, s->categories.v[i],
+					strlen(s->categories.v[i]));
+		if (id > SCORE_CAT_BITS)
+			cs->cat_slow = 1;
+		else if (id)
+			cs->cat_mask |= (uint64_t)1 << (id - 1);
 	}
 	cs->announce_mask = 0;
 	for (i = 0; i < s->announce_types.n; i++)
@@ -805,6 +836,25 @@ struct score_index *score_index_build(const struct listing *l,
 					 LISTING_ANNOUNCE_UNKNOWN ||
 				 strv_contains(announce_types, type);
 	}
+	idx->cat_mask = xcalloc(np, sizeof(*idx->cat_mask));
+	idx->cat_primary = xcalloc(np, sizeof(*idx->cat_primary));
+	idx->cat_slow = xcalloc(np, 1);
+	for (i = 0; i < l->n; i++) {
+		const struct strv *c = &l->papers[i].categories;
+		size_t k;
+
+		for (k = 0; k < c->n; k++) {
+			int added;
+			uint32_t id = dict_add(&idx->cats, c->v[k],
+					       strlen(c->v[k]), &added);
+			if (!k)
+				idx->cat_primary[i] = id;
+			if (id > SCORE_CAT_BITS)
+				idx->cat_slow[i] = 1;
+			else
+				idx->cat_mask[i] |= (uint64_t)1 << (id - 1);
+		}
+	}
 	new_node(idx); /* the root */
 	if (subs && subs->n) {
 		idx->csubs = xcalloc(subs->n, sizeof(*idx->csubs));
@@ -815,6 +865,14 @@ struct score_index *score_index_build(const struct listing *l,
 	scan_papers(idx);
 	idx->stamp = xcalloc(np, sizeof(*idx->stamp));
 	idx->head = xcalloc(np, sizeof(*idx->head));
+	idx->row = xcalloc(np, sizeof(*idx->row));
+	idx->rows = xcalloc(np, sizeof(*idx->rows));
+	idx->row_topics = xcalloc(np * (idx->max_topics + 1),
+				  sizeof(*idx->row_topics));
+	idx->no_topics = xcalloc(idx->max_topics + 1,
+				 sizeof(*idx->no_topics));
+	for (i = 0; i <= idx->max_topics; i++)
+		idx->no_topics[i].excl_slot = -1;
 	idx->touched = xcalloc(np, sizeof(*idx->touched));
 	idx->rels = xcalloc(np, sizeof(*idx->rels));
 	idx->slot_where = xcalloc(idx->nslot_where + 1,
@@ -827,6 +885,10 @@ void score_index_free(struct score_index *idx)
 	if (!idx)
 		return;
 	free(idx->wanted);
+	dict_release(&idx->cats);
+	free(idx->cat_mask);
+	free(idx->cat_primary);
+	free(idx->cat_slow);
 	dict_release(&idx->words);
 	dict_release(&idx->raw);
 	free(idx->edges.keys);
@@ -842,6 +904,10 @@ void score_index_free(struct score_index *idx)
 	free(idx->authors);
 	free(idx->stamp);
 	free(idx->head);
+	free(idx->row);
+	free(idx->rows);
+	free(idx->row_topics);
+	free(idx->no_topics);
 	free(idx->touched);
 	free(idx->hits);
 	free(idx->slot_where);
@@ -864,29 +930,44 @@ static const struct csub *find_csub(const struct score_index *idx,
 	return &idx->csubs[s - idx->subs->v];
 }
 
-static void add_hit(struct score_index *idx, uint32_t paper, uint32_t slot,
-		    uint8_t where, uint32_t aux)
+/* The row of paper for the subscriber being scored, set up at its first
+ * hit. */
+static uint32_t row_of(struct score_index *idx, const struct csub *cs,
+		       uint32_t paper)
 {
-	struct sub_hit *h;
+	struct paper_row *r;
+	uint32_t n;
+	size_t t;
 
-	if (idx->stamp[paper] != idx->gen) {
-		idx->stamp[paper] = idx->gen;
-		idx->head[paper] = NONE;
-		idx->touched[idx->ntouched++] = paper;
+	if (idx->stamp[paper] == idx->gen)
+		return idx->row[paper];
+	n = (uint32_t)idx->ntouched++;
+	idx->stamp[paper] = idx->gen;
+	idx->row[paper] = n;
+	idx->head[paper] = NONE;
+	idx->touched[n] = paper;
+	r = &idx->rows[n];
+	r->excl_slot = r->author = r->paper_author = -1;
+	for (t = 0; t < cs->s->ntopics; t++) {
+		struct topic_eval *te = &idx->row_topics[n * idx->max_topics +
+							 t];
+		te->title = te->abstract = te->required = 0;
+		te->excl_slot = -1;
 	}
-	ALLOC_GROW(idx->hits, idx->nhits + 1, idx->ahits);
-	h = &idx->hits[idx->nhits];
-	h->slot = slot;
-	h->where = where;
-	h->aux = aux;
-	h->next = idx->head[paper];
-	idx->head[paper] = (uint32_t)idx->nhits++;
+	return n;
 }
 
-/* Gathers the hits of cs's terms and authors, chained per paper. */
-static void collect(struct score_index *idx, const struct csub *cs)
+/*
+ * Adds up the hits of cs's terms and authors per paper, term by term (so
+ * each slot's role is looked at once, not once per hit); with `chains`,
+ * also keeps each hit, chained per paper.
+ */
+static void collect(struct score_index *idx, const struct csub *cs,
+		    int chains)
 {
-	uint32_t k, j;
+	const struct subscriber *s = cs->s;
+	uint32_t k, j, end;
+	size_t total = 0;
 
 	if (++idx->gen == 0) {
 		memset(idx->stamp, 0, idx->l->n * sizeof(*idx->stamp));
@@ -894,29 +975,76 @@ static void collect(struct score_index *idx, const struct csub *cs)
 	}
 	idx->ntouched = 0;
 	idx->nhits = 0;
-	for (k = 0; k < cs->nslots; k++) {
+	for (k = 0; chains && k < cs->nslots; k++) {
 		uint32_t term = idx->slots[cs->first_slot + k].term;
-
-		if (!term)
-			continue;
-		for (j = idx->term_off[term]; j < idx->term_off[term + 1]; j++)
-			add_hit(idx, idx->term_hits[j].paper, k,
-				idx->term_hits[j].where, 0);
+		total += idx->term_off[term + 1] - idx->term_off[term];
 	}
-	for (k = 0; k < cs->s->authors.n; k++) {
+	ALLOC_GROW(idx->hits, total, idx->ahits);
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+		const struct term_hit *th;
+
+		if (!c->term)
+			continue;
+		th = idx->term_hits;
+		end = idx->term_off[c->term + 1];
+		for (j = idx->term_off[c->term]; j < end; j++) {
+			uint32_t p = th[j].paper, r = row_of(idx, cs, p);
+			struct topic_eval *te =
+				&idx->row_topics[r * idx->max_topics +
+						 c->topic];
+
+			switch (c->role) {
+			case ROLE_KEYWORD:
+				if (th[j].where & WHERE_TITLE)
+					te->title++;
+				else
+					te->abstract++;
+				break;
+			case ROLE_REQUIRE:
+				te->required++;
+				break;
+			case ROLE_TOPIC_EXCLUDE:
+				if (te->excl_slot < 0)
+					te->excl_slot = (int)k;
+				break;
+			default:
+				if (idx->rows[r].excl_slot < 0)
+					idx->rows[r].excl_slot = (int)k;
+				break;
+			}
+			if (chains) {
+				struct sub_hit *h = &idx->hits[idx->nhits];
+				h->slot = k;
+				h->where = th[j].where;
+				h->next = idx->head[p];
+				idx->head[p] = (uint32_t)idx->nhits++;
+			}
+		}
+	}
+	/* Followed authors in profile order, paper authors in paper order:
+	 * the first that matches is the one named. */
+	for (k = 0; k < s->authors.n; k++) {
 		uint32_t key = idx->authors[cs->first_author + k];
 
 		if (!key)
 			continue;
-		for (j = idx->akey_off[key]; j < idx->akey_off[key + 1]; j++)
-			add_hit(idx, idx->author_hits[j].paper,
-				cs->nslots + k, 0, idx->author_hits[j].author);
-	}
-}
+		for (j = idx->akey_off[key]; j < idx->akey_off[key + 1]; j++) {
+			const struct author_hit *ah = &idx->author_hits[j];
+			const struct paper *p = &idx->l->papers[ah->paper];
+			struct paper_row *r;
 
-static uint32_t paper_head(const struct score_index *idx, size_t paper)
-{
-	return idx->stamp[paper] == idx->gen ? idx->head[paper] : NONE;
+			if (idx->stamp[ah->paper] == idx->gen &&
+			    idx->rows[idx->row[ah->paper]].author >= 0)
+				continue;
+			if (!score_author_matches(s->authors.v[k],
+						  p->authors.v[ah->author]))
+				continue;
+			r = &idx->rows[row_of(idx, cs, ah->paper)];
+			r->author = (int)k;
+			r->paper_author = (int)ah->author;
+		}
+	}
 }
 
 static int announce_wanted(const struct score_index *idx,
@@ -929,12 +1057,22 @@ static int announce_wanted(const struct score_index *idx,
 	       (cs->announce_mask & (1u << p->announce));
 }
 
-static int in_categories(const struct paper *p, const struct subscriber *s)
+static int in_categories(const struct score_index *idx,
+			 const struct csub *cs, const struct paper *p,
+			 size_t paper)
 {
+	const struct subscriber *s = cs->s;
 	size_t i;
 
 	if (!s->categories.n)
 		return 1;
+	if (!cs->cat_slow && !idx->cat_slow[paper]) {
+		uint32_t primary = idx->cat_primary[paper];
+		if (s->primary_only)
+			return primary &&
+			       ((cs->cat_mask >> (primary - 1)) & 1);
+		return (idx->cat_mask[paper] & cs->cat_mask) != 0;
+	}
 	for (i = 0; i < p->categories.n; i++) {
 		if (strv_contains(&s->categories, p->categories.v[i]))
 			return 1;
@@ -953,16 +1091,17 @@ static int formula(double points)
 }
 
 /*
- * Evaluates cs for one paper from the chain of its hits into idx->ev,
- * leaving each slot's where bits in idx->slot_where (clear_where resets
- * them).
+ * Evaluates cs for one paper from its row (collect) into idx->ev; with
+ * `where`, also leaves each slot's where bits in idx->slot_where (for
+ * comments; clear_where resets them).
  */
 static void evaluate(struct score_index *idx, const struct csub *cs,
-		     size_t paper, uint32_t head)
+		     size_t paper, int where)
 {
 	const struct subscriber *s = cs->s;
 	const struct paper *p = &idx->l->papers[paper];
 	struct eval *ev = &idx->ev;
+	int hit = idx->stamp[paper] == idx->gen;
 	uint32_t h;
 	size_t t;
 
@@ -972,69 +1111,36 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	ev->matched = 0;
 	ev->points = 0;
 	ev->relevance = 0;
+	ev->topic = idx->no_topics;
+	if (hit) {
+		const struct paper_row *r = &idx->rows[idx->row[paper]];
+
+		ev->excl_slot = r->excl_slot;
+		ev->author = r->author;
+		ev->paper_author = r->paper_author;
+		ev->topic = &idx->row_topics[idx->row[paper] *
+					     idx->max_topics];
+		for (h = idx->head[paper]; where && h != NONE;
+		     h = idx->hits[h].next)
+			idx->slot_where[idx->hits[h].slot] |=
+				idx->hits[h].where;
+	}
 	if (!announce_wanted(idx, cs, p, paper))
 		return;
 	ev->stage = STAGE_CATEGORY;
-	if (!in_categories(p, s))
+	if (!in_categories(idx, cs, p, paper))
 		return;
 	ev->stage = STAGE_UPVOTES;
 	if (s->min_upvotes > 0 &&
 	    (!(p->sources & LISTING_SOURCE_HF) || p->upvotes < s->min_upvotes))
 		return;
-	for (t = 0; t < s->ntopics; t++) {
-		struct topic_eval *te = &ev->topic[t];
-		te->title = te->abstract = te->required = te->counted = 0;
-		te->excl_slot = -1;
-		te->points = 0;
-	}
-	for (h = head; h != NONE; h = idx->hits[h].next) {
-		const struct sub_hit *hit = &idx->hits[h];
-		const struct cslot *c;
-		struct topic_eval *te;
-
-		if (hit->slot >= cs->nslots) {
-			int f = (int)(hit->slot - cs->nslots);
-			int k = (int)hit->aux;
-
-			if ((ev->author < 0 || f < ev->author ||
-			     (f == ev->author && k < ev->paper_author)) &&
-			    score_author_matches(s->authors.v[f],
-						 p->authors.v[k])) {
-				ev->author = f;
-				ev->paper_author = k;
-			}
-			continue;
-		}
-		idx->slot_where[hit->slot] |= hit->where;
-		c = &idx->slots[cs->first_slot + hit->slot];
-		te = &ev->topic[c->topic];
-		switch (c->role) {
-		case ROLE_KEYWORD:
-			if (hit->where & WHERE_TITLE)
-				te->title++;
-			else
-				te->abstract++;
-			break;
-		case ROLE_REQUIRE:
-			te->required++;
-			break;
-		case ROLE_TOPIC_EXCLUDE:
-			if (te->excl_slot < 0 || (int)hit->slot < te->excl_slot)
-				te->excl_slot = (int)hit->slot;
-			break;
-		default:
-			if (ev->excl_slot < 0 || (int)hit->slot < ev->excl_slot)
-				ev->excl_slot = (int)hit->slot;
-			break;
-		}
-	}
 	ev->stage = STAGE_EXCLUDED;
 	if (ev->excl_slot >= 0) {
 		ev->author = ev->paper_author = -1;
 		return;
 	}
 	ev->stage = STAGE_SCORED;
-	for (t = 0; t < s->ntopics; t++) {
+	for (t = 0; hit && t < s->ntopics; t++) {
 		struct topic_eval *te = &ev->topic[t];
 
 		te->points = s->topics[t].weight *
@@ -1055,16 +1161,15 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 		ev->relevance = formula(ev->points);
 }
 
-static void clear_where(struct score_index *idx, const struct csub *cs,
-			uint32_t head)
+static void clear_where(struct score_index *idx, size_t paper)
 {
 	uint32_t h;
 
-	for (h = head; h != NONE; h = idx->hits[h].next)
-		if (idx->hits[h].slot < cs->nslots)
-			idx->slot_where[idx->hits[h].slot] = 0;
+	if (idx->stamp[paper] != idx->gen)
+		return;
+	for (h = idx->head[paper]; h != NONE; h = idx->hits[h].next)
+		idx->slot_where[idx->hits[h].slot] = 0;
 }
-
 static const char *slot_term(const struct subscriber *s,
 			     const struct cslot *c)
 {
@@ -1224,15 +1329,13 @@ void score_subscriber(const struct score_index *cidx,
 
 	if (!cs)
 		idx = own = private_index(cidx, s, &one, &cs);
-	collect(idx, cs);
+	collect(idx, cs, 1);
 	out->n = idx->l->n;
 	out->entries = xcalloc(out->n ? out->n : 1, sizeof(*out->entries));
 	for (i = 0; i < idx->l->n; i++) {
-		uint32_t head = paper_head(idx, i);
-
-		evaluate(idx, cs, i, head);
+		evaluate(idx, cs, i, 1);
 		fill_entry(idx, cs, i, &out->entries[i]);
-		clear_where(idx, cs, head);
+		clear_where(idx, i);
 	}
 	score_index_free(own);
 }
@@ -1259,13 +1362,11 @@ const struct score_rel *score_relevance(const struct score_index *cidx,
 		score_result_release(&r);
 		return idx->rels;
 	}
-	collect(idx, cs);
+	collect(idx, cs, 0);
 	for (i = 0; i < idx->ntouched; i++) {
 		uint32_t paper = idx->touched[i];
-		uint32_t head = idx->head[paper];
 
-		evaluate(idx, cs, paper, head);
-		clear_where(idx, cs, head);
+		evaluate(idx, cs, paper, 0);
 		if (idx->ev.relevance > 0) {
 			idx->rels[*n].paper = paper;
 			idx->rels[(*n)++].relevance = idx->ev.relevance;
@@ -1412,10 +1513,9 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	const struct eval *ev = &idx->ev;
 	struct strv title = STRV_INIT, abstract = STRV_INIT;
 	char *cats = strv_join(&p->categories, ", ");
-	uint32_t head = paper_head(idx, paper);
 	size_t i, k;
 
-	evaluate(idx, cs, paper, head);
+	evaluate(idx, cs, paper, 1);
 	buf_addf(out, "%s: %s\n", p->id, p->title);
 	buf_addf(out, "Announce type: %s; %s: %s\n",
 		 listing_announce_name(p->announce),
@@ -1509,7 +1609,7 @@ verdict:
 		free(e.comment);
 		free(e.dropped);
 	}
-	clear_where(idx, cs, head);
+	clear_where(idx, paper);
 	strv_release(&title);
 	strv_release(&abstract);
 	free(cats);
@@ -1524,7 +1624,7 @@ void score_explain(const struct score_index *cidx, const struct subscriber *s,
 
 	if (!cs)
 		idx = own = private_index(cidx, s, &one, &cs);
-	collect(idx, cs);
+	collect(idx, cs, 1);
 	explain(idx, cs, paper, out);
 	score_index_free(own);
 }
