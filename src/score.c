@@ -1492,12 +1492,13 @@ static void explain_topic(const struct score_index *idx,
 			buf_addstr(out, " -> drops this topic");
 		buf_addch(out, '\n');
 	}
-	if (missed)
+	if (!(te->title + te->abstract))
+		buf_addf(out, "  = none of its %zu keyword%s found: 0 "
+			      "points\n", missed, missed == 1 ? "" : "s");
+	else if (missed)
 		buf_addf(out, "  %zu other keyword%s not found\n", missed,
 			 missed == 1 ? "" : "s");
-	if (!(te->title + te->abstract))
-		buf_addstr(out, "  = no keyword found: 0 points\n");
-	else
+	if (te->title + te->abstract)
 		buf_addf(out, "  = %g x (3 x %d title + %d abstract) = %g "
 			      "points, %s\n",
 			 s->topics[t].weight, te->title, te->abstract,
