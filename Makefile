@@ -6,6 +6,7 @@
 #   make deps             install missing Debian packages (apt-get)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
+#   make bench            bench-score, then bench/delivery.sh (see bench/)
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
 
@@ -103,7 +104,14 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: fuzz
 	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: paperboy
+$(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
+	@mkdir -p $(BUILD)/bench
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+bench-score: $(BUILD)/bench/score_bench
+	@$(BUILD)/bench/score_bench
+
+bench: paperboy bench-score
 	@bench/delivery.sh
 
 deps:
@@ -120,7 +128,7 @@ format:
 clean:
 	rm -rf $(BUILD) paperboy
 
-.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke bench \
+.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke bench bench-score \
 	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d

@@ -136,7 +136,8 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 	d->broken = cmd_load_subscribers(&d->conf, &d->subs);
 	if (d->broken < 0)
 		return EX_CONFIG;
-	d->idx = score_index_build(&d->listing, &d->conf.announce_types);
+	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
+				   &d->subs);
 	/* A dry run writes nothing, not even a new secret: its links are
 	 * signed with an all-zero key and never sent. */
 	if (dry_run && access(d->conf.secret_file, F_OK) < 0)
@@ -164,11 +165,13 @@ static int drop_revisions_seen(const struct conf *c, const struct listing *l,
 			       const struct subscriber *s,
 			       struct score_result *r, struct errbuf *eb)
 {
+	const struct strv *types =
+		s->announce_types.n ? &s->announce_types : &c->announce_types;
 	struct history h;
 	size_t i;
 
-	if (!strv_contains(&c->announce_types, "replace") &&
-	    !strv_contains(&c->announce_types, "replace-cross"))
+	if (!strv_contains(types, "replace") &&
+	    !strv_contains(types, "replace-cross"))
 		return 0;
 	if (history_load(c->state_dir, s->id, &h, eb) < 0)
 		return -1;

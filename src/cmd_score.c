@@ -1,10 +1,12 @@
 /*
  * cmd_score: `paperboy score SUBSCRIBER`, the profile tuning view: the
  * day's selected papers with their relevance and reasons, then the near
- * misses and why they were left out.
+ * misses and why they were left out; --explain ARXIVID, one paper's whole
+ * reasoning.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -14,15 +16,30 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: paperboy score [-c FILE] SUBSCRIBER [--date "
-		"YYYY-MM-DD] [--listing FILE] [--all]\n"
+		"YYYY-MM-DD] [--listing FILE]\n"
+		"                      [--all] [--explain ARXIVID]\n"
 		"\n"
 		"Shows the papers SUBSCRIBER would get today, best first, "
 		"with why each\n"
 		"matched, then the papers that matched something but were "
 		"left out\n"
-		"(excluded, below min_relevance, beyond max_papers). --all "
-		"also lists\n"
-		"the papers that matched nothing.\n");
+		"(excluded, a topic's require or exclude, below "
+		"min_relevance, beyond\n"
+		"max_papers).\n"
+		"\n"
+		"  -c, --config FILE    paperboy.cfg to use\n"
+		"  --date YYYY-MM-DD    the announcement day (default: the "
+		"latest)\n"
+		"  --listing FILE       read the listing from FILE instead "
+		"of the cache\n"
+		"  --all                also list the papers that matched "
+		"nothing\n"
+		"  --explain ARXIVID    one paper's full reasoning: checks, "
+		"normalized\n"
+		"                       text around each hit, each topic's "
+		"points, the\n"
+		"                       formula, and whether it is sent\n"
+		"  -h, --help           this help\n");
 }
 
 static void print_paper(const struct paper *p, const struct score_entry *e,
@@ -75,16 +92,57 @@ static void print_report(const struct cmd_day *d, const struct subscriber *s,
 			shown.dropped = why;
 			print_paper(p, &shown, "-");
 		} else if (all || (e->dropped &&
-				   !strncmp(e->dropped, "excluded", 8))) {
+				   (!strncmp(e->dropped, "excluded", 8) ||
+				    strstr(e->dropped, "(no topic counted)")))) {
 			print_paper(p, e, "-");
 		}
 	}
+}
+
+/* Prints one paper's reasoning and where it ends up in the digest. */
+static int explain(const struct cmd_day *d, const struct subscriber *s,
+		   const struct cmd_issue *is, const char *arxiv_id)
+{
+	const struct paper *p;
+	struct buf out = BUF_INIT;
+	char *id;
+	size_t i;
+	int version;
+
+	id = listing_parse_id(arxiv_id, &version);
+	p = id ? listing_find(&d->listing, id) : NULL;
+	free(id);
+	if (!p) {
+		cmd_error("--explain: no paper %s in the listing of %s",
+			  arxiv_id, d->date);
+		return EX_DATAERR;
+	}
+	score_explain(d->idx, s, (size_t)(p - d->listing.papers), &out);
+	fputs(buf_str(&out), stdout);
+	buf_release(&out);
+	for (i = 0; i < is->digest.n; i++)
+		if (is->digest.items[i].paper == p)
+			break;
+	if (i < is->digest.n)
+		printf("Digest: sent, rank %zu of %zu\n", i + 1,
+		       is->digest.n);
+	else if (is->scores.entries[p - d->listing.papers].relevance < 1)
+		printf("Digest: not sent\n");
+	else if (is->scores.entries[p - d->listing.papers].relevance <
+		 s->min_relevance)
+		printf("Digest: not sent, relevance below min_relevance "
+		       "%ld\n", s->min_relevance);
+	else
+		printf("Digest: not sent, beyond max_papers %ld\n",
+		       s->max_papers);
+	return EX_OK;
 }
 
 int cmd_score(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "explain", required_argument, NULL, 'e' },
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -93,6 +151,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	struct cmd_issue issue;
 	const struct subscriber *s;
 	struct cmd_day d;
+	const char *explain_id = NULL;
 	int opt, ret, all = 0;
 
 	optind = 1;
@@ -100,6 +159,9 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		switch (opt) {
 		case 'a':
 			all = 1;
+			break;
+		case 'e':
+			explain_id = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -140,7 +202,10 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	digest_build(s, &d.listing, &issue.scores, d.date, &issue.digest);
-	print_report(&d, s, &issue, all);
+	if (explain_id)
+		ret = explain(&d, s, &issue, explain_id);
+	else
+		print_report(&d, s, &issue, all);
 	cmd_issue_release(&issue);
 out:
 	cmd_day_close(&d);

@@ -17,10 +17,14 @@
 static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
 	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
-	"unsubscribed_at", "min_upvotes", "sort", NULL
+	"unsubscribed_at", "min_upvotes", "sort", "primary_only",
+	"announce_types", NULL
 };
-static const char *const topic_keys[] = { "name", "keywords", "weight",
-					  NULL };
+static const char *const topic_keys[] = { "name",    "keywords", "weight",
+					  "require", "exclude",	 NULL };
+/* The announce types a profile may ask for (as in paperboy.cfg). */
+static const char *const announce_names[] = { "new", "cross", "replace",
+					      "replace-cross", NULL };
 
 static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 		       const char *what, const struct strv *sv,
@@ -40,6 +44,27 @@ static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 					  conf_doc_path(doc),
 					  conf_node_line(at), what,
 					  SUBS_MAX_TERM);
+	}
+	return 0;
+}
+
+static int check_announce_types(const struct conf_doc *doc,
+				const struct conf_node *root,
+				const struct strv *sv, struct errbuf *eb)
+{
+	size_t i, j;
+
+	for (i = 0; i < sv->n; i++) {
+		for (j = 0; announce_names[j]; j++)
+			if (!strcmp(sv->v[i], announce_names[j]))
+				break;
+		if (!announce_names[j])
+			return errbuf_set(eb, "%s:%d: 'announce_types': \"%s\" "
+					      "is not one of new, cross, "
+					      "replace, replace-cross",
+					  conf_doc_path(doc),
+					  conf_line_of(root, "announce_types"),
+					  sv->v[i]);
 	}
 	return 0;
 }
@@ -74,6 +99,8 @@ static int load_topics(const struct conf_doc *doc, struct subscriber *s,
 		if (conf_check_keys(doc, t, topic_keys, eb) < 0 ||
 		    conf_get_string(doc, t, "name", 1, &topic->name, eb) < 0 ||
 		    conf_get_strv(doc, t, "keywords", &topic->keywords, eb) < 0 ||
+		    conf_get_strv(doc, t, "require", &topic->require, eb) < 0 ||
+		    conf_get_strv(doc, t, "exclude", &topic->exclude, eb) < 0 ||
 		    conf_get_float(doc, t, "weight", 0.1, 10.0, &topic->weight,
 				   eb) < 0)
 			return -1;
@@ -85,7 +112,9 @@ static int load_topics(const struct conf_doc *doc, struct subscriber *s,
 			return errbuf_set(eb, "%s:%d: topic '%s' has no "
 					      "keywords", conf_doc_path(doc),
 					  conf_node_line(t), topic->name);
-		if (check_terms(doc, t, "keywords", &topic->keywords, eb) < 0)
+		if (check_terms(doc, t, "keywords", &topic->keywords, eb) < 0 ||
+		    check_terms(doc, t, "require", &topic->require, eb) < 0 ||
+		    check_terms(doc, t, "exclude", &topic->exclude, eb) < 0)
 			return -1;
 	}
 	return 0;
@@ -141,8 +170,19 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	    conf_get_string(doc, root, "criteria", 0, &s->criteria, eb) < 0 ||
 	    conf_get_int(doc, root, "min_upvotes", 0, 1000000, &s->min_upvotes,
 			 eb) < 0 ||
-	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0)
+	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0 ||
+	    conf_get_bool(doc, root, "primary_only", &s->primary_only, eb) < 0 ||
+	    conf_get_strv(doc, root, "announce_types", &s->announce_types,
+			  eb) < 0)
 		goto out;
+	if (check_announce_types(doc, root, &s->announce_types, eb) < 0)
+		goto out;
+	if (s->primary_only && !s->categories.n) {
+		errbuf_set(eb, "%s:%d: 'primary_only' needs 'categories' (the "
+			       "primary categories to keep)", path,
+			   conf_line_of(root, "primary_only"));
+		goto out;
+	}
 	if (!strcmp(sort, "upvotes")) {
 		s->sort_by_upvotes = 1;
 	} else if (strcmp(sort, "relevance")) {
@@ -240,9 +280,12 @@ void subs_release(struct subscriber *s)
 	for (i = 0; i < s->ntopics; i++) {
 		free(s->topics[i].name);
 		strv_release(&s->topics[i].keywords);
+		strv_release(&s->topics[i].require);
+		strv_release(&s->topics[i].exclude);
 	}
 	free(s->topics);
 	strv_release(&s->exclude);
+	strv_release(&s->announce_types);
 	free(s->criteria);
 	memset(s, 0, sizeof(*s));
 }

@@ -37,6 +37,8 @@ enum subs_status {
 struct subs_topic {
 	char *name;
 	struct strv keywords;
+	struct strv require;    /* all must appear for the topic to count */
+	struct strv exclude;    /* any of them drops this topic only */
 	double weight;          /* default 1.0 */
 };
 
@@ -47,6 +49,8 @@ struct subscriber {
 	char *email;
 	enum subs_status status;
 	struct strv categories; /* empty: all fetched categories */
+	int primary_only;       /* categories match the primary one only */
+	struct strv announce_types; /* empty: the config's */
 	struct strv authors;
 	struct subs_topic *topics;
 	size_t ntopics;

@@ -118,7 +118,7 @@ static int setup(void **state)
 	strv_push(&f->s.categories, "cs.LG");
 	f->s.min_relevance = 5;
 	f->s.max_papers = 30;
-	f->idx = score_index_build(&f->l, NULL);
+	f->idx = score_index_build(&f->l, NULL, NULL);
 	score_subscriber(f->idx, &f->s, &f->r);
 	*state = f;
 	return 0;
@@ -208,7 +208,7 @@ static void test_announce_filter(void **state)
 	struct score_result r;
 
 	strv_push(&only_cross, "cross");
-	idx = score_index_build(&f->l, &only_cross);
+	idx = score_index_build(&f->l, &only_cross, NULL);
 	score_subscriber(idx, &f->s, &r);
 	assert_false(r.entries[0].considered);
 	assert_int_equal(r.entries[0].relevance, 0);

@@ -100,6 +100,45 @@ static void test_errors_name_file_and_line(void **state)
 		     "p.cfg:2: 'authors' must be a list of strings");
 }
 
+static void test_profile_features(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct subscriber s;
+	char *path = write_profile("f.cfg",
+		"email = \"f@example.org\";\n"
+		"categories = [\"cs.LG\"];\nprimary_only = true;\n"
+		"announce_types = [\"new\", \"replace\"];\n"
+		"topics = ( { name = \"MoE\"; keywords = [\"MoE\"];\n"
+		"  require = [\"routing\"]; exclude = [\"vision\"]; } );\n");
+
+	(void)state;
+	if (subs_load_file(path, &s, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_true(s.primary_only);
+	assert_int_equal(s.announce_types.n, 2);
+	assert_string_equal(s.announce_types.v[1], "replace");
+	assert_string_equal(s.topics[0].require.v[0], "routing");
+	assert_string_equal(s.topics[0].exclude.v[0], "vision");
+	subs_release(&s);
+	unlink(path);
+	free(path);
+
+	expect_error("email = \"a@example.org\";\nauthors = [\"X Y\"];\n"
+		     "announce_types = [\"new\", \"old\"];\n",
+		     "p.cfg:3: 'announce_types': \"old\" is not one of");
+	expect_error("email = \"a@example.org\";\nauthors = [\"X Y\"];\n"
+		     "primary_only = true;\n",
+		     "p.cfg:3: 'primary_only' needs 'categories'");
+	expect_error("email = \"a@example.org\";\n"
+		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
+		     "  require = [\"\"]; } );\n",
+		     "p.cfg:2: empty entry in 'require'");
+	expect_error("email = \"a@example.org\";\n"
+		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
+		     "  exclude = \"b\"; } );\n",
+		     "p.cfg:3: 'exclude' must be a list of strings");
+}
+
 static void test_dir_skips_broken_and_duplicates(void **state)
 {
 	struct errbuf eb = ERRBUF_INIT;
@@ -180,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_profile),
 		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_profile_features),
 		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
 		cmocka_unit_test(test_conf_defaults_and_paths),
 	};
