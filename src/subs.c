@@ -16,7 +16,7 @@
 
 static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
-	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
+	"topics",  "exclude", "min_relevance", "max_papers", "criteria", "archive",
 	"unsubscribed_at", "min_upvotes", "sort", NULL
 };
 static const char *const topic_keys[] = { "name", "keywords", "weight",
@@ -141,7 +141,8 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	    conf_get_string(doc, root, "criteria", 0, &s->criteria, eb) < 0 ||
 	    conf_get_int(doc, root, "min_upvotes", 0, 1000000, &s->min_upvotes,
 			 eb) < 0 ||
-	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0)
+	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0 ||
+	    conf_get_bool(doc, root, "archive", &s->archive, eb) < 0)
 		goto out;
 	if (!strcmp(sort, "upvotes")) {
 		s->sort_by_upvotes = 1;
