@@ -22,7 +22,7 @@ PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
 BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
 	libmicrohttpd-dev tzdata
-TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium
+TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium tidy
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 CFLAGS ?= -O2 -g

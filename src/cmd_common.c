@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "arxiv.h"
 #include "cmd.h"
 #include "deliver.h"
@@ -260,6 +261,8 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 	struct buf list_id = BUF_INIT;
 	char *url = cmd_unsubscribe_url(c, &d->key, purpose, s);
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
+	char *more = archive_reader_url(c, d->date, s);
+	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -269,7 +272,7 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 	if (cmd_score_one(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
 		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
-	if (render_digest(t, c, &out->digest, url, &out->html, &out->text,
+	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;
 	if (opts && opts->subject_prefix) {
@@ -313,6 +316,7 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 out:
 	free(url);
 	free(header);
+	free(more);
 	buf_release(&list_id);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "cmd.h"
 #include "deliver.h"
 #include "journal.h"
@@ -79,6 +80,7 @@ struct pending {
 struct run {
 	struct cmd_day *d;
 	struct render_templates *t;
+	struct archive_templates *at; /* NULL: no web archive */
 	struct journal *journal;
 	struct deliver_smtp *smtp;
 	const char *resend;
@@ -399,6 +401,9 @@ static void run_one(struct run *r, const struct subscriber *s)
 		cmd_issue_release(&p->issue);
 		return;
 	}
+	if (r->at && s->archive &&
+	    archive_write_reader(&d->conf, r->t, &p->issue.digest, &eb) < 0)
+		cmd_warn("%s: archive page: %s", s->id, eb.msg);
 	p->item.tag = s->id;
 	p->item.rcpt = s->email;
 	p->item.data = buf_str(&p->issue.message);
@@ -489,6 +494,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	};
 	struct cmd_day_opts o = { NULL, NULL, NULL };
 	struct render_templates t = { NULL, NULL };
+	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_day d;
 	struct run r;
@@ -532,11 +538,20 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		}
 		goto out;
 	}
-	if (render_load(d.conf.templates_dir, &t, &eb) < 0) {
+	if (render_load(&d.conf, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		cmd_error("templates are unusable; nothing was sent");
 		ret = EX_CONFIG;
 		goto out;
+	}
+	if (d.conf.archive_enabled && !r.dry_run) {
+		if (archive_load(&d.conf, &at, &eb) < 0) {
+			cmd_error("%s", eb.msg);
+			cmd_error("templates are unusable; nothing was sent");
+			ret = EX_CONFIG;
+			goto out;
+		}
+		r.at = &at;
 	}
 	if (r.resend && !subs_find(&d.subs, r.resend)) {
 		cmd_error("--resend: no subscriber '%s'", r.resend);
@@ -547,6 +562,10 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	r.t = &t;
 	if ((ret = prepare(&r, &eb)) != EX_OK)
 		goto out;
+	/* Before the mail, so that its archive links work when it comes. */
+	if (r.at && archive_write_day(&d.conf, &at, d.date, &d.listing,
+				      &eb) < 0)
+		cmd_warn("archive: %s", eb.msg);
 	r.batch = xcalloc((size_t)d.conf.smtp_batch, sizeof(*r.batch));
 	r.tty = isatty(STDERR_FILENO);
 	gettimeofday(&r.start, NULL);
@@ -568,6 +587,7 @@ out:
 	deliver_smtp_free(r.smtp);
 	journal_close(r.journal);
 	render_release(&t);
+	archive_release(&at);
 	cmd_day_close(&d);
 	return ret;
 }

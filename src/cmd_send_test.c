@@ -158,7 +158,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (render_load(d.conf.templates_dir, &t, &eb) < 0) {
+	if (render_load(&d.conf, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_CONFIG;
 		goto out;

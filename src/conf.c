@@ -322,6 +322,11 @@ static void conf_defaults(struct conf *c)
 	c->fetch_stall = 60;
 	c->hf_url = xstrdup("https://huggingface.co/api/daily_papers");
 	c->contact = xstrdup("");
+	c->postal = xstrdup("");
+	c->template_html = xstrdup("");
+	c->template_text = xstrdup("");
+	c->archive_dir = xstrdup("archive");
+	c->archive_url = xstrdup("");
 	c->delivery_method = xstrdup("outbox");
 	c->outbox_dir = xstrdup("outbox");
 	c->smtp_host = xstrdup("localhost");
@@ -385,10 +390,14 @@ static void resolve(const struct conf *c, char **path)
 }
 
 static const char *const top_keys[] = { "list", "paths", "sources",
-					"delivery", "llm", NULL };
+					"delivery", "llm", "templates",
+					"archive", NULL };
 static const char *const list_keys[] = { "name",	   "id",
 					 "from",	   "base_url",
-					 "secret_file", "contact",  NULL };
+					 "secret_file", "contact",  "postal",
+					 NULL };
+static const char *const templates_keys[] = { "html", "text", NULL };
+static const char *const archive_keys[] = { "enabled", "dir", "url", NULL };
 static const char *const paths_keys[] = { "subscribers", "templates",
 					  "state", NULL };
 static const char *const sources_keys[] = { "arxiv", "huggingface",
@@ -431,7 +440,8 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    conf_get_string(doc, g, "from", 1, &c->list_from, eb) < 0 ||
 	    conf_get_string(doc, g, "base_url", 1, &c->base_url, eb) < 0 ||
 	    conf_get_string(doc, g, "secret_file", 1, &c->secret_file, eb) < 0 ||
-	    conf_get_string(doc, g, "contact", 1, &c->contact, eb) < 0)
+	    conf_get_string(doc, g, "contact", 1, &c->contact, eb) < 0 ||
+	    conf_get_string(doc, g, "postal", 1, &c->postal, eb) < 0)
 		return -1;
 	if (mime_parse_mailbox(c->list_from, &c->from_display, &c->from_addr,
 			       eb) < 0)
@@ -518,6 +528,19 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 				      "not a valid address", doc->path,
 				  conf_line_of(sub, "envelope_from"));
 
+	if (opt_group(doc, root, "templates", templates_keys, &g, eb) < 0 ||
+	    conf_get_string(doc, g, "html", 1, &c->template_html, eb) < 0 ||
+	    conf_get_string(doc, g, "text", 1, &c->template_text, eb) < 0 ||
+	    opt_group(doc, root, "archive", archive_keys, &g, eb) < 0 ||
+	    conf_get_bool(doc, g, "enabled", &c->archive_enabled, eb) < 0 ||
+	    conf_get_string(doc, g, "dir", 1, &c->archive_dir, eb) < 0 ||
+	    conf_get_string(doc, g, "url", 1, &c->archive_url, eb) < 0)
+		return -1;
+	if (c->archive_url[0] && strncmp(c->archive_url, "https://", 8))
+		return errbuf_set(eb, "%s:%d: archive.url must start with "
+				      "https://", doc->path,
+				  conf_line_of(g, "url"));
+
 	if (opt_group(doc, root, "llm", llm_keys, &g, eb) < 0 ||
 	    conf_get_bool(doc, g, "enabled", &c->llm_enabled, eb) < 0 ||
 	    conf_get_string(doc, g, "endpoint", 1, &c->llm_endpoint, eb) < 0 ||
@@ -550,6 +573,27 @@ int conf_load(const char *path, struct conf *c, struct errbuf *eb)
 	resolve(c, &c->smtp_password_file);
 	resolve(c, &c->smtp_ca_file);
 	resolve(c, &c->llm_api_key_file);
+	resolve(c, &c->archive_dir);
+	resolve(c, &c->template_html);
+	resolve(c, &c->template_text);
+	/* Unset template files are the ones in paths.templates. */
+	if (!c->template_html[0]) {
+		free(c->template_html);
+		c->template_html = util_path_join(c->templates_dir,
+						  "digest.html");
+	}
+	if (!c->template_text[0]) {
+		free(c->template_text);
+		c->template_text = util_path_join(c->templates_dir,
+						  "digest.txt");
+	}
+	if (!c->archive_url[0] && c->base_url[0]) {
+		struct buf u = BUF_INIT;
+		buf_addf(&u, "%s%sarchive", c->base_url,
+			 util_ends_with(c->base_url, "/") ? "" : "/");
+		free(c->archive_url);
+		c->archive_url = buf_detach(&u, NULL);
+	}
 	ret = 0;
 out:
 	conf_doc_free(doc);
@@ -579,6 +623,11 @@ void conf_release(struct conf *c)
 	strv_release(&c->holidays);
 	free(c->hf_url);
 	free(c->contact);
+	free(c->postal);
+	free(c->template_html);
+	free(c->template_text);
+	free(c->archive_dir);
+	free(c->archive_url);
 	free(c->delivery_method);
 	free(c->outbox_dir);
 	free(c->smtp_host);

@@ -112,6 +112,14 @@ struct conf {
 	int hf_enabled;
 	char *hf_url;           /* daily papers endpoint; ?date= appended */
 	char *contact;          /* operator address in the User-Agent */
+	char *postal;           /* list.postal: footer line; may be "" */
+
+	char *template_html;    /* templates.html, default TEMPLATES/digest.html */
+	char *template_text;    /* templates.text, default TEMPLATES/digest.txt */
+
+	int archive_enabled;    /* archive.enabled: write the web archive */
+	char *archive_dir;      /* archive.dir, default "archive" */
+	char *archive_url;      /* archive.url, default BASE_URL/archive; "" */
 
 	char *delivery_method;  /* "outbox" or "smtp" */
 	char *outbox_dir;

@@ -20,33 +20,53 @@
 /* A rendered body larger than this is refused (Gmail clips at ~102 KB;
  * this is only the safety net against runaway input). */
 #define RENDER_MAX_BODY ((size_t)4 << 20)
+/* The mailed HTML part is kept under this many bytes: Gmail clips a
+ * message whose HTML passes ~102 KB; 2 KB stay free for its own markup. */
+#define RENDER_HTML_BUDGET ((size_t)100000)
+/* Abstracts are cut to about this many characters when the full ones do
+ * not fit the budget (about five lines on a phone). */
+#define RENDER_SHORT_ABSTRACT 420
+/* Authors shown on a card; the rest are counted ("and 40 more"), except
+ * followed authors, who are always shown. */
+#define RENDER_MAX_AUTHORS 12
 
 struct render_templates {
 	struct tmpl *html;
 	struct tmpl *text;
 };
 
-/* Loads digest.html and digest.txt from dir. Returns 0 or -1
- * ("FILE:LINE: what"). */
-int render_load(const char *dir, struct render_templates *t,
+/* Loads the digest templates the config names (templates.html and
+ * templates.text, by default digest.html and digest.txt in
+ * paths.templates). Returns 0 or -1 ("FILE:LINE: what"). */
+int render_load(const struct conf *c, struct render_templates *t,
 		struct errbuf *eb);
 void render_release(struct render_templates *t);
 
+struct render_opts {
+	const char *unsubscribe_url; /* https; "" for none (web pages) */
+	const char *archive_url;     /* where all of today's papers are;
+					"" when there is no archive */
+	size_t html_budget;          /* RENDER_HTML_BUDGET; 0: no limit */
+};
+
 /*
- * Renders d for the list described by c, with unsubscribe_url (https or
- * mailto; "" for none) in the footer. Appends the bodies to html and text
- * (UTF-8, LF line ends) and sets *subject (caller frees). Returns 0, or -1
- * with eb filled (template error).
+ * Renders d for the list described by c. Appends the bodies to html and
+ * text (UTF-8, LF line ends) and sets *subject (caller frees). The text
+ * part always holds every selected paper in full; when the HTML would pass
+ * o->html_budget, its abstracts are shortened, then the papers that still
+ * do not fit are listed by title only, with a link to o->archive_url.
+ * Returns 0, or -1 with eb filled (template error).
  */
 int render_digest(const struct render_templates *t, const struct conf *c,
-		  const struct digest *d, const char *unsubscribe_url,
+		  const struct digest *d, const struct render_opts *o,
 		  struct buf *html, struct buf *text, char **subject,
 		  struct errbuf *eb);
 
 /*
  * Appends in[0..len) to out with every line longer than width columns
  * (counted in code points) broken at spaces; continuation lines repeat the
- * line's leading indentation. Words longer than the width (URLs) are kept
+ * line's leading indentation, and hang under the text of a list item
+ * ("12. ", "[3] ", "- "). Words longer than the width (URLs) are kept
  * whole on a line of their own.
  */
 void render_wrap(const char *in, size_t len, size_t width, struct buf *out);

@@ -17,7 +17,7 @@
 static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
 	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
-	"unsubscribed_at", "min_upvotes", "sort", "primary_only",
+	"archive", "unsubscribed_at", "min_upvotes", "sort", "primary_only",
 	"announce_types", NULL
 };
 static const char *const topic_keys[] = { "name",    "keywords", "weight",
@@ -172,6 +172,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 			 eb) < 0 ||
 	    conf_get_string(doc, root, "sort", 1, &sort, eb) < 0 ||
 	    conf_get_bool(doc, root, "primary_only", &s->primary_only, eb) < 0 ||
+	    conf_get_bool(doc, root, "archive", &s->archive, eb) < 0 ||
 	    conf_get_strv(doc, root, "announce_types", &s->announce_types,
 			  eb) < 0)
 		goto out;

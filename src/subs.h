@@ -60,6 +60,7 @@ struct subscriber {
 	long min_upvotes;       /* Hugging Face upvotes needed; 0: none */
 	int sort_by_upvotes;    /* sort = "upvotes" ("trending") */
 	char *criteria;         /* free text; may be "" */
+	int archive;            /* archive = true: own pages in the archive */
 };
 
 struct subs_list {

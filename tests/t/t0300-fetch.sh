@@ -175,7 +175,8 @@ test_expect_success 'trending: min_upvotes and sort = "upvotes" use the merged c
 	second=$(grep -n "12 upvotes" trend.txt | cut -d: -f1) &&
 	third=$(grep -n " 9 upvotes" trend.txt | cut -d: -f1) &&
 	test "$first" -lt "$second" && test "$second" -lt "$third" &&
-	grep_file "Code: https://github.com/example-lab/erc-loss" trend.txt &&
+	grep -q "^\[[0-9]*\] https://github.com/example-lab/erc-loss$" trend.txt &&
+	grep -q "  Code \[[0-9]*\]" trend.txt &&
 	! grep -q ", 2 upvotes" trend.txt &&
 	paperboy score trend --all >score.out &&
 	grep_file "fewer than 5 upvotes on Hugging Face" score.out

@@ -116,10 +116,10 @@ static void test_wrap(void **state)
 				 p);
 	}
 	assert_non_null(strstr(buf_str(&out), "short line\n  Authors: "));
-	/* Continuation lines keep the indentation. */
-	assert_non_null(strstr(buf_str(&out), "\n  Brian") ||
-			strstr(buf_str(&out), "\n  Bhavya") ||
-			strstr(buf_str(&out), "\n  Marcel"));
+	/* Continuation lines hang under the value of "Authors:". */
+	assert_non_null(strstr(buf_str(&out), "\n           Brian") ||
+			strstr(buf_str(&out), "\n           Bhavya") ||
+			strstr(buf_str(&out), "\n           Marcel"));
 	assert_non_null(strstr(buf_str(&out), "/longer/than/the/width\n"));
 	assert_non_null(strstr(buf_str(&out), "trailing\n"));
 	buf_release(&out);
