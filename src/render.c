@@ -62,6 +62,9 @@ static void add_paper(struct tmpl_value *list, const struct digest_item *it,
 	tmpl_set_str(o, "comment", it->score->comment ? it->score->comment
 						      : "");
 	tmpl_set_int(o, "relevance", it->score->relevance);
+	tmpl_set_bool(o, "has_novelty",
+		      it->score->judged && it->score->novelty > 0);
+	tmpl_set_int(o, "novelty", it->score->novelty);
 	tmpl_set_bool(o, "author_match", it->score->author_match);
 	set_joined(o, "categories", &p->categories);
 	tmpl_set_str(o, "announce", listing_announce_name(p->announce));
@@ -124,6 +127,27 @@ static void set_preheader(struct tmpl_value *ctx, const struct digest *d)
 	buf_release(&b);
 }
 
+/* The LLM judge's token and cost table, as the seed digest shows it;
+ * `llm` is false when the judge took no part. */
+static void add_cost(struct tmpl_value *ctx, const struct digest_cost *c)
+{
+	struct tmpl_value *llm;
+
+	tmpl_set_bool(ctx, "budget_reached", c->budget_reached);
+	if (!c->model || (!c->judged && !c->prompt_tokens &&
+			  !c->budget_reached)) {
+		tmpl_set_bool(ctx, "llm", 0);
+		return;
+	}
+	llm = tmpl_set_object(ctx, "llm");
+	tmpl_set_str(llm, "model", c->model);
+	tmpl_set_int(llm, "prompt_tokens", c->prompt_tokens);
+	tmpl_set_int(llm, "completion_tokens", c->completion_tokens);
+	tmpl_set_int(llm, "total_tokens",
+		     c->prompt_tokens + c->completion_tokens);
+	tmpl_set_strf(llm, "cost", "%.4f", c->usd);
+}
+
 static struct tmpl_value *build_context(const struct conf *c,
 					const struct digest *d)
 {
@@ -151,6 +175,7 @@ static struct tmpl_value *build_context(const struct conf *c,
 	for (i = 0; i < d->n; i++)
 		add_paper(papers, &d->items[i], i + 1);
 	add_criteria(ctx, d->sub);
+	add_cost(ctx, &d->cost);
 	return ctx;
 }
 
