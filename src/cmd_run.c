@@ -410,7 +410,7 @@ static void llm_summary(const struct cmd_day *d)
 	       t.completion_tokens, t.usd, t.spent_today,
 	       d->conf.llm_daily_budget_usd);
 	if (t.budget_reached)
-		printf("  llm: daily budget of $%.2f reached: no more LLM "
+		printf("  llm: daily budget of $%g reached: no more LLM "
 		       "requests today, lexical scores used\n",
 		       d->conf.llm_daily_budget_usd);
 }

@@ -305,7 +305,10 @@ static void cache_add(struct cache *c, const char *id, int version,
 }
 
 /* Reads "ID<TAB>VERSION<TAB>RELEVANCE<TAB>NOVELTY<TAB>COMMENT" lines;
- * a line that is not one is skipped (it is only a cache). */
+ * a line that is not one is skipped (it is only a cache). Relevance and
+ * novelty 0 record a paper the model was asked about and did not score
+ * (garbage, or skipped twice): at temperature 0 asking again would pay
+ * for the same answer, so it keeps its lexical score for the day. */
 static int cache_load(struct cache *c, struct errbuf *eb)
 {
 	struct buf text;
@@ -340,12 +343,11 @@ static int cache_load(struct cache *c, struct errbuf *eb)
 		if (*end || ver < 0)
 			continue;
 		rel = strtol(f[2], &end, 10);
-		if (*end || rel < LLMREPLY_MIN_SCORE ||
-		    rel > LLMREPLY_MAX_SCORE)
+		if (*end || rel < 0 || rel > LLMREPLY_MAX_SCORE)
 			continue;
 		nov = strtol(f[3], &end, 10);
-		if (*end || nov < LLMREPLY_MIN_SCORE ||
-		    nov > LLMREPLY_MAX_SCORE)
+		if (*end || nov < 0 || nov > LLMREPLY_MAX_SCORE ||
+		    (!rel) != (!nov))
 			continue;
 		if (!*f[0] || !util_utf8_valid(f[4], strlen(f[4])))
 			continue;
@@ -557,6 +559,20 @@ static void warnf(struct strv *w, const char *fmt, ...)
 	strv_push_owned(w, buf_detach(&b, NULL));
 }
 
+/* Remembers that the model gave no verdict on entries batch[0..n). */
+static int decline(struct job *jb, const size_t *batch, size_t n,
+		   struct errbuf *eb)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct paper *p =
+			&jb->l->papers[jb->r->entries[batch[i]].paper];
+		cache_add(&jb->cache, p->id, p->version, 0, 0, "");
+	}
+	return cache_save(&jb->cache, eb);
+}
+
 /*
  * Asks the model about the entries batch[0..n); the ones it scored are
  * applied, cached and removed, the rest are left in batch (*n updated).
@@ -636,6 +652,8 @@ static int ask(struct job *jb, size_t *batch, size_t *n, struct errbuf *eb)
 		goto out;
 	}
 	ret = objects ? ASK_DONE : ASK_GARBAGE;
+	if (!objects && decline(jb, batch, *n, eb) < 0)
+		ret = -1;
 	goto out;
 failed:
 	/* An endpoint that failed after fetch's retries is not asked again
@@ -697,10 +715,10 @@ int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 		    e->dropped)
 			continue;
 		v = cache_find(&jb.cache, p->id, p->version);
-		if (v)
-			apply(&jb, i, v->relevance, v->novelty, v->comment);
-		else
+		if (!v)
 			todo[ntodo++] = i;
+		else if (v->relevance)
+			apply(&jb, i, v->relevance, v->novelty, v->comment);
 	}
 
 	/* First pass; what a reply skipped is asked once more. */
@@ -730,7 +748,7 @@ int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 			n = (size_t)j->cfg.batch_size;
 		k = n;
 		a = ask(&jb, retry + i, &k, eb);
-		if (a < 0)
+		if (a < 0 || (a == ASK_DONE && decline(&jb, retry + i, k, eb) < 0))
 			goto out;
 		if (a == ASK_DONE)
 			unscored += k;
@@ -747,7 +765,7 @@ int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 			"scores kept for %s", unscored,
 		      unscored == 1 ? "" : "s", unscored == 1 ? "it" : "them");
 	if (cost->budget_reached)
-		warnf(warnings, "daily LLM budget of $%.2f reached; lexical "
+		warnf(warnings, "daily LLM budget of $%g reached; lexical "
 			"scores used", j->cfg.daily_budget_usd);
 	ret = 0;
 out:
