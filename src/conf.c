@@ -444,8 +444,9 @@ static int load_prices(const struct conf_doc *doc, const struct conf_node *g,
 
 		e = conf_list_elem(list, i);
 		if (!e)
-			return errbuf_set(eb, "%s:%d: llm.prices: each row must "
-					      "be a group { model = ...; }",
+			return errbuf_set(eb, "%s:%d: llm.prices: each row "
+					      "must be a group "
+					      "{ model = ...; }",
 					  doc->path, conf_node_line(list));
 		c->llm_nprices++;
 		p->model = xstrdup("");

@@ -836,7 +836,8 @@ int fetch_post(struct fetcher *f, const char *url, const char *bearer,
 	}
 	headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (headers && bearer && *bearer) {
-		if (has_control(bearer) || strlen(bearer) > FETCH_MAX_VALIDATOR) {
+		if (has_control(bearer) ||
+		    strlen(bearer) > FETCH_MAX_VALIDATOR) {
 			errbuf_set(eb, "%s: the API key is too long or "
 				       "contains control characters",
 				   shown(url, tmp, sizeof(tmp)));

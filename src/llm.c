@@ -748,7 +748,8 @@ int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 			n = (size_t)j->cfg.batch_size;
 		k = n;
 		a = ask(&jb, retry + i, &k, eb);
-		if (a < 0 || (a == ASK_DONE && decline(&jb, retry + i, k, eb) < 0))
+		if (a < 0 ||
+		    (a == ASK_DONE && decline(&jb, retry + i, k, eb) < 0))
 			goto out;
 		if (a == ASK_DONE)
 			unscored += k;

@@ -335,9 +335,9 @@ static int try_span(struct parse *ps, const char *text, size_t start,
 		if (c == '"')
 			in_string = 1;
 		if (c == ',') {
-			for (j = i + 1; j < end && isspace((unsigned char)text[j]);
-			     j++)
-				;
+			j = i + 1;
+			while (j < end && isspace((unsigned char)text[j]))
+				j++;
 			if (j < end && (text[j] == '}' || text[j] == ']'))
 				continue;
 		}
