@@ -107,16 +107,22 @@ char *llm_request_json(const char *model, const char *system,
 		       const char *user)
 {
 	json_t *req = json_object(), *msgs = json_array();
-	char *s;
+	char *s = NULL;
 
-	json_object_set_new(req, "model", json_string(model));
-	json_object_set_new(req, "temperature", json_integer(0));
-	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "system",
-					      "content", system));
-	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
-					      "content", user));
-	json_object_set_new(req, "messages", msgs);
+	/* jansson refuses invalid UTF-8: then there is no request. */
+	if (json_object_set_new(req, "model", json_string(model)) < 0 ||
+	    json_object_set_new(req, "temperature", json_integer(0)) < 0 ||
+	    json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
+						  "system", "content",
+						  system)) < 0 ||
+	    json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
+						  "user", "content",
+						  user)) < 0 ||
+	    json_object_set(req, "messages", msgs) < 0)
+		goto out;
 	s = json_dumps(req, JSON_COMPACT);
+out:
+	json_decref(msgs);
 	json_decref(req);
 	if (!s)
 		return NULL;
