@@ -20,6 +20,7 @@
 #include "digest.h"
 #include "errbuf.h"
 #include "listing.h"
+#include "llm.h"
 #include "render.h"
 #include "score.h"
 #include "subs.h"
@@ -178,6 +179,7 @@ struct cmd_day {
 	int broken;             /* profiles that failed to load */
 	struct score_index *idx;
 	struct token_key key;   /* signs unsubscribe links */
+	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
 };
 
 /*

@@ -115,6 +115,75 @@ int cmd_load_subscribers(const struct conf *c, struct subs_list *out)
 	return broken;
 }
 
+/*
+ * The LLM judge for the day. Only a real run asks the model: every other
+ * command (dry runs, send-test, render, score) reads its cache and needs
+ * no key. Prints and returns -1 on failure.
+ */
+static int open_llm(struct cmd_day *d, int offline)
+{
+	const struct conf *c = &d->conf;
+	const struct conf_llm_price *price = conf_llm_price(c, c->llm_model);
+	struct llm_judge_config lc;
+	struct fetch_config fc;
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf key, ua = BUF_INIT;
+	const char *env = getenv(LLM_API_KEY_ENV);
+	char today[16];
+	int ret = -1;
+
+	buf_init(&key, CONF_MAX_STRING);
+	if (offline) {
+		/* no key, no HTTP */
+	} else if (env && env[0]) {
+		buf_addstr(&key, env);
+	} else if (c->llm_api_key_file[0] &&
+		   util_read_secret(c->llm_api_key_file, &key, &eb) < 0) {
+		cmd_error("LLM API key: %s", eb.msg);
+		goto out;
+	}
+	util_format_date(cmd_now(), today, sizeof(today));
+	buf_addf(&ua, "paperboy/%s (+mailto:%s)", PAPERBOY_VERSION,
+		 c->contact);
+	fetch_config_init(&fc);
+	fc.user_agent = buf_str(&ua);
+	fc.total_timeout_s = c->llm_timeout;
+	fc.stall_timeout_s = c->llm_timeout;
+	fc.max_bytes = LLM_MAX_RESPONSE;
+	fc.max_tries = 3;
+	fc.max_redirects = 0;
+	fc.min_interval_ms = 0; /* arXiv's politeness is not this host's */
+	/* Only the tests set this, to keep retry tests short. */
+	if (getenv("PAPERBOY_TEST_BACKOFF_MS"))
+		fc.backoff_ms = strtol(getenv("PAPERBOY_TEST_BACKOFF_MS"), NULL,
+				       10);
+	memset(&lc, 0, sizeof(lc));
+	lc.endpoint = c->llm_endpoint;
+	lc.model = c->llm_model;
+	lc.api_key = buf_str(&key);
+	lc.state_dir = c->state_dir;
+	lc.date = d->date;
+	lc.today = today;
+	lc.prompt_per_mtok = price ? price->prompt_per_mtok : 0;
+	lc.completion_per_mtok = price ? price->completion_per_mtok : 0;
+	lc.daily_budget_usd = c->llm_daily_budget_usd;
+	lc.batch_size = c->llm_batch_size;
+	lc.min_lexical = c->llm_min_lexical;
+	lc.offline = offline;
+	lc.fetch = &fc;
+	if (llm_judge_new(&lc, &d->llm, &eb) < 0) {
+		cmd_error("LLM judge: %s", eb.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (key.data)
+		memset(key.data, 0, key.len);
+	buf_release(&key);
+	buf_release(&ua);
+	return ret;
+}
+
 int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		 const char *config, const char *date_opt,
 		 const char *listing_path, int dry_run)
@@ -139,6 +208,8 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		return EX_CONFIG;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
 				   &d->subs);
+	if (d->conf.llm_enabled && open_llm(d, dry_run) < 0)
+		return EX_CONFIG;
 	/* A dry run writes nothing, not even a new secret: its links are
 	 * signed with an all-zero key and never sent. */
 	if (dry_run && access(d->conf.secret_file, F_OK) < 0)
@@ -153,6 +224,7 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 void cmd_day_close(struct cmd_day *d)
 {
 	token_key_wipe(&d->key);
+	llm_judge_free(d->llm);
 	score_index_free(d->idx);
 	subs_list_release(&d->subs);
 	listing_release(&d->listing);
@@ -249,6 +321,24 @@ static char *list_unsubscribe(const struct conf *c, const char *https_url,
 	return buf_detach(&b, NULL);
 }
 
+/* The LLM judge's second opinion on s's scores; its fallbacks are
+ * warnings, not failures. */
+static int judge(const struct cmd_day *d, const struct subscriber *s,
+		 struct score_result *r, struct digest_cost *cost,
+		 struct errbuf *eb)
+{
+	struct strv warnings = STRV_INIT;
+	size_t i;
+	int ret;
+
+	ret = llm_judge_digest(d->llm, &d->listing, s, r, cost, &warnings,
+			       eb);
+	for (i = 0; i < warnings.n; i++)
+		cmd_warn("%s: %s", s->id, warnings.v[i]);
+	strv_release(&warnings);
+	return ret;
+}
+
 int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 		const struct subscriber *s,
 		const struct cmd_compose_opts *opts, struct cmd_issue *out,
@@ -263,15 +353,20 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
 	char *more = archive_reader_url(c, d->date, s);
 	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
+	struct digest_cost cost;
 	int ret = -1;
 
+	memset(&cost, 0, sizeof(cost));
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->html, RENDER_MAX_BODY);
 	buf_init(&out->text, RENDER_MAX_BODY);
 	buf_init(&out->message, CMD_MAX_MESSAGE);
 	if (cmd_score_one(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
 		goto out;
+	if (d->llm && judge(d, s, &out->scores, &cost, eb) < 0)
+		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
+	out->digest.cost = cost;
 	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;

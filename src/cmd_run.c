@@ -415,6 +415,24 @@ static void run_one(struct run *r, const struct subscriber *s)
 		flush(r);
 }
 
+/* One line for the LLM judge's spending, one more when the budget
+ * held requests back. */
+static void llm_summary(const struct cmd_day *d)
+{
+	struct llm_judge_totals t;
+
+	llm_judge_totals(d->llm, &t);
+	printf("  llm: %ld request%s, %ld prompt + %ld completion tokens, "
+	       "$%.4f (today $%.4f of $%.2f)\n", t.requests,
+	       t.requests == 1 ? "" : "s", t.prompt_tokens,
+	       t.completion_tokens, t.usd, t.spent_today,
+	       d->conf.llm_daily_budget_usd);
+	if (t.budget_reached)
+		printf("  llm: daily budget of $%g reached: no more LLM "
+		       "requests today, lexical scores used\n",
+		       d->conf.llm_daily_budget_usd);
+}
+
 static void summary(const struct run *r)
 {
 	const struct run_counts *n = &r->n;
@@ -437,6 +455,8 @@ static void summary(const struct run *r)
 		       deliver_smtp_connections(r->smtp));
 	if (r->journal)
 		printf("  journal: %s\n", journal_path(r->journal));
+	if (r->d->llm)
+		llm_summary(r->d);
 }
 
 static int prepare(struct run *r, struct errbuf *eb)

@@ -8,6 +8,7 @@
 #include <libconfig.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -346,6 +347,9 @@ static void conf_defaults(struct conf *c)
 	c->llm_model = xstrdup("");
 	c->llm_api_key_file = xstrdup("");
 	c->llm_daily_budget_usd = 1.0;
+	c->llm_timeout = CONF_LLM_TIMEOUT;
+	c->llm_batch_size = CONF_LLM_BATCH;
+	c->llm_min_lexical = CONF_LLM_MIN_LEXICAL;
 }
 
 /* Looks up a group that may be absent; -1 only for a wrong type. */
@@ -417,12 +421,105 @@ static const char *const smtp_keys[] = {
 };
 static const char *const llm_keys[] = { "enabled", "endpoint", "model",
 					"api_key_file", "daily_budget_usd",
-					NULL };
+					"timeout", "batch_size", "min_lexical",
+					"prices", NULL };
+static const char *const price_keys[] = { "model", "prompt_per_mtok",
+					  "completion_per_mtok", NULL };
 static const char *const methods[] = { "outbox", "smtp", NULL };
 static const char *const tls_modes[] = { "starttls", "implicit", "none",
 					 NULL };
 static const char *const announce_types[] = { "new", "cross", "replace",
 					      "replace-cross", NULL };
+
+static int load_prices(const struct conf_doc *doc, const struct conf_node *g,
+		       struct conf *c, struct errbuf *eb)
+{
+	const struct conf_node *list, *e;
+	size_t i, n;
+	int r;
+
+	if (!g)
+		return 0;
+	r = conf_get_list(doc, g, "prices", &list, &n, eb);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (n > CONF_LLM_MAX_PRICES)
+		return errbuf_set(eb, "%s:%d: llm.prices has more than %d rows",
+				  doc->path, conf_node_line(list),
+				  CONF_LLM_MAX_PRICES);
+	c->llm_prices = xcalloc(n ? n : 1, sizeof(*c->llm_prices));
+	for (i = 0; i < n; i++) {
+		struct conf_llm_price *p = &c->llm_prices[i];
+
+		e = conf_list_elem(list, i);
+		if (!e)
+			return errbuf_set(eb, "%s:%d: llm.prices: each row "
+					      "must be a group "
+					      "{ model = ...; }",
+					  doc->path, conf_node_line(list));
+		c->llm_nprices++;
+		p->model = xstrdup("");
+		if (conf_check_keys(doc, e, price_keys, eb) < 0 ||
+		    conf_get_string(doc, e, "model", 1, &p->model, eb) < 0 ||
+		    conf_get_float(doc, e, "prompt_per_mtok", 0, 1e4,
+				   &p->prompt_per_mtok, eb) < 0 ||
+		    conf_get_float(doc, e, "completion_per_mtok", 0, 1e4,
+				   &p->completion_per_mtok, eb) < 0)
+			return -1;
+		if (!p->model[0] || !conf_line_of(e, "prompt_per_mtok") ||
+		    !conf_line_of(e, "completion_per_mtok"))
+			return errbuf_set(eb, "%s:%d: llm.prices: a row needs "
+					      "model, prompt_per_mtok and "
+					      "completion_per_mtok", doc->path,
+					  conf_node_line(e));
+	}
+	return 0;
+}
+
+const struct conf_llm_price *conf_llm_price(const struct conf *c,
+					    const char *model)
+{
+	size_t i;
+
+	for (i = 0; i < c->llm_nprices; i++)
+		if (!strcmp(c->llm_prices[i].model, model))
+			return &c->llm_prices[i];
+	return NULL;
+}
+
+/* An enabled judge needs a model with a price (the budget is in USD) and
+ * an endpoint that is https, or http on this machine. */
+static int check_llm(const struct conf_doc *doc, const struct conf_node *g,
+		     const struct conf *c, struct errbuf *eb)
+{
+	static const char *const loopback[] = { "http://127.0.0.1",
+						"http://localhost",
+						"http://[::1]", NULL };
+	const char *e = c->llm_endpoint, *const *lb;
+	int ok = !strncasecmp(e, "https://", 8);
+
+	if (!c->llm_enabled)
+		return 0;
+	for (lb = loopback; !ok && *lb; lb++) {
+		size_t n = strlen(*lb);
+		ok = !strncasecmp(e, *lb, n) &&
+		     (e[n] == ':' || e[n] == '/' || !e[n]);
+	}
+	if (!ok)
+		return errbuf_set(eb, "%s:%d: llm.endpoint must be an https:// "
+				      "URL (http:// only to 127.0.0.1, [::1] "
+				      "or localhost)", doc->path,
+				  conf_line_of(g, "endpoint"));
+	if (!c->llm_model[0])
+		return errbuf_set(eb, "%s:%d: llm.enabled needs llm.model",
+				  doc->path, conf_node_line(g));
+	if (!conf_llm_price(c, c->llm_model))
+		return errbuf_set(eb, "%s:%d: llm.prices has no row for model "
+				      "\"%s\" (the daily budget is counted "
+				      "from it; 0 for a free local model)",
+				  doc->path, conf_node_line(g), c->llm_model);
+	return 0;
+}
 
 static int load_sections(const struct conf_doc *doc, struct conf *c,
 			 struct errbuf *eb)
@@ -548,9 +645,15 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    conf_get_string(doc, g, "api_key_file", 1, &c->llm_api_key_file,
 			    eb) < 0 ||
 	    conf_get_float(doc, g, "daily_budget_usd", 0, 1e6,
-			   &c->llm_daily_budget_usd, eb) < 0)
+			   &c->llm_daily_budget_usd, eb) < 0 ||
+	    conf_get_int(doc, g, "timeout", 1, 3600, &c->llm_timeout, eb) < 0 ||
+	    conf_get_int(doc, g, "batch_size", 1, CONF_LLM_MAX_BATCH,
+			 &c->llm_batch_size, eb) < 0 ||
+	    conf_get_int(doc, g, "min_lexical", 1, 10, &c->llm_min_lexical,
+			 eb) < 0 ||
+	    load_prices(doc, g, c, eb) < 0)
 		return -1;
-	return 0;
+	return check_llm(doc, g, c, eb);
 }
 
 int conf_load(const char *path, struct conf *c, struct errbuf *eb)
@@ -604,6 +707,8 @@ out:
 
 void conf_release(struct conf *c)
 {
+	size_t i;
+
 	free(c->path);
 	free(c->dir);
 	free(c->list_name);
@@ -639,5 +744,8 @@ void conf_release(struct conf *c)
 	free(c->llm_endpoint);
 	free(c->llm_model);
 	free(c->llm_api_key_file);
+	for (i = 0; i < c->llm_nprices; i++)
+		free(c->llm_prices[i].model);
+	free(c->llm_prices);
 	memset(c, 0, sizeof(*c));
 }

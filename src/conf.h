@@ -82,6 +82,20 @@ const struct conf_node *conf_list_elem(const struct conf_node *list,
 int conf_check_keys(const struct conf_doc *doc, const struct conf_node *grp,
 		    const char *const *known, struct errbuf *eb);
 
+/* One row of llm.prices: what a model costs, in USD per million tokens. */
+struct conf_llm_price {
+	char *model;
+	double prompt_per_mtok;
+	double completion_per_mtok;
+};
+
+/* Defaults of the llm section (see README, "LLM judge"). */
+#define CONF_LLM_TIMEOUT 120      /* seconds: a batch takes a model ~30 s */
+#define CONF_LLM_BATCH 20         /* papers per request, as the seed did */
+#define CONF_LLM_MAX_BATCH 100    /* beyond this replies get cut off */
+#define CONF_LLM_MIN_LEXICAL 3    /* any keyword hit in score.c's scale */
+#define CONF_LLM_MAX_PRICES 100   /* rows in llm.prices */
+
 /* paperboy.cfg, with every default applied and relative paths resolved
  * against the folder that holds the file. */
 struct conf {
@@ -142,7 +156,16 @@ struct conf {
 	char *llm_model;
 	char *llm_api_key_file;
 	double llm_daily_budget_usd;
+	long llm_timeout;          /* seconds for one request */
+	long llm_batch_size;       /* papers per request */
+	long llm_min_lexical;      /* lexical relevance a paper needs */
+	struct conf_llm_price *llm_prices;
+	size_t llm_nprices;
 };
+
+/* The llm.prices row for model, or NULL. */
+const struct conf_llm_price *conf_llm_price(const struct conf *c,
+					    const char *model);
 
 /* The file `paperboy` reads when no -c is given. */
 #define CONF_DEFAULT_PATH "paperboy.cfg"

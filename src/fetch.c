@@ -63,6 +63,8 @@
 #define FETCH_INTERVAL_MARGIN_PCT 10
 /* Longest URL quoted in an error message, so the reason still fits. */
 #define FETCH_SHOWN_URL 200
+/* Bytes of an error response's body quoted in the message. */
+#define FETCH_SHOWN_BODY 160
 
 enum url_kind {
 	URL_REFUSED = 0,
@@ -81,6 +83,8 @@ struct fetcher {
 	uint64_t rng; /* jitter only; no need for a good generator */
 	/* Per-request state the callbacks fill. */
 	struct buf *body;
+	const char *post;	/* fetch_post's body; NULL: a GET */
+	size_t post_len;
 	int too_big;
 	int connected;
 };
@@ -427,8 +431,15 @@ static CURLcode perform(struct fetcher *f, const char *url,
 	rc = curl_easy_setopt(f->curl, CURLOPT_URL, url);
 	if (!rc)
 		rc = curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, headers);
-	if (!rc)
+	if (!rc && f->post) {
+		rc = curl_easy_setopt(f->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				      (curl_off_t)f->post_len);
+		if (!rc)
+			rc = curl_easy_setopt(f->curl, CURLOPT_POSTFIELDS,
+					      f->post);
+	} else if (!rc) {
 		rc = curl_easy_setopt(f->curl, CURLOPT_HTTPGET, 1L);
+	}
 	if (!rc)
 		rc = curl_easy_perform(f->curl);
 	f->body = NULL;
@@ -786,6 +797,85 @@ int fetch_get(struct fetcher *f, const char *url,
 	out->last_modified = header_value(f, "Last-Modified");
 	ret = 0;
 out:
+	curl_slist_free_all(headers);
+	free(cur);
+	return ret;
+}
+
+/* The start of an error response's body, printable, for the message (an
+ * API says why it refused: "model not found", "invalid api key"). */
+static void body_excerpt(const struct buf *body, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < body->len && n + 1 < size && i < FETCH_SHOWN_BODY;
+	     i++) {
+		unsigned char c = (unsigned char)body->data[i];
+		out[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+int fetch_post(struct fetcher *f, const char *url, const char *bearer,
+	       const char *body, size_t len, struct fetch_response *out,
+	       struct errbuf *eb)
+{
+	char tmp[FETCH_SHOWN_URL + 8], msg[128];
+	char excerpt[FETCH_SHOWN_BODY + 1];
+	struct curl_slist *headers = NULL, *next;
+	struct buf auth = BUF_INIT;
+	char *cur = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->body, f->cfg.max_bytes);
+	if (classify_url(url, &cur) == URL_REFUSED) {
+		errbuf_set(eb, "%s: only https is allowed",
+			   shown(url, tmp, sizeof(tmp)));
+		goto out;
+	}
+	headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (headers && bearer && *bearer) {
+		if (has_control(bearer) ||
+		    strlen(bearer) > FETCH_MAX_VALIDATOR) {
+			errbuf_set(eb, "%s: the API key is too long or "
+				       "contains control characters",
+				   shown(url, tmp, sizeof(tmp)));
+			goto out;
+		}
+		buf_addf(&auth, "Authorization: Bearer %s", bearer);
+		next = curl_slist_append(headers, buf_str(&auth));
+		if (!next)
+			curl_slist_free_all(headers);
+		headers = next;
+	}
+	if (!headers) {
+		errbuf_set(eb, "fetch: out of memory");
+		goto out;
+	}
+	f->post = body;
+	f->post_len = len;
+	ret = get_with_retries(f, cur, headers, out, eb);
+	f->post = NULL;
+	f->post_len = 0;
+	if (ret < 0)
+		goto out;
+	ret = -1;
+	out->url = xstrdup(cur);
+	if (out->status < 200 || out->status > 299) {
+		describe_status(out->status, msg, sizeof(msg));
+		body_excerpt(&out->body, excerpt, sizeof(excerpt));
+		errbuf_set(eb, "%s: %s%s%s", shown(cur, tmp, sizeof(tmp)), msg,
+			   excerpt[0] ? ": " : "", excerpt);
+		out->temporary = 0;
+		goto out;
+	}
+	ret = 0;
+out:
+	/* The key is a secret: do not leave it in freed memory. */
+	if (auth.data)
+		memset(auth.data, 0, auth.len);
+	buf_release(&auth);
 	curl_slist_free_all(headers);
 	free(cur);
 	return ret;

@@ -112,4 +112,23 @@ int fetch_get(struct fetcher *f, const char *url,
 	      const struct fetch_cache_meta *conditional,
 	      struct fetch_response *out, struct errbuf *eb);
 
+/*
+ * POSTs the JSON document body[0..len) to url (Content-Type:
+ * application/json), with "Authorization: Bearer KEY" when bearer is not
+ * NULL or empty: a call to an HTTP API, such as an LLM's chat completions.
+ * The same URL policy, limits, timeouts and retries (429, 5xx, network
+ * errors) as fetch_get; the interval between requests is the fetcher's
+ * min_interval_ms, so an API fetcher is made with its own config (0), not
+ * arXiv's. Redirects are not followed (a 3xx is an error). out is
+ * initialised here; release it whatever this returns.
+ *
+ * Returns 0 for a 2xx response (body filled). Otherwise -1 with "URL:
+ * reason" in eb (for an HTTP error, with the start of the body the
+ * server sent, which says why), out->status and out->temporary set as
+ * fetch_get does. The key never appears in a message.
+ */
+int fetch_post(struct fetcher *f, const char *url, const char *bearer,
+	       const char *body, size_t len, struct fetch_response *out,
+	       struct errbuf *eb);
+
 #endif

@@ -150,9 +150,9 @@ test_expect_success 'a day with no announcement: one line, no request' '
 
 test_expect_success 'Hugging Face papers are merged into the listing by arXiv ID' '
 	rm -rf state/cache &&
-	sed -i "s|enabled = false;|enabled = true;|" paperboy.cfg &&
+	sed -i "s|huggingface = { enabled = false;|huggingface = { enabled = true;|" paperboy.cfg &&
 	stop_httpd && start_httpd script.json && site_cfg &&
-	sed -i "s|enabled = false;|enabled = true;|" paperboy.cfg &&
+	sed -i "s|huggingface = { enabled = false;|huggingface = { enabled = true;|" paperboy.cfg &&
 	paperboy fetch --list >hf.list 2>err &&
 	grep_file "huggingface  HTTP 200, 5 items" hf.list &&
 	test $(grep -c "^2512\." hf.list) -eq 85 &&
@@ -215,7 +215,7 @@ test_expect_success 'a 50 MB response, a stall, invalid XML, wrong JSON: clear e
 		rm -rf state outbox &&
 		sed "s|/rss/\"|/rss/$case/\"|" paperboy.cfg >case.cfg &&
 		if [ $case = hf ]; then
-			sed -i "s|enabled = false;|enabled = true;|" case.cfg
+			sed -i "s|huggingface = { enabled = false;|huggingface = { enabled = true;|" case.cfg
 		fi &&
 		paperboy -c case.cfg run >out.$case 2>err.$case;
 		status=$? &&
