@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "buf.h"
 #include "llm.h"
 #include "llmreply.h"
+#include "token.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -396,13 +396,12 @@ static int cache_save(struct cache *c, struct errbuf *eb)
 static void profile_hash(const char *criteria, const char *model,
 			 char out[LLM_HASH_HEX + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned char md[TOKEN_SHA256_BYTES];
+	unsigned int i;
 	struct buf b = BUF_INIT;
 
 	buf_addf(&b, "%s%c%s%c%s", LLM_PROMPT_VERSION, 0, model, 0, criteria);
-	if (!EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL))
-		memset(md, 0, sizeof(md));
+	token_sha256(b.data, b.len, md);
 	for (i = 0; i < LLM_HASH_HEX / 2; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[LLM_HASH_HEX] = '\0';

@@ -379,3 +379,16 @@ out:
 	OPENSSL_cleanse(got, sizeof(got));
 	return ok;
 }
+
+int token_sha256(const void *data, size_t len,
+		 unsigned char out[TOKEN_SHA256_BYTES])
+{
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) ||
+	    n != TOKEN_SHA256_BYTES) {
+		memset(out, 0, TOKEN_SHA256_BYTES);
+		return -1;
+	}
+	return 0;
+}

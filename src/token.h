@@ -13,6 +13,8 @@
 #ifndef PAPERBOY_TOKEN_H
 #define PAPERBOY_TOKEN_H
 
+#include <stddef.h>
+
 #include "errbuf.h"
 
 /* The secret: 32 random bytes, as many as the HMAC's output. */
@@ -55,5 +57,11 @@ char *token_make(const struct token_key *key, enum token_purpose purpose,
 int token_verify(const struct token_key *key, enum token_purpose purpose,
 		 const char *subscriber_id, const char *email,
 		 const char *token);
+
+/* SHA-256 of data[0..len) into out (32 bytes); here because this is the
+ * only module that includes libcrypto. Returns 0, or -1 (out zeroed). */
+#define TOKEN_SHA256_BYTES 32
+int token_sha256(const void *data, size_t len,
+		 unsigned char out[TOKEN_SHA256_BYTES]);
 
 #endif
