@@ -147,6 +147,14 @@ int cmd_open_smtp(const struct conf *c, struct deliver_smtp **out);
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb);
 void cmd_issue_release(struct cmd_issue *issue);
 
+/* The LLM judge's second opinion on s's scores r, when llm.enabled
+ * (cache only unless the day was opened for a real run); its fallbacks
+ * are printed as warnings. Fills *cost (zero when no judge). Returns 0 or
+ * -1 with eb filled. */
+int cmd_judge(const struct cmd_day *d, const struct subscriber *s,
+	      struct score_result *r, struct digest_cost *cost,
+	      struct errbuf *eb);
+
 /* Scores s's papers (score_subscriber) and leaves out revisions of
  * papers s was sent on an earlier day. Returns 0 or -1 with eb filled;
  * release *out with score_result_release. */

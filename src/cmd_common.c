@@ -321,15 +321,17 @@ static char *list_unsubscribe(const struct conf *c, const char *https_url,
 	return buf_detach(&b, NULL);
 }
 
-/* The LLM judge's second opinion on s's scores; its fallbacks are
- * warnings, not failures. */
-static int judge(const struct cmd_day *d, const struct subscriber *s,
-		 struct score_result *r, struct digest_cost *cost,
-		 struct errbuf *eb)
+int cmd_judge(const struct cmd_day *d, const struct subscriber *s,
+	      struct score_result *r, struct digest_cost *cost,
+	      struct errbuf *eb)
 {
 	struct strv warnings = STRV_INIT;
 	size_t i;
 	int ret;
+
+	memset(cost, 0, sizeof(*cost));
+	if (!d->llm)
+		return 0;
 
 	ret = llm_judge_digest(d->llm, &d->listing, s, r, cost, &warnings,
 			       eb);
@@ -363,7 +365,7 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 	buf_init(&out->message, CMD_MAX_MESSAGE);
 	if (cmd_score_one(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
 		goto out;
-	if (d->llm && judge(d, s, &out->scores, &cost, eb) < 0)
+	if (cmd_judge(d, s, &out->scores, &cost, eb) < 0)
 		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;

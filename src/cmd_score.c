@@ -46,6 +46,9 @@ static void print_paper(const struct paper *p, const struct score_entry *e,
 			const char *rank)
 {
 	printf("%5s %2d  %-12s %s\n", rank, e->relevance, p->id, p->title);
+	if (e->judged)
+		printf("%21sLLM judge: relevance %d, novelty %d\n", "",
+		       e->relevance, e->novelty);
 	if (e->comment)
 		printf("%21s%s\n", "", e->comment);
 	if (e->dropped)
@@ -62,6 +65,12 @@ static void print_report(const struct cmd_day *d, const struct subscriber *s,
 	       "min_relevance %ld, max_papers %ld)\n\n",
 	       s->id, d->date, dg->n, dg->total, dg->scanned,
 	       s->min_relevance, s->max_papers);
+	if (dg->cost.judged)
+		printf("LLM judge (%s, cached verdicts): %ld prompt + %ld "
+		       "completion tokens, $%.4f\n\n",
+		       dg->cost.model ? dg->cost.model : "?",
+		       dg->cost.prompt_tokens, dg->cost.completion_tokens,
+		       dg->cost.usd);
 	printf(" rank rel  arXiv ID     title\n");
 	for (i = 0; i < dg->n; i++) {
 		char rank[24];
@@ -194,14 +203,22 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	memset(&issue, 0, sizeof(issue));
+	/* The judge's cached verdicts, as the digest would show them. */
 	if (cmd_score_one(&d.conf, d.idx, &d.listing, s, &issue.scores,
-			  &eb) < 0) {
+			  &eb) < 0 ||
+	    cmd_judge(&d, s, &issue.scores, &issue.digest.cost, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_IOERR;
 		score_result_release(&issue.scores);
 		goto out;
 	}
-	digest_build(s, &d.listing, &issue.scores, d.date, &issue.digest);
+	{
+		struct digest_cost cost = issue.digest.cost;
+
+		digest_build(s, &d.listing, &issue.scores, d.date,
+			     &issue.digest);
+		issue.digest.cost = cost;
+	}
 	if (explain_id)
 		ret = explain(&d, s, &issue, explain_id);
 	else

@@ -183,6 +183,27 @@ test_expect_success 'send-test makes no request and shows the cached verdicts' '
 	check_scores sendtest.txt
 '
 
+test_expect_success 'score shows the cached verdicts and makes no request' '
+	before=$(requests) &&
+	paperboy score alice --date 2025-12-30 >score.out 2>&1 &&
+	cat score.out &&
+	test "$(requests)" = "$before" &&
+	grep_file "LLM judge (" score.out &&
+	$PYTHON - score.out llm.log <<-\PY
+	import json, sys
+	lines = open(sys.argv[1]).read().splitlines()
+	n = 0
+	for line in open(sys.argv[2]):
+	    for aid, (rel, nov) in json.loads(line)["scored"].items():
+	        at = [i for i, l in enumerate(lines) if " %s " % aid in l]
+	        assert at, aid
+	        want = "LLM judge: relevance %d, novelty %d" % (rel, nov)
+	        assert want in lines[at[0] + 1], (aid, lines[at[0] + 1])
+	        n += 1
+	assert n > 0
+	PY
+'
+
 test_expect_success 'an API key file others can read is refused' '
 	chmod 644 llm.key &&
 	before=$(requests) &&
