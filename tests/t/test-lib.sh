@@ -130,3 +130,72 @@ expect_status() {
 		return 1
 	}
 }
+
+# ---- the bad-input catalogue (t07NN): shared checks ----
+
+# The sample day and its listing.
+SAMPLE_LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
+
+# run_sample STATUS [LISTING]: runs the sample day (from LISTING instead
+# of the sample's), expecting exit STATUS; stdout in out, stderr in err.
+run_sample() {
+	expect_status "$1" paperboy run --date 2025-12-30 \
+		--listing "${2:-$SAMPLE_LISTING}" >out 2>err
+}
+
+# mailed ID...: fails unless outbox/new holds exactly one message for
+# each ID and nothing else (no ID: nothing at all).
+mailed() {
+	got=$(ls outbox/new 2>/dev/null | sed 's/.*,//' | sort | tr '\n' ' ')
+	want=$(for id in "$@"; do echo "$id"; done | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || {
+		echo "expected mail for '$want', the outbox has '$got'"
+		return 1
+	}
+}
+
+# profile_refused ID MESSAGE: subscribers/ID.cfg, next to alice's and
+# chen's, makes `subscribers check` and `run` exit 78 with MESSAGE (a
+# fixed string) on stderr; alice and chen get their digest, nobody else
+# does, and the refused file (or what a link points at) is left as it was.
+profile_refused() {
+	cat "subscribers/$1.cfg" >"$1.before" &&
+	expect_status 78 paperboy subscribers check >out 2>err &&
+	grep_file "$2" err &&
+	run_sample 78 &&
+	grep_file "$2" err &&
+	mailed alice chen &&
+	grep -E "broken-profiles +1" out &&
+	cmp "$1.before" "subscribers/$1.cfg"
+}
+
+# listing_refused LISTING MESSAGE [ID...]: running the sample day from
+# LISTING exits 65 with MESSAGE (a fixed string) and "nothing was sent"
+# on stderr, mails nobody and caches nothing; the same day from the good
+# listing then mails the IDs (default: alice and chen).
+listing_refused() {
+	run_sample 65 "$1" &&
+	grep_file "$2" err &&
+	grep_file "nothing was sent" err &&
+	mailed &&
+	test ! -e state/cache/2025-12-30/arxiv.xml &&
+	test ! -s state/journal/2025-12-30 &&
+	shift 2 &&
+	if [ $# -eq 0 ]; then set -- alice chen; fi &&
+	run_sample 0 &&
+	mailed "$@"
+}
+
+# build_enospc: compiles tests/lib/enospc.c into ./enospc.so.
+# with_enospc DIR CMD...: runs CMD with every write and fsync under DIR
+# failing with ENOSPC (sanitizer builds: the shim is preloaded first).
+build_enospc() {
+	${CC:-cc} -shared -fPIC -o enospc.so "$TEST_ROOT/tests/lib/enospc.c" -ldl
+}
+with_enospc() {
+	dir=$(cd "$1" && pwd)
+	shift
+	ENOSPC_DIR=$dir LD_PRELOAD=$PWD/enospc.so \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
+		"$@"
+}
