@@ -199,3 +199,45 @@ with_enospc() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
 		"$@"
 }
+
+# ---- paperboy serve ----
+
+# start_serve [OPTION...]: starts `paperboy serve` on a free loopback port
+# (in $PORT and serve.port; output in serve.out and serve.err), waits
+# until it listens, and stops it when the test file exits.
+start_serve() {
+	PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+		return 1
+	echo "$PORT" >serve.port
+	"$PAPERBOY" serve --listen "127.0.0.1:$PORT" "$@" >serve.out 2>serve.err &
+	echo $! >"$TRASH/serve.pid"
+	trap 'stop_serve; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+	i=0
+	while ! grep -q "serving" serve.out 2>/dev/null; do
+		[ $i -lt 100 ] || { cat serve.err; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# stop_serve: SIGTERM, then SIGKILL after 5 seconds.
+stop_serve() {
+	[ -f "$TRASH/serve.pid" ] || return 0
+	pid=$(cat "$TRASH/serve.pid")
+	rm -f "$TRASH/serve.pid"
+	kill "$pid" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	return 0
+}
+
+# The client of tests/lib/serve-client.py (see there): serve_client CMD
+# ARGS, and the shorthands token, req and raw.
+serve_client() { $PYTHON "$TEST_ROOT/tests/lib/serve-client.py" "$@"; }
+token() { serve_client token "$@"; }
+req() { serve_client req "$@"; }
+raw() { serve_client raw "$@"; }
