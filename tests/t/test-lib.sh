@@ -187,15 +187,16 @@ listing_refused() {
 }
 
 # build_enospc: compiles tests/lib/enospc.c into ./enospc.so.
-# with_enospc DIR CMD...: runs CMD with every write and fsync under DIR
-# failing with ENOSPC (sanitizer builds: the shim is preloaded first).
+# with_enospc PATH CMD...: runs CMD with every write and fsync to PATH
+# (a file, or anything in a folder) failing with ENOSPC (sanitizer
+# builds: the shim is preloaded ahead of the sanitizer runtime).
 build_enospc() {
 	${CC:-cc} -shared -fPIC -o enospc.so "$TEST_ROOT/tests/lib/enospc.c" -ldl
 }
 with_enospc() {
-	dir=$(cd "$1" && pwd)
+	full=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 	shift
-	ENOSPC_DIR=$dir LD_PRELOAD=$PWD/enospc.so \
+	ENOSPC_DIR=$full LD_PRELOAD=$PWD/enospc.so \
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
 		"$@"
 }
