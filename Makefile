@@ -6,6 +6,7 @@
 #   make deps             install missing Debian packages (apt-get)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
+#   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
 
@@ -21,7 +22,8 @@ PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
 BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
 	libmicrohttpd-dev tzdata
-TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium
+TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium \
+	valgrind clang libclang-rt-14-dev
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 CFLAGS ?= -O2 -g
@@ -116,6 +118,10 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: fuzz
 	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# valgrind and the sanitizers do not mix: build without SANITIZE.
+memcheck: paperboy
+	@tests/memcheck.sh
+
 bench: paperboy
 	@bench/delivery.sh
 
@@ -133,7 +139,7 @@ format:
 clean:
 	rm -rf $(BUILD) paperboy
 
-.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke bench \
+.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke memcheck bench \
 	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d $(FUZZ_LIB_OBJS:.o=.d)
