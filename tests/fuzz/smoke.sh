@@ -13,6 +13,9 @@ seconds=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/paperboy-fuzz.XXXXXX")
+# Where a failing input is kept (the work folder goes at exit); rerun it
+# with `build/fuzz/fuzz_NAME FILE` and make it a regression seed.
+keep=${FUZZ_ARTIFACTS:-build/fuzz/artifacts}
 trap 'rm -rf "$work"' EXIT
 
 # run_one BIN: fuzzes one target; writes $work/NAME.rc and NAME.log.
@@ -40,7 +43,11 @@ report() {
 	name=$(basename "$1")
 	if [ "$(cat "$work/$name.rc")" != 0 ]; then
 		tail -60 "$work/$name.log"
-		ls "$work/$name-"* 2>/dev/null || true
+		mkdir -p "$keep"
+		for f in "$work/$name-"*; do
+			[ -e "$f" ] || continue
+			cp "$f" "$keep/" && echo "fuzz: input kept: $keep/${f##*/}"
+		done
 		echo "fuzz: $name FAILED"
 		return 1
 	fi
