@@ -18,9 +18,9 @@
  * Looks for "unsubscribe ID TOKEN" anywhere in the Subject (any case), then
  * for a recipient LOCAL+ID.TOKEN@DOMAIN in Delivered-To, X-Original-To and
  * To, in that order; an id or token with a character ids or tokens never
- * have (whitespace, a line break, '<') does not count. msg is the message text up to its first NUL. Returns
- * 1 with *id and *token set (the caller frees both), or 0 with both NULL
- * when the message holds no request.
+ * have (whitespace, a line break, '<') does not count. msg is the message
+ * text up to its first NUL. Returns 1 with *id and *token set (the caller
+ * frees both), or 0 with both NULL when the message holds no request.
  */
 int inbound_find_request(const char *msg, char **id, char **token);
 
