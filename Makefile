@@ -7,6 +7,7 @@
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
 #   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
 
@@ -22,7 +23,8 @@ PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
 BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
 	libmicrohttpd-dev tzdata
-TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium tidy
+TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium \
+	tidy valgrind clang libclang-rt-14-dev
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 CFLAGS ?= -O2 -g
@@ -92,15 +94,28 @@ demo: deps-if-missing paperboy
 	./paperboy -c paperboy.cfg run --date 2025-12-30 \
 		--listing sample/arxiv-2025-12-30.xml
 
-# libFuzzer needs clang; each target links the library built with clang.
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+# libFuzzer needs clang. The library is compiled once with clang
+# (instrumented for coverage, ASan and UBSan) into build/fuzz/lib and each
+# target links it; a crash or leak fails the target.
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -Isrc -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+FUZZ_LIB_OBJS = $(patsubst src/%.c,$(BUILD)/fuzz/lib/%.o,$(LIB_SRCS))
+$(BUILD)/fuzz/lib/%.o: src/%.c
+	@mkdir -p $(BUILD)/fuzz/lib
+	$(QUIET_CC)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+		-c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(BUILD)/fuzz
-	$(QUIET_LINK)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+	$(QUIET_LINK)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIB_OBJS) $(LIBS)
+
+# Kept between builds, not deleted as intermediates of the fuzz targets.
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
 fuzz: $(FUZZ_BINS)
 
+# Two targets at a time, FUZZ_SECONDS each, from copies of their corpora.
 fuzz-smoke: fuzz
 	@tests/fuzz/smoke.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
@@ -110,6 +125,10 @@ $(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
 
 bench-score: $(BUILD)/bench/score_bench
 	@$(BUILD)/bench/score_bench
+
+# valgrind and the sanitizers do not mix: build without SANITIZE.
+memcheck: paperboy
+	@tests/memcheck.sh
 
 bench: paperboy bench-score
 	@bench/delivery.sh
@@ -128,7 +147,8 @@ format:
 clean:
 	rm -rf $(BUILD) paperboy
 
-.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke bench bench-score \
+.PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke memcheck \
+	bench bench-score \
 	format clean FORCE
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/main.d $(FUZZ_LIB_OBJS:.o=.d)

@@ -13,7 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+/* Declares expat's billion-laughs limits (expat >= 2.4, built with DTD
+ * support as Debian's is). */
+#ifndef XML_DTD
+#define XML_DTD 1
+#endif
 #include <expat.h>
 
 #include "arxiv.h"
@@ -26,6 +32,15 @@
 /* A paper with more categories than this is refused: real ones have at
  * most a dozen, and each is checked against the others for duplicates. */
 #define ARXIV_MAX_CATEGORIES 100
+
+/* Expat's billion-laughs protection, a second line behind refusing entity
+ * declarations: past this many bytes of input, output may be at most this
+ * many times the input (expat's defaults are 8 MiB and 100). */
+#define ARXIV_AMPLIFICATION_THRESHOLD (1ULL << 20)
+#define ARXIV_MAX_AMPLIFICATION 10.0f
+
+/* The XML declaration is looked for in this many first bytes. */
+#define XML_DECL_MAX 256
 
 /* Expat reports a namespaced name as "URI<sep>local". */
 #define NS_SEP ' '
@@ -721,6 +736,66 @@ static int move_papers(struct parser *ps, struct listing *out)
 	return 0;
 }
 
+/* The first needle in h[0..n), or NULL (memmem is a GNU extension). */
+static const char *find(const char *h, size_t n, const char *needle)
+{
+	size_t i, k = strlen(needle);
+
+	for (i = 0; i + k <= n; i++)
+		if (!memcmp(h + i, needle, k))
+			return h + i;
+	return NULL;
+}
+
+/*
+ * 1 if the document is UTF-8: no XML declaration, or one without an
+ * encoding or with encoding="UTF-8". Another declared encoding (or a
+ * UTF-16 byte order mark) is left to expat to convert.
+ */
+static int is_utf8(const char *data, size_t len)
+{
+	const char *end, *enc;
+	size_t n = len < XML_DECL_MAX ? len : XML_DECL_MAX;
+	char quote;
+
+	if (len >= 2 && ((unsigned char)data[0] == 0xFE ||
+			 (unsigned char)data[0] == 0xFF))
+		return 0;
+	if (n < 5 || memcmp(data, "<?xml", 5))
+		return 1;
+	end = find(data, n, "?>");
+	if (!end)
+		return 1;
+	enc = find(data, (size_t)(end - data), "encoding");
+	if (!enc)
+		return 1;
+	enc += 8;
+	while (enc < end && (*enc == ' ' || *enc == '=' || *enc == '\t'))
+		enc++;
+	if (enc >= end || (*enc != '"' && *enc != '\''))
+		return 1;
+	quote = *enc++;
+	return end - enc >= 6 && !strncasecmp(enc, "UTF-8", 5) &&
+	       enc[5] == quote;
+}
+
+/* The 1-based line of the first byte that is not UTF-8, or 0. */
+static unsigned long bad_utf8_line(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	unsigned long line = 1;
+
+	while (p < end) {
+		if (*p == '\n')
+			line++;
+		if ((unsigned char)*p < 0x80)
+			p++;
+		else if (util_utf8_next(&p, end) < 0)
+			return line;
+	}
+	return 0;
+}
+
 int arxiv_parse(const char *data, size_t len, const char *name,
 		struct listing *out, struct errbuf *eb)
 {
@@ -736,6 +811,10 @@ int arxiv_parse(const char *data, size_t len, const char *name,
 	if ((line = nul_line(data, len)) != 0)
 		return errbuf_set(eb, "%s:%lu: NUL byte in document", name,
 				  line);
+	/* Expat would say "not well-formed (invalid token)"; say why. */
+	if (is_utf8(data, len) && (line = bad_utf8_line(data, len)) != 0)
+		return errbuf_set(eb, "%s:%lu: invalid UTF-8 in a document "
+				  "that is UTF-8", name, line);
 
 	memset(&ps, 0, sizeof(ps));
 	ps.name = name;
@@ -752,6 +831,10 @@ int arxiv_parse(const char *data, size_t len, const char *name,
 	XML_SetCharacterDataHandler(ps.xp, on_text);
 	XML_SetEntityDeclHandler(ps.xp, on_entity_decl);
 	XML_SetParamEntityParsing(ps.xp, XML_PARAM_ENTITY_PARSING_NEVER);
+	XML_SetBillionLaughsAttackProtectionActivationThreshold(
+		ps.xp, ARXIV_AMPLIFICATION_THRESHOLD);
+	XML_SetBillionLaughsAttackProtectionMaximumAmplification(
+		ps.xp, ARXIV_MAX_AMPLIFICATION);
 
 	if (XML_Parse(ps.xp, data, (int)len, XML_TRUE) != XML_STATUS_OK) {
 		if (!ps.failed)

@@ -490,6 +490,41 @@ out:
 	return ret;
 }
 
+/*
+ * A name a template does not know is found only when rendering, so one
+ * digest (the first active subscriber's with papers) is composed before
+ * anything is sent: a template that fails it stops the run like a syntax
+ * error does. Only an error naming a template file counts; a subscriber's
+ * own problem stays that subscriber's. Returns 0 or -1 with eb filled.
+ */
+static int check_templates(const struct cmd_day *d,
+			   const struct render_templates *t,
+			   struct errbuf *eb)
+{
+	size_t i, n = strlen(d->conf.templates_dir);
+
+	for (i = 0; i < d->subs.n; i++) {
+		struct cmd_issue issue;
+		int bad = 0, done = 0;
+
+		if (d->subs.v[i].status != SUBS_ACTIVE)
+			continue;
+		memset(&issue, 0, sizeof(issue));
+		if (cmd_compose(d, t, &d->subs.v[i], NULL, &issue, eb) < 0)
+			bad = !strncmp(eb->msg, d->conf.templates_dir, n) &&
+			      eb->msg[n] == '/';
+		else
+			done = issue.digest.n > 0;
+		cmd_issue_release(&issue);
+		if (bad)
+			return -1;
+		if (done)
+			break;
+	}
+	errbuf_clear(eb);
+	return 0;
+}
+
 static int exit_code(const struct run *r)
 {
 	if (r->fatal)
@@ -558,7 +593,8 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		}
 		goto out;
 	}
-	if (render_load(&d.conf, &t, &eb) < 0) {
+	if (render_load(&d.conf, &t, &eb) < 0 ||
+	    check_templates(&d, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		cmd_error("templates are unusable; nothing was sent");
 		ret = EX_CONFIG;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "inbound.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -184,74 +185,6 @@ out:
 
 /* ---- inbound ---- */
 
-/* Unfolded value of the first header `name` in the message, or NULL. */
-static char *header_value(const char *msg, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = msg;
-	struct buf v = BUF_INIT;
-
-	while (*p && *p != '\n' && !(*p == '\r' && p[1] == '\n')) {
-		const char *eol = strchr(p, '\n');
-		if (!strncasecmp(p, name, n) && p[n] == ':') {
-			const char *q = p + n + 1;
-			for (;;) {
-				const char *end = eol ? eol : q + strlen(q);
-				while (q < end && (*q == ' ' || *q == '\t'))
-					q++;
-				buf_add(&v, q, (size_t)(end - q));
-				while (v.len && (v.data[v.len - 1] == '\r'))
-					buf_truncate(&v, v.len - 1);
-				if (!eol || (eol[1] != ' ' && eol[1] != '\t'))
-					break;
-				buf_addch(&v, ' ');
-				q = eol + 1;
-				eol = strchr(q, '\n');
-			}
-			return buf_detach(&v, NULL);
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-	}
-	buf_release(&v);
-	return NULL;
-}
-
-/* "unsubscribe ID TOKEN" anywhere in the subject (any case). */
-static int from_subject(const char *subject, char **id, char **token)
-{
-	const char *p = subject;
-	char a[128], b[128];
-
-	for (; *p; p++) {
-		if (strncasecmp(p, "unsubscribe ", 12))
-			continue;
-		if (sscanf(p + 12, "%127s %127s", a, b) == 2) {
-			*id = xstrdup(a);
-			*token = xstrdup(b);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* LOCAL+ID.TOKEN@domain in a recipient header. */
-static int from_extension(const char *rcpt, char **id, char **token)
-{
-	const char *plus = strchr(rcpt, '+'), *at, *dot;
-
-	if (!plus || !(at = strchr(plus, '@')))
-		return 0;
-	for (dot = at; dot > plus && *dot != '.'; dot--)
-		;
-	if (dot <= plus + 1 || at - dot < 2)
-		return 0;
-	*id = xstrndup(plus + 1, (size_t)(dot - plus - 1));
-	*token = xstrndup(dot + 1, (size_t)(at - dot - 1));
-	return 1;
-}
-
 static void usage_inbound(FILE *out)
 {
 	fprintf(out,
@@ -277,16 +210,14 @@ int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const rcpt_headers[] = { "Delivered-To",
-						    "X-Original-To", "To" };
 	const char *config = NULL;
 	const struct subscriber *s;
 	struct buf msg;
 	struct loaded ld;
-	char *subject = NULL, *id = NULL, *token = NULL;
+	char *id = NULL, *token = NULL;
 	char chunk[8192];
-	size_t i, n;
-	int opt, ret, found = 0;
+	size_t n;
+	int opt, ret;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -312,16 +243,7 @@ int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
 			break; /* the headers are in what we have */
 	if ((ret = load(config, g, &ld)) != EX_OK)
 		goto out;
-	subject = header_value(buf_str(&msg), "Subject");
-	if (subject)
-		found = from_subject(subject, &id, &token);
-	for (i = 0; !found && i < ARRAY_SIZE(rcpt_headers); i++) {
-		char *v = header_value(buf_str(&msg), rcpt_headers[i]);
-		if (v)
-			found = from_extension(v, &id, &token);
-		free(v);
-	}
-	if (!found) {
+	if (!inbound_find_request(buf_str(&msg), &id, &token)) {
 		cmd_warn("inbound: ignored: no \"unsubscribe ID TOKEN\" in the "
 			 "subject and no +ID.TOKEN recipient");
 		goto out;
@@ -334,7 +256,6 @@ int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
 	}
 	ret = unsubscribe(&ld.conf, s, "mail");
 out:
-	free(subject);
 	free(id);
 	free(token);
 	buf_release(&msg);

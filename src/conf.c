@@ -28,31 +28,72 @@ struct conf_doc {
 int conf_doc_read(const char *path, struct conf_doc **out,
 		  struct errbuf *eb)
 {
-	struct conf_doc *doc;
 	struct buf text;
 	int ret = -1;
 
 	buf_init(&text, CONF_MAX_FILE_SIZE);
 	if (util_read_file(path, &text, eb) < 0)
 		goto out;
-	if (memchr(text.data ? text.data : "", '\0', text.len)) {
-		errbuf_set(eb, "%s: contains a NUL byte", path);
-		goto out;
-	}
-	doc = xcalloc(1, sizeof(*doc));
-	doc->path = xstrdup(path);
-	config_init(&doc->cfg);
-	if (!config_read_string(&doc->cfg, buf_str(&text))) {
-		errbuf_set(eb, "%s:%d: %s", path, config_error_line(&doc->cfg),
-			   config_error_text(&doc->cfg));
-		conf_doc_free(doc);
-		goto out;
-	}
-	*out = doc;
-	ret = 0;
+	ret = conf_doc_parse(path, text.data ? text.data : "", text.len, out,
+			     eb);
 out:
 	buf_release(&text);
 	return ret;
+}
+
+/*
+ * The line of the first libconfig @include directive, or 0. libconfig
+ * would open any path named there (a profile could read /dev/zero
+ * forever), so directives are refused before it sees them.
+ */
+static int include_line(const char *data, size_t len)
+{
+	size_t i = 0;
+	int line = 1;
+
+	while (i < len) {
+		while (i < len && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		if (len - i >= 8 && !strncasecmp(data + i, "@include", 8))
+			return line;
+		while (i < len && data[i] != '\n')
+			i++;
+		i++;
+		line++;
+	}
+	return 0;
+}
+
+int conf_doc_parse(const char *path, const char *data, size_t len,
+		   struct conf_doc **out, struct errbuf *eb)
+{
+	struct conf_doc *doc;
+	char *text;
+	int line;
+
+	if (len > CONF_MAX_FILE_SIZE)
+		return errbuf_set(eb, "%s: file is larger than the limit of "
+				      "%zu bytes", path, CONF_MAX_FILE_SIZE);
+	if (memchr(data, '\0', len))
+		return errbuf_set(eb, "%s: contains a NUL byte", path);
+	if ((line = include_line(data, len)) != 0)
+		return errbuf_set(eb, "%s:%d: @include is not allowed (a file "
+				      "must say everything itself)", path,
+				  line);
+	text = xstrndup(data, len);
+	doc = xcalloc(1, sizeof(*doc));
+	doc->path = xstrdup(path);
+	config_init(&doc->cfg);
+	if (!config_read_string(&doc->cfg, text)) {
+		errbuf_set(eb, "%s:%d: %s", path, config_error_line(&doc->cfg),
+			   config_error_text(&doc->cfg));
+		conf_doc_free(doc);
+		free(text);
+		return -1;
+	}
+	free(text);
+	*out = doc;
+	return 0;
 }
 
 void conf_doc_free(struct conf_doc *doc)

@@ -33,6 +33,9 @@ struct conf_node; /* a group, list or array inside it */
  * file cannot be read.
  */
 int conf_doc_read(const char *path, struct conf_doc **out, struct errbuf *eb);
+/* The same for the len bytes at data, named path in messages. */
+int conf_doc_parse(const char *path, const char *data, size_t len,
+		   struct conf_doc **out, struct errbuf *eb);
 void conf_doc_free(struct conf_doc *doc);
 const char *conf_doc_path(const struct conf_doc *doc);
 const struct conf_node *conf_doc_root(const struct conf_doc *doc);

@@ -2,9 +2,12 @@
  * subs: loading and validating subscriber profiles (see subs.h).
  */
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -237,12 +240,10 @@ out:
 	return ret;
 }
 
-int subs_load_file(const char *path, struct subscriber *s,
-		   struct errbuf *eb)
+/* Sets the defaults and the id of s; -1 if the file name is no id. */
+static int subs_init(struct subscriber *s, const char *path,
+		     struct errbuf *eb)
 {
-	struct conf_doc *doc = NULL;
-	int ret = -1;
-
 	memset(s, 0, sizeof(*s));
 	s->path = xstrdup(path);
 	s->id = id_from_path(path);
@@ -250,15 +251,79 @@ int subs_load_file(const char *path, struct subscriber *s,
 	s->criteria = xstrdup("");
 	s->min_relevance = 5;
 	s->max_papers = 30;
-	if (!valid_id(s->id)) {
-		errbuf_set(eb, "%s: the file name must be ID.cfg with ID made "
-			       "of letters, digits, '-', '_' or '.' (at most "
-			       "%d)", path, SUBS_MAX_ID);
+	if (!valid_id(s->id))
+		return errbuf_set(eb, "%s: the file name must be ID.cfg with "
+				      "ID made of letters, digits, '-', '_' "
+				      "or '.' (at most %d)", path, SUBS_MAX_ID);
+	return 0;
+}
+
+/*
+ * A profile may be a symbolic link only to a file in its own folder: a
+ * link elsewhere would make paperboy read, and on unsubscribe rewrite, a
+ * file outside subscribers/. Returns 0 or -1 with eb filled.
+ */
+static int check_link(const char *path, struct errbuf *eb)
+{
+	char *dir = NULL, *real_dir = NULL, *real = NULL;
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t n;
+	int ret = -1;
+
+	if (lstat(path, &st) < 0)
+		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (!S_ISLNK(st.st_mode))
+		return 0;
+	dir = slash ? xstrndup(path, (size_t)(slash - path) + 1)
+		    : xstrdup(".");
+	real_dir = realpath(dir, NULL);
+	real = realpath(path, NULL);
+	if (!real_dir || !real) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (conf_doc_read(path, &doc, eb) < 0)
+	n = strlen(real_dir);
+	if (strncmp(real, real_dir, n) || real[n] != '/' ||
+	    strchr(real + n + 1, '/')) {
+		errbuf_set(eb, "%s: a symbolic link out of its folder (to %s) "
+			       "is refused", path, real);
 		goto out;
-	if (load_profile(doc, s, eb) < 0)
+	}
+	ret = 0;
+out:
+	free(dir);
+	free(real_dir);
+	free(real);
+	return ret;
+}
+
+int subs_load_file(const char *path, struct subscriber *s,
+		   struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+	int ret = -1;
+
+	if (subs_init(s, path, eb) < 0 || check_link(path, eb) < 0 ||
+	    conf_doc_read(path, &doc, eb) < 0 || load_profile(doc, s, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	conf_doc_free(doc);
+	if (ret < 0)
+		subs_release(s);
+	return ret;
+}
+
+int subs_load_string(const char *path, const char *data, size_t len,
+		     struct subscriber *s, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+	int ret = -1;
+
+	if (subs_init(s, path, eb) < 0 ||
+	    conf_doc_parse(path, data, len, &doc, eb) < 0 ||
+	    load_profile(doc, s, eb) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -70,11 +70,18 @@ struct subs_list {
 };
 
 /*
- * Loads and validates one profile. Returns 0, or -1 with
+ * Loads and validates one profile. A symbolic link is followed only to a
+ * file in the same folder. Returns 0, or -1 with
  * "PATH:LINE: what" in eb (*out then holds nothing to release).
  */
 int subs_load_file(const char *path, struct subscriber *out,
 		   struct errbuf *eb);
+/*
+ * The same for a profile already in memory (len bytes at data, NULs
+ * refused), named path (which gives the id) in messages.
+ */
+int subs_load_string(const char *path, const char *data, size_t len,
+		     struct subscriber *out, struct errbuf *eb);
 void subs_release(struct subscriber *s);
 
 /*

@@ -450,8 +450,12 @@ static int install(const char *path, const char *dir, const char *id,
 	if (make_stage(stage, eb) < 0)
 		goto out;
 	staged = util_path_join(stage, base);
-	if (util_write_atomic(staged, buf_str(text), text->len, mode, eb) < 0)
+	if (util_write_atomic(staged, buf_str(text), text->len, mode,
+			      eb) < 0) {
+		errbuf_prefix(eb, "%s: not changed, the new version could not "
+			      "be written", path);
 		goto out;
+	}
 	/* open() applied the umask; the profile keeps the mode it had. */
 	if (chmod(staged, mode) < 0) {
 		errbuf_set(eb, "%s: chmod: %s", staged, strerror(errno));

@@ -18,13 +18,6 @@ test_expect_success 'a truncated listing: clear error, exit 65, no message at al
 	test ! -e state/cache/2025-12-30/arxiv.xml
 '
 
-test_expect_success 'a malformed listing (HTML page): exit 65, no message' '
-	printf "<!DOCTYPE html>\n<html><head><title>arXiv</title></head><body><p>Service unavailable<br></body></html>\n" >page.html &&
-	expect_status 65 paperboy run --date 2025-12-30 --listing page.html >out 2>err &&
-	grep_file "page.html:" err &&
-	test -z "$(ls outbox/new 2>/dev/null)"
-'
-
 test_expect_success 'a missing listing file: exit 66 naming it' '
 	expect_status 66 paperboy run --date 2025-12-30 --listing nope.xml 2>err &&
 	grep_file "nope.xml" err
@@ -46,11 +39,6 @@ test_expect_success 'an empty feed: one line, exit 0, nothing written' '
 	test -z "$(ls outbox/new 2>/dev/null)"
 '
 
-test_expect_success 'a broken template sends nothing and names file and line' '
-	printf "line one\n{{#papers}}\nunclosed\n" >templates/digest.txt &&
-	expect_status 78 paperboy run --date 2025-12-30 --listing "$LISTING" >out 2>err &&
-	grep_file "templates/digest.txt:2:" err &&
-	test -z "$(ls outbox/new 2>/dev/null)"
-'
+# An HTML page, hostile listings and broken templates: t0707-t0714.
 
 test_done

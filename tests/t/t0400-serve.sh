@@ -4,180 +4,6 @@ test_description='paperboy serve: one-click unsubscribe over HTTP, refusals, lim
 
 LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
 
-# The server runs for the whole file (tests run in subshells), started
-# here at the top level and stopped at exit however the file ends.
-stop_serve() {
-	[ -f serve.pid ] || return 0
-	pid=$(cat serve.pid)
-	rm -f serve.pid
-	kill "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$pid" 2>/dev/null
-	return 0
-}
-trap 'stop_serve; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
-
-# client.py: the HTTP client of these tests (Python's standard library
-# only) and an independent implementation of the token (token.h).
-#   token PURPOSE ID EMAIL      the token, from state/secret.key
-#   req [opts] METHOD PATH      prints the status; headers in OUT.headers,
-#                               body in OUT (--out, default "reply")
-#   raw [--src A] TEXT          sends TEXT (backslash escapes such as \r\n
-#                               decoded) and prints the status code or
-#                               "closed"; "raw --file F" sends F's bytes
-#   burst SRC N [XFF]           N quick GETs from address SRC (with an
-#                               X-Forwarded-For header XFF, "$i" replaced
-#                               by the request's number); prints the
-#                               codes, and Retry-After of the first 429
-#   storm N                     4 concurrent one-click POSTs for each of
-#                               s00..s(N-1), each reader from its own
-#                               loopback address
-# Every request comes from a fresh loopback address (127.0.X.Y), so the
-# per-client rate limit only applies where a test asks for it (--src).
-cat >client.py <<\PY
-import base64, hashlib, hmac, http.client, os, socket, sys, threading, time
-
-PORT = int(open("serve.port").read())
-
-def token(purpose, sid, email):
-    key = open("state/secret.key", "rb").read()
-    msg = (b"paperboy-v1\0" + purpose.encode() + b"\0" + sid.encode() +
-           b"\0" + email.encode().lower())
-    mac = hmac.new(key, msg, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-def fresh_src():
-    try:
-        n = int(open(".src").read())
-    except OSError:
-        n = 0
-    open(".src", "w").write(str(n + 1))
-    return "127.0.%d.%d" % (2 + n // 250, 1 + n % 250)
-
-def multipart(fields):
-    b = "pbBoundary7MA4YWxkTrZu0gW"
-    body = "".join('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
-                   % (b, k, v) for k, v in fields) + "--%s--\r\n" % b
-    return body.encode(), "multipart/form-data; boundary=" + b
-
-def request(method, path, src, body=None, headers=None, timeout=20):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout,
-                                   source_address=(src, 0))
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r, data
-
-def cmd_req(args):
-    src, out, form, mp, body, headers = None, "reply", [], False, None, {}
-    while args[0].startswith("--"):
-        opt = args.pop(0)
-        if opt == "--src": src = args.pop(0)
-        elif opt == "--out": out = args.pop(0)
-        elif opt == "--form": form.append(tuple(args.pop(0).split("=", 1)))
-        elif opt == "--multipart": mp = True
-        elif opt == "--body": body = args.pop(0).encode()
-        elif opt == "--header":
-            k, v = args.pop(0).split(":", 1)
-            headers[k] = v.strip()
-        else: sys.exit("unknown option " + opt)
-    method, path = args
-    if form and mp:
-        body, headers["Content-Type"] = multipart(form)
-    elif form:
-        from urllib.parse import urlencode
-        body = urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    r, data = request(method, path, src or fresh_src(), body, headers)
-    open(out, "wb").write(data)
-    with open(out + ".headers", "w") as f:
-        for k, v in r.getheaders():
-            f.write("%s: %s\n" % (k, v))
-    print(r.status)
-
-def cmd_raw(args):
-    src = fresh_src()
-    if args[0] == "--src":
-        src = args[1]
-        args = args[2:]
-    if args[0] == "--file":
-        data = open(args[1], "rb").read()
-    else:
-        data = args[0].encode().decode("unicode_escape").encode("latin-1")
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=20,
-                                 source_address=(src, 0))
-    try:
-        s.sendall(data)
-    except OSError:
-        pass
-    got = b""
-    try:
-        while b"\r\n" not in got:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            got += chunk
-    except OSError:
-        pass
-    s.close()
-    print(got.split(b" ")[1].decode() if got.startswith(b"HTTP/1.") else "closed")
-
-def cmd_burst(args):
-    src, n = args[0], int(args[1])
-    codes, retry = [], None
-    for i in range(1, n + 1):
-        h = {"X-Forwarded-For": args[2].replace("$i", str(i))} if len(args) > 2 else {}
-        r, _ = request("GET", "/unsubscribe", src, headers=h)
-        codes.append(str(r.status))
-        if r.status == 429 and retry is None:
-            retry = r.getheader("Retry-After")
-    print(" ".join(codes), "retry-after", retry)
-
-def cmd_storm(args):
-    n = int(args[0])
-    barrier = threading.Barrier(4 * n)
-    results, retries = [], []
-    lock = threading.Lock()
-    def one(i):
-        sid = "s%02d" % i
-        t = token("unsubscribe", sid, "reader-%02d@example.org" % i)
-        barrier.wait()
-        for attempt in range(50):
-            try:
-                r, _ = request("POST", "/unsubscribe?s=%s&t=%s" % (sid, t),
-                               "127.0.1.%d" % (i + 1), b"List-Unsubscribe=One-Click",
-                               {"Content-Type": "application/x-www-form-urlencoded"})
-                with lock:
-                    results.append((sid, r.status))
-                return
-            except OSError as e:
-                with lock:
-                    retries.append(repr(e))
-                time.sleep(0.1)
-        with lock:
-            results.append((sid, "gave up"))
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)
-               for _ in range(4)]
-    for th in threads: th.start()
-    for th in threads: th.join()
-    bad = [r for r in results if r[1] != 200]
-    print("requests %d, not 200: %s, retried connections: %d"
-          % (len(results), bad, len(retries)))
-    sys.exit(1 if bad or len(results) != 4 * n else 0)
-
-{"token": lambda a: print(token(*a)), "req": cmd_req, "raw": cmd_raw,
- "burst": cmd_burst, "storm": cmd_storm}[sys.argv[1]](sys.argv[2:])
-PY
-
-token() { $PYTHON client.py token "$@"; }
-req() { $PYTHON client.py req "$@"; }
-raw() { $PYTHON client.py raw "$@"; }
-
 # Fails unless reply.headers has header $1 (case-insensitive) = $2.
 header_is() {
 	got=$(grep -i "^$1: " reply.headers | sed "s/^[^:]*: //")
@@ -242,17 +68,8 @@ for f in subscribers/*.cfg; do
 	cp "$f" "$id.orig"
 done
 
-# Start the server on a free port with a short idle timeout (the
-# slow-loris test waits for it).
-PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-echo "$PORT" >serve.port
-"$PAPERBOY" serve --listen "127.0.0.1:$PORT" --timeout 2 >serve.out 2>serve.err &
-echo $! >serve.pid
-i=0
-while ! grep -q "serving" serve.out 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# The server, with a short idle timeout (the slow-loris test waits for it).
+start_serve --timeout 2 || exit 1
 
 test_expect_success 'serve says where it listens and makes the secret' '
 	grep_file "paperboy: serving unsubscribe links on http://127.0.0.1:$PORT (behind your HTTPS proxy as https://digest.example.org)" serve.out &&
@@ -473,10 +290,6 @@ test_expect_success 'unknown and odd paths: 404' '
 	for p in / /etc/passwd /unsubscribe/ /UNSUBSCRIBE /unsubscribe.html \
 		"//unsubscribe" /resubscribe/x; do
 		test "$(req GET "$p")" = 404 || { echo "$p"; return 1; }
-	done &&
-	for p in "/../etc/passwd" "/unsubscribe/../../etc/passwd" \
-		"/%2e%2e/%2e%2e/etc/passwd" "/unsubscribe%00" "/subscribers/alice.cfg"; do
-		test "$(raw "GET $p HTTP/1.1\r\nHost: x\r\n\r\n")" = 404 || { echo "$p"; return 1; }
 	done
 '
 
@@ -488,61 +301,25 @@ test_expect_success 'request size limits: 413 for a large body, 415 for another 
 	unchanged s05
 '
 
-test_expect_success 'a 1 MB header is refused and the server goes on' '
-	$PYTHON -c "import sys; sys.stdout.write(\"GET /unsubscribe HTTP/1.1\\r\\nHost: x\\r\\nX-Big: \" + \"a\" * 1048576 + \"\\r\\n\\r\\n\")" >big.req &&
-	test "$(wc -c <big.req)" -gt 1048576 &&
-	code=$(raw --file big.req) &&
-	echo "1 MB header: $code" &&
-	case "$code" in 431|413|414|400|closed) ;; *) echo "got $code"; false ;; esac &&
-	t=$(token unsubscribe s05 reader-05@example.org) &&
-	test "$(req GET "/unsubscribe?s=s05&t=$t")" = 200
-'
-
 test_expect_success 'per-client rate limit: 429 with Retry-After after a burst' '
-	$PYTHON client.py burst 127.0.0.99 14 >codes &&
+	serve_client burst 127.0.0.99 14 >codes &&
 	cat codes &&
 	grep "^403 403 403 403 403 403 403 403 403 403 .*429.* retry-after 60$" codes &&
 	test "$(req --src 127.0.0.100 GET /unsubscribe)" = 403
 '
 
 test_expect_success 'behind the proxy (loopback peer), X-Forwarded-For names the client' '
-	$PYTHON client.py burst 127.0.0.98 14 "198.51.100.\$i" >codes &&
+	serve_client burst 127.0.0.98 14 "198.51.100.\$i" >codes &&
 	cat codes &&
 	! grep 429 codes &&
-	$PYTHON client.py burst 127.0.0.98 14 "203.0.113.\$i, 198.51.100.200" >codes &&
+	serve_client burst 127.0.0.98 14 "203.0.113.\$i, 198.51.100.200" >codes &&
 	cat codes &&
 	grep "^403 403 403 403 403 403 403 403 403 403 .*429" codes
 '
 
 test_expect_success 'a slow-loris client is dropped after the timeout; others are served meanwhile' '
 	t=$(token unsubscribe s06 reader-06@example.org) &&
-	$PYTHON - "$t" <<-\PY
-	import http.client, socket, sys, time
-	port = int(open("serve.port").read())
-	slow = socket.create_connection(("127.0.0.1", port), timeout=30)
-	slow.sendall(b"GET /unsubscribe?s=s0")
-	start = time.monotonic()
-	c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-	c.request("GET", "/unsubscribe?s=s06&t=" + sys.argv[1])
-	status = c.getresponse().status
-	served = time.monotonic() - start
-	assert status == 200, status
-	slow.setblocking(False)
-	try:
-	    slow.recv(1)
-	    raise AssertionError("the slow client was dropped before the other was served")
-	except BlockingIOError:
-	    pass  # still connected, nothing sent to it
-	slow.settimeout(30)
-	try:
-	    got = slow.recv(100)
-	except ConnectionResetError:
-	    got = b""
-	dropped = time.monotonic() - start
-	print("served after %.2fs, dropped after %.2fs, got %r" % (served, dropped, got))
-	assert got == b"", got
-	assert 1.0 < dropped < 10, dropped
-	PY
+	serve_client slowloris "/unsubscribe?s=s06&t=$t"
 '
 
 test_expect_success '200 concurrent POSTs for 50 readers during runs: every file valid, none lost' '
@@ -554,7 +331,7 @@ test_expect_success '200 concurrent POSTs for 50 readers during runs: every file
 		done
 	) &
 	runner=$! &&
-	$PYTHON client.py storm 50 >storm.out 2>&1
+	serve_client storm 50 >storm.out 2>&1
 	storm=$?
 	touch storm.done
 	wait $runner

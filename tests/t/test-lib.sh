@@ -130,3 +130,115 @@ expect_status() {
 		return 1
 	}
 }
+
+# ---- the bad-input catalogue (t07NN): shared checks ----
+
+# The sample day and its listing.
+SAMPLE_LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
+
+# run_sample STATUS [LISTING]: runs the sample day (from LISTING instead
+# of the sample's), expecting exit STATUS; stdout in out, stderr in err.
+run_sample() {
+	expect_status "$1" paperboy run --date 2025-12-30 \
+		--listing "${2:-$SAMPLE_LISTING}" >out 2>err
+}
+
+# mailed ID...: fails unless outbox/new holds exactly one message for
+# each ID and nothing else (no ID: nothing at all).
+mailed() {
+	got=$(ls outbox/new 2>/dev/null | sed 's/.*,//' | sort | tr '\n' ' ')
+	want=$(for id in "$@"; do echo "$id"; done | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || {
+		echo "expected mail for '$want', the outbox has '$got'"
+		return 1
+	}
+}
+
+# profile_refused ID MESSAGE: subscribers/ID.cfg, next to alice's and
+# chen's, makes `subscribers check` and `run` exit 78 with MESSAGE (a
+# fixed string) on stderr; alice and chen get their digest, nobody else
+# does, and the refused file (or what a link points at) is left as it was.
+profile_refused() {
+	cat "subscribers/$1.cfg" >"$1.before" &&
+	expect_status 78 paperboy subscribers check >out 2>err &&
+	grep_file "$2" err &&
+	run_sample 78 &&
+	grep_file "$2" err &&
+	mailed alice chen &&
+	grep -E "broken-profiles +1" out &&
+	cmp "$1.before" "subscribers/$1.cfg"
+}
+
+# listing_refused LISTING MESSAGE [ID...]: running the sample day from
+# LISTING exits 65 with MESSAGE (a fixed string) and "nothing was sent"
+# on stderr, mails nobody and caches nothing; the same day from the good
+# listing then mails the IDs (default: alice and chen).
+listing_refused() {
+	run_sample 65 "$1" &&
+	grep_file "$2" err &&
+	grep_file "nothing was sent" err &&
+	mailed &&
+	test ! -e state/cache/2025-12-30/arxiv.xml &&
+	test ! -s state/journal/2025-12-30 &&
+	shift 2 &&
+	if [ $# -eq 0 ]; then set -- alice chen; fi &&
+	run_sample 0 &&
+	mailed "$@"
+}
+
+# build_enospc: compiles tests/lib/enospc.c into ./enospc.so.
+# with_enospc PATH CMD...: runs CMD with every write and fsync to PATH
+# (a file, or anything in a folder) failing with ENOSPC (sanitizer
+# builds: the shim is preloaded ahead of the sanitizer runtime).
+build_enospc() {
+	${CC:-cc} -shared -fPIC -o enospc.so "$TEST_ROOT/tests/lib/enospc.c" -ldl
+}
+with_enospc() {
+	full=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	shift
+	ENOSPC_DIR=$full LD_PRELOAD=$PWD/enospc.so \
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
+		"$@"
+}
+
+# ---- paperboy serve ----
+
+# start_serve [OPTION...]: starts `paperboy serve` on a free loopback port
+# (in $PORT and serve.port; output in serve.out and serve.err), waits
+# until it listens, and stops it when the test file exits.
+start_serve() {
+	PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+		return 1
+	echo "$PORT" >serve.port
+	"$PAPERBOY" serve --listen "127.0.0.1:$PORT" "$@" >serve.out 2>serve.err &
+	echo $! >"$TRASH/serve.pid"
+	trap 'stop_serve; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+	i=0
+	while ! grep -q "serving" serve.out 2>/dev/null; do
+		[ $i -lt 100 ] || { cat serve.err; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# stop_serve: SIGTERM, then SIGKILL after 5 seconds.
+stop_serve() {
+	[ -f "$TRASH/serve.pid" ] || return 0
+	pid=$(cat "$TRASH/serve.pid")
+	rm -f "$TRASH/serve.pid"
+	kill "$pid" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	return 0
+}
+
+# The client of tests/lib/serve-client.py (see there): serve_client CMD
+# ARGS, and the shorthands token, req and raw.
+serve_client() { $PYTHON "$TEST_ROOT/tests/lib/serve-client.py" "$@"; }
+token() { serve_client token "$@"; }
+req() { serve_client req "$@"; }
+raw() { serve_client raw "$@"; }

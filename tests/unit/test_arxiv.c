@@ -315,7 +315,10 @@ static void test_broken_strings(void **state)
 		  "<title> \n</title></item>" RSS_TAIL,
 		  "test.xml:5: item 2512.00001 has no title" },
 		{ RSS_HEAD "<item><title>\xff</title></item>" RSS_TAIL,
-		  "test.xml:4: not well-formed (invalid token)" },
+		  "test.xml:4: invalid UTF-8 in a document that is UTF-8" },
+		{ "<?xml version=\"1.0\" encoding='utf-8'?>\n<rss>\n\xc3(\n"
+		  "</rss>",
+		  "test.xml:3: invalid UTF-8 in a document that is UTF-8" },
 		{ RSS_HEAD "<item><title>&nbsp;</title></item>" RSS_TAIL,
 		  "test.xml:4: undefined entity" },
 		{ "<feed xmlns=\"http://example.org/not-atom\"/>",

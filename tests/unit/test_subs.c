@@ -139,6 +139,36 @@ static void test_profile_features(void **state)
 		     "p.cfg:3: 'exclude' must be a list of strings");
 }
 
+/* @include would make libconfig open any file: refused with its line. */
+static void test_include_refused(void **state)
+{
+	(void)state;
+	expect_error("email = \"a@example.org\";\n  @include \"/dev/zero\"\n",
+		     "p.cfg:2: @include is not allowed");
+	expect_error("email = \"a@example.org\";\n@INCLUDE \"x.cfg\"\n",
+		     "p.cfg:2: @include is not allowed");
+}
+
+/* The same text through subs_load_string: same result, no file. */
+static void test_load_string(void **state)
+{
+	static const char text[] = "email = \"b@example.org\";\n"
+				   "authors = [\"X Y\"];\n";
+	struct errbuf eb = ERRBUF_INIT;
+	struct subscriber s;
+
+	(void)state;
+	if (subs_load_string("subscribers/bob.cfg", text, strlen(text), &s,
+			     &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_string_equal(s.id, "bob");
+	assert_string_equal(s.email, "b@example.org");
+	subs_release(&s);
+	assert_int_equal(subs_load_string("subscribers/bob.cfg", "a\0b", 3,
+					  &s, &eb), -1);
+	assert_non_null(strstr(eb.msg, "subscribers/bob.cfg: contains a NUL"));
+}
+
 static void test_dir_skips_broken_and_duplicates(void **state)
 {
 	struct errbuf eb = ERRBUF_INIT;
@@ -220,6 +250,8 @@ int main(void)
 		cmocka_unit_test(test_good_profile),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_profile_features),
+		cmocka_unit_test(test_include_refused),
+		cmocka_unit_test(test_load_string),
 		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
 		cmocka_unit_test(test_conf_defaults_and_paths),
 	};

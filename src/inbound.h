@@ -1,0 +1,27 @@
+/*
+ * inbound: finds an unsubscribe request in a raw mail message, as `paperboy
+ * inbound` receives it on stdin from the MTA.
+ *
+ * Design decision: the message is a stranger's, so this only reads headers
+ * and extracts the two strings a request is made of; it never trusts them
+ * (the caller verifies the token) and never decodes MIME, since a request
+ * is the mailto link of List-Unsubscribe, which is plain ASCII.
+ */
+#ifndef PAPERBOY_INBOUND_H
+#define PAPERBOY_INBOUND_H
+
+/* An id or token longer than this in a Subject is not one of ours
+ * (ids are at most SUBS_MAX_ID, tokens well under 100 characters). */
+#define INBOUND_MAX_WORD 127
+
+/*
+ * Looks for "unsubscribe ID TOKEN" anywhere in the Subject (any case), then
+ * for a recipient LOCAL+ID.TOKEN@DOMAIN in Delivered-To, X-Original-To and
+ * To, in that order; an id or token with a character ids or tokens never
+ * have (whitespace, a line break, '<') does not count. msg is the message
+ * text up to its first NUL. Returns 1 with *id and *token set (the caller
+ * frees both), or 0 with both NULL when the message holds no request.
+ */
+int inbound_find_request(const char *msg, char **id, char **token);
+
+#endif

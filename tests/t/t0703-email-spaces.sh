@@ -1,0 +1,12 @@
+#!/bin/sh
+test_description='bad input: an email address with spaces is refused'
+. "$(dirname "$0")/test-lib.sh"
+
+test_expect_success 'an address with spaces: refused with file and line, the others mailed' '
+	setup_site &&
+	use_profiles alice chen &&
+	printf "name = \"Reader\";\nemail = \"reader one@example.org\";\nauthors = [\"Yoshua Bengio\"];\n" >subscribers/reader.cfg &&
+	profile_refused reader "subscribers/reader.cfg:2: '"'"'email'"'"' is not a valid address: \"reader one@example.org\""
+'
+
+test_done
