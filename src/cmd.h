@@ -119,6 +119,7 @@ struct cmd_issue {
 struct cmd_compose_opts {
 	const char *to;             /* address instead of the subscriber's */
 	const char *subject_prefix; /* "[TEST] " */
+	int lexical_only;           /* no LLM judge (a template check) */
 };
 
 struct cmd_day;

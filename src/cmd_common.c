@@ -365,7 +365,8 @@ int cmd_compose(const struct cmd_day *d, const struct render_templates *t,
 	buf_init(&out->message, CMD_MAX_MESSAGE);
 	if (cmd_score_one(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
 		goto out;
-	if (cmd_judge(d, s, &out->scores, &cost, eb) < 0)
+	if (!(opts && opts->lexical_only) &&
+	    cmd_judge(d, s, &out->scores, &cost, eb) < 0)
 		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;

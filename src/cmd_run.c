@@ -497,11 +497,22 @@ out:
  * error does. Only an error naming a template file counts; a subscriber's
  * own problem stays that subscriber's. Returns 0 or -1 with eb filled.
  */
+/* 1 if msg is an error about file ("FILE:LINE: ..."). */
+static int names_file(const char *msg, const char *file)
+{
+	size_t n = strlen(file);
+
+	return !strncmp(msg, file, n) && msg[n] == ':';
+}
+
 static int check_templates(const struct cmd_day *d,
 			   const struct render_templates *t,
 			   struct errbuf *eb)
 {
-	size_t i, n = strlen(d->conf.templates_dir);
+	/* Lexical scores only: the judge would be asked (and paid) for a
+	 * digest that is thrown away. */
+	struct cmd_compose_opts opts = { NULL, NULL, 1 };
+	size_t i;
 
 	for (i = 0; i < d->subs.n; i++) {
 		struct cmd_issue issue;
@@ -510,9 +521,9 @@ static int check_templates(const struct cmd_day *d,
 		if (d->subs.v[i].status != SUBS_ACTIVE)
 			continue;
 		memset(&issue, 0, sizeof(issue));
-		if (cmd_compose(d, t, &d->subs.v[i], NULL, &issue, eb) < 0)
-			bad = !strncmp(eb->msg, d->conf.templates_dir, n) &&
-			      eb->msg[n] == '/';
+		if (cmd_compose(d, t, &d->subs.v[i], &opts, &issue, eb) < 0)
+			bad = names_file(eb->msg, d->conf.template_html) ||
+			      names_file(eb->msg, d->conf.template_text);
 		else
 			done = issue.digest.n > 0;
 		cmd_issue_release(&issue);

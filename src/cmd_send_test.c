@@ -106,7 +106,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 	struct cmd_day_opts o = { NULL, NULL, NULL };
 	const char *to = NULL, *as = NULL;
 	struct render_templates t = { NULL, NULL };
-	struct cmd_compose_opts copts = { NULL, "[TEST] " };
+	struct cmd_compose_opts copts = { NULL, "[TEST] ", 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct deliver_item item;
 	struct cmd_issue issue;

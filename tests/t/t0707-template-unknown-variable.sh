@@ -6,7 +6,10 @@ test_expect_success 'an unknown variable on line 3: file and line named, exit 78
 	setup_site &&
 	use_profiles alice chen &&
 	cp templates/digest.txt digest.txt.good &&
-	sed "3i Dear {{subscriber.nickname}}," digest.txt.good >templates/digest.txt &&
+	{
+		printf "Hello\n\nDear {{subscriber.nickname}},\n" &&
+		cat digest.txt.good
+	} >templates/digest.txt &&
 	cp templates/digest.txt digest.txt.bad &&
 	run_sample 78 &&
 	grep_file "templates/digest.txt:3: unknown variable '"'"'subscriber.nickname'"'"'" err &&
