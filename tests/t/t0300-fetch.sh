@@ -12,25 +12,8 @@ PAPERBOY_TEST_MIN_INTERVAL_MS=300
 export PAPERBOY_TEST_NOW PAPERBOY_TEST_MIN_INTERVAL_MS
 
 # Starts tests/lib/httpd.py with the script in $1; sets $port.
-start_httpd() {
-	rm -f http.port http.log
-	$PYTHON "$TEST_ROOT/tests/lib/httpd.py" --port 0 --port-file http.port \
-		--pid-file http.pid --log http.log --script "$1" --max-seconds 100 \
-		2>httpd.err &
-	i=0
-	while [ ! -s http.port ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	port=$(cat http.port)
-	[ -n "$port" ]
-}
-
-stop_httpd() {
-	[ -f http.pid ] && kill "$(cat http.pid)" 2>/dev/null
-	rm -f http.pid
-}
-trap 'stop_httpd; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+start_httpd() { start_pyserver http httpd.py --port 0 --script "$1"; }
+stop_httpd() { stop_pyserver http; }
 
 # paperboy.cfg with every source on the local server.
 site_cfg() {

@@ -4,80 +4,14 @@ test_description='a real browser (headless Chromium) unsubscribes with the butto
 
 # Debian's chromium (make deps installs it). The screenshots survive the
 # run in tests/artifacts/, for a person to look at.
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ART="$TEST_ROOT/tests/artifacts/t0410-serve-browser"
 
-if [ ! -x "$CHROMIUM" ]; then
-	if [ "$PAPERBOY_SKIP_BROWSER" = 1 ]; then
-		echo "ok 1 # skip $CHROMIUM is not installed (PAPERBOY_SKIP_BROWSER=1)"
-		echo "# passed 0 of 0"
-		exit 0
-	fi
-	echo "not ok 1 - $CHROMIUM is installed (run make deps, or set PAPERBOY_SKIP_BROWSER=1 to skip)"
-	echo "# passed 0 of 1"
-	echo "# failed 1"
-	exit 1
-fi
-
-CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic
-	--no-first-run --no-default-browser-check --disable-background-networking
-	--disable-component-update --disable-sync --disable-dev-shm-usage
-	--hide-scrollbars --user-data-dir=$TRASH/chrome"
-
-# Stops the process whose pid is in file $1: SIGTERM, a bounded wait,
-# then SIGKILL.
-stop_pid_file() {
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	rm -f "$1"
-	kill "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$pid" 2>/dev/null
-	return 0
-}
-trap 'stop_pid_file "$TRASH/chrome.pid"; stop_pid_file "$TRASH/serve.pid"; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
-
-free_port() {
-	$PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# The token of token.h, computed here without paperboy's C code.
-token() {
-	$PYTHON - "$@" <<-\PY
-	import base64, hashlib, hmac, sys
-	purpose, sid, email = sys.argv[1:]
-	key = open("state/secret.key", "rb").read()
-	msg = b"paperboy-v1\0" + purpose.encode() + b"\0" + sid.encode() + b"\0" + email.encode().lower()
-	print(base64.urlsafe_b64encode(hmac.new(key, msg, hashlib.sha256).digest()).rstrip(b"=").decode())
-	PY
-}
-
-# Fails unless file $1 is a PNG at least $2 pixels wide.
-is_png() {
-	$PYTHON - "$1" "$2" <<-\PY
-	import struct, sys
-	data = open(sys.argv[1], "rb").read()
-	assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-	w, h = struct.unpack("!II", data[16:24])
-	assert w >= int(sys.argv[2]) and h > 100, (w, h)
-	PY
-}
+need_chromium
 
 setup_site && use_profiles alice || exit 1
 cp subscribers/alice.cfg alice.orig
 rm -rf "$ART" && mkdir -p "$ART" || exit 1
-PORT=$(free_port)
-"$PAPERBOY" serve --listen "127.0.0.1:$PORT" >serve.out 2>serve.err &
-echo $! >serve.pid
-i=0
-while ! grep -q "serving" serve.out 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+start_serve
 URL="http://127.0.0.1:$PORT/unsubscribe?s=alice&t=$(token unsubscribe alice alice@example.org)"
 
 test_expect_success 'Chromium shows the confirmation page, and loading it changes nothing' '
@@ -89,13 +23,10 @@ test_expect_success 'Chromium shows the confirmation page, and loading it change
 	test ! -e state/unsubscribe.log
 '
 
-DEVPORT=$(free_port)
-"$CHROMIUM" $CHROME_FLAGS --window-size=800,600 \
-	--remote-debugging-port="$DEVPORT" "$URL" >chrome.log 2>&1 &
-echo $! >chrome.pid
+start_chromium 800,600 "$URL"
 
 test_expect_success 'clicking the button unsubscribes; the result page is captured' '
-	$PYTHON "$TEST_ROOT/tests/lib/cdp.py" "$DEVPORT" \
+	$CDP \
 		wait-target:/unsubscribe wait-selector:button wait-load \
 		"eval:document.querySelectorAll(\"button\").length" \
 		screenshot:"$ART/2-confirm-cdp.png" \
@@ -120,7 +51,7 @@ test_expect_success 'clicking the button unsubscribes; the result page is captur
 '
 
 test_expect_success 'the result page offers to resubscribe, and its button works' '
-	$PYTHON "$TEST_ROOT/tests/lib/cdp.py" "$DEVPORT" \
+	$CDP \
 		wait-target:/unsubscribe wait-selector:button \
 		click:button wait-title:Subscribed wait-load \
 		"eval:document.querySelector(\"h1\").textContent" \

@@ -8,27 +8,8 @@ export PAPERBOY_TEST_NOW
 unset PAPERBOY_LLM_API_KEY
 
 # Starts tests/lib/llmd.py with the given options; sets $port.
-start_llmd() {
-	stop_llmd
-	rm -f llm.port llm.log
-	: >llm.log
-	$PYTHON "$TEST_ROOT/tests/lib/llmd.py" --port-file llm.port \
-		--pid-file llm.pid --log llm.log --max-seconds 100 "$@" \
-		2>llmd.err &
-	i=0
-	while [ ! -s llm.port ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	port=$(cat llm.port)
-	[ -n "$port" ]
-}
-
-stop_llmd() {
-	[ -f llm.pid ] && kill "$(cat llm.pid)" 2>/dev/null
-	rm -f llm.pid
-}
-trap 'stop_llmd; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+start_llmd() { start_pyserver llm llmd.py "$@"; }
+stop_llmd() { stop_pyserver llm; }
 
 # paperboy.cfg with the judge on the local server; extra llm settings
 # may follow ("daily_budget_usd = 0.001;").

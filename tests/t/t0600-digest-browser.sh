@@ -4,57 +4,10 @@ test_description='the HTML digest in a real browser: phone and desktop, light an
 
 # Debian's chromium (make deps installs it). The screenshots and the page
 # survive the run in tests/artifacts/, for a person to look at.
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ART="$TEST_ROOT/tests/artifacts/t0600-digest-browser"
 LISTING="$TEST_ROOT/sample/arxiv-2025-12-30.xml"
 
-if [ ! -x "$CHROMIUM" ]; then
-	if [ "$PAPERBOY_SKIP_BROWSER" = 1 ]; then
-		echo "ok 1 # skip $CHROMIUM is not installed (PAPERBOY_SKIP_BROWSER=1)"
-		echo "# passed 0 of 0"
-		exit 0
-	fi
-	echo "not ok 1 - $CHROMIUM is installed (run make deps, or set PAPERBOY_SKIP_BROWSER=1 to skip)"
-	echo "# passed 0 of 1"
-	echo "# failed 1"
-	exit 1
-fi
-
-CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic
-	--no-first-run --no-default-browser-check --disable-background-networking
-	--disable-component-update --disable-sync --disable-dev-shm-usage
-	--hide-scrollbars --allow-file-access-from-files
-	--user-data-dir=$TRASH/chrome"
-
-stop_pid_file() {
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	rm -f "$1"
-	kill "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$pid" 2>/dev/null
-	return 0
-}
-trap 'stop_pid_file "$TRASH/chrome.pid"; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
-
-free_port() {
-	$PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Fails unless file $1 is a PNG exactly $2 pixels wide.
-is_png() {
-	$PYTHON - "$1" "$2" <<-\PY
-	import struct, sys
-	data = open(sys.argv[1], "rb").read()
-	assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-	w, h = struct.unpack("!II", data[16:24])
-	assert w == int(sys.argv[2]) and h > 100, (w, h)
-	PY
-}
+need_chromium
 
 setup_site && use_profiles seed-criteria alice || exit 1
 sed -i 's|^\tsecret_file = .*|&\n\tpostal = "Paperboy digests, 1 Example Street, 12345 Example City";|' paperboy.cfg
@@ -71,13 +24,7 @@ test_expect_success 'render prints the HTML part of the seed profile' '
 	cp alice.html "$ART/alice.html"
 '
 
-DEVPORT=$(free_port)
-"$CHROMIUM" $CHROME_FLAGS --window-size=1024,800 \
-	--remote-debugging-port="$DEVPORT" "file://$TRASH/digest.html" \
-	>chrome.log 2>&1 &
-echo $! >chrome.pid
-
-CDP="$PYTHON $TEST_ROOT/tests/lib/cdp.py $DEVPORT"
+start_chromium 1024,800 "file://$TRASH/digest.html"
 WIDTH='eval:document.documentElement.scrollWidth'
 
 test_expect_success 'at 360 px (a phone) nothing overflows, light and dark' '

@@ -16,7 +16,11 @@ test_count=0
 test_failed=0
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/paperboy-test.XXXXXX")
-trap '[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+# However the test file ends, every server a test started (its pid in
+# $TRASH/NAME.pid, even from the subshell a test runs in) is stopped,
+# then the scratch folder goes.
+trap 'for f in "$TRASH"/*.pid; do stop_pid_file "$f"; done
+	[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
 cd "$TRASH" || exit 1
 
 if [ ! -x "$PAPERBOY" ]; then
@@ -201,31 +205,18 @@ with_enospc() {
 		"$@"
 }
 
-# ---- paperboy serve ----
+# ---- servers and browsers the tests start ----
 
-# start_serve [OPTION...]: starts `paperboy serve` on a free loopback port
-# (in $PORT and serve.port; output in serve.out and serve.err), waits
-# until it listens, and stops it when the test file exits.
-start_serve() {
-	PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
-		return 1
-	echo "$PORT" >serve.port
-	"$PAPERBOY" serve --listen "127.0.0.1:$PORT" "$@" >serve.out 2>serve.err &
-	echo $! >"$TRASH/serve.pid"
-	trap 'stop_serve; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
-	i=0
-	while ! grep -q "serving" serve.out 2>/dev/null; do
-		[ $i -lt 100 ] || { cat serve.err; return 1; }
-		sleep 0.1
-		i=$((i + 1))
-	done
+free_port() {
+	$PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# stop_serve: SIGTERM, then SIGKILL after 5 seconds.
-stop_serve() {
-	[ -f "$TRASH/serve.pid" ] || return 0
-	pid=$(cat "$TRASH/serve.pid")
-	rm -f "$TRASH/serve.pid"
+# stop_pid_file FILE: stops the process whose pid FILE holds: SIGTERM, up
+# to 5 seconds, then SIGKILL. Nothing if FILE is gone.
+stop_pid_file() {
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
+	rm -f "$1"
 	kill "$pid" 2>/dev/null || return 0
 	i=0
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
@@ -234,6 +225,98 @@ stop_serve() {
 	done
 	kill -9 "$pid" 2>/dev/null
 	return 0
+}
+
+# start_pyserver NAME SCRIPT ARG...: runs tests/lib/SCRIPT (a python
+# server that takes --port-file, --pid-file, --log, --max-seconds) with
+# its log in NAME.log (emptied), waits until it listens, sets $port; it
+# is stopped when the test file exits (stop_pyserver NAME: sooner).
+start_pyserver() {
+	name=$1 script=$2
+	shift 2
+	stop_pyserver "$name"
+	rm -f "$name.port" && : >"$name.log" || return 1
+	$PYTHON "$TEST_ROOT/tests/lib/$script" --port-file "$name.port" \
+		--pid-file "$TRASH/$name.pid" --log "$name.log" \
+		--max-seconds 100 "$@" 2>"$name.err" &
+	i=0
+	while [ ! -s "$name.port" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	port=$(cat "$name.port")
+	[ -n "$port" ]
+}
+
+stop_pyserver() {
+	stop_pid_file "$TRASH/$1.pid"
+}
+
+# Debian's headless chromium (make deps installs it).
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+CHROME_FLAGS="--headless --no-sandbox --disable-gpu --disable-quic
+	--no-first-run --no-default-browser-check --disable-background-networking
+	--disable-component-update --disable-sync --disable-dev-shm-usage
+	--hide-scrollbars --allow-file-access-from-files
+	--user-data-dir=$TRASH/chrome"
+
+# need_chromium: ends the test file unless chromium is installed: a
+# failure, or a skip with PAPERBOY_SKIP_BROWSER=1.
+need_chromium() {
+	[ -x "$CHROMIUM" ] && return 0
+	if [ "$PAPERBOY_SKIP_BROWSER" = 1 ]; then
+		echo "ok 1 # skip $CHROMIUM is not installed (PAPERBOY_SKIP_BROWSER=1)"
+		echo "# passed 0 of 0"
+		exit 0
+	fi
+	echo "not ok 1 - $CHROMIUM is installed (run make deps, or set PAPERBOY_SKIP_BROWSER=1 to skip)"
+	echo "# passed 0 of 1"
+	echo "# failed 1"
+	exit 1
+}
+
+# start_chromium WxH URL: chromium with its DevTools port on a free
+# loopback port ($DEVPORT); $CDP then runs tests/lib/cdp.py against it.
+start_chromium() {
+	DEVPORT=$(free_port) || return 1
+	"$CHROMIUM" $CHROME_FLAGS --window-size="$1" \
+		--remote-debugging-port="$DEVPORT" "$2" >chrome.log 2>&1 &
+	echo $! >"$TRASH/chrome.pid"
+	CDP="$PYTHON $TEST_ROOT/tests/lib/cdp.py $DEVPORT"
+}
+
+# is_png FILE MIN [MAX]: FILE is a PNG from MIN to MAX (default MIN)
+# pixels wide and over 100 high.
+is_png() {
+	$PYTHON - "$1" "$2" "${3:-$2}" <<-\PY
+	import struct, sys
+	data = open(sys.argv[1], "rb").read()
+	assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+	w, h = struct.unpack("!II", data[16:24])
+	assert int(sys.argv[2]) <= w <= int(sys.argv[3]) and h > 100, (w, h)
+	PY
+}
+
+# ---- paperboy serve ----
+
+# start_serve [OPTION...]: starts `paperboy serve` on a free loopback port
+# (in $PORT and serve.port; output in serve.out and serve.err) and waits
+# until it listens.
+start_serve() {
+	PORT=$(free_port) || return 1
+	echo "$PORT" >serve.port
+	"$PAPERBOY" serve --listen "127.0.0.1:$PORT" "$@" >serve.out 2>serve.err &
+	echo $! >"$TRASH/serve.pid"
+	i=0
+	while ! grep -q "serving" serve.out 2>/dev/null; do
+		[ $i -lt 100 ] || { cat serve.err; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+stop_serve() {
+	stop_pid_file "$TRASH/serve.pid"
 }
 
 # The client of tests/lib/serve-client.py (see there): serve_client CMD
