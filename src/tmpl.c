@@ -50,6 +50,7 @@ enum node_type {
 	NODE_SECTION,	/* {{#x}} */
 	NODE_INVERTED,	/* {{^x}} */
 	NODE_CLOSE,	/* {{/x}} */
+	NODE_PARTIAL,	/* {{> file}}: match is the index into parts */
 };
 
 struct node {
@@ -67,6 +68,8 @@ struct tmpl {
 	char *text;	/* the nodes point into this copy of the source */
 	struct node *nodes;
 	size_t n, alloc;
+	struct tmpl **parts; /* the partials, compiled with this template */
+	size_t nparts, parts_alloc;
 };
 
 /* Values */
@@ -266,8 +269,17 @@ struct parser {
 	/* Indexes of the open sections' nodes, innermost last. */
 	size_t open[TMPL_MAX_DEPTH];
 	size_t depth;
+	/* Partials: read from this folder (NULL: none allowed), nested. */
+	const char *dir;
+	int partial_depth;
 	struct errbuf *eb;
 };
+
+static int compile(const char *text, size_t len, const char *name,
+		   const char *dir, int partial_depth, struct tmpl **out,
+		   struct errbuf *eb);
+static int load(const char *path, int partial_depth, struct tmpl **out,
+		struct errbuf *eb);
 
 static const char *find(const char *p, const char *end, const char *needle,
 			size_t nlen)
@@ -367,6 +379,56 @@ static int quote_len(size_t len)
 	return (int)(len < TMPL_MAX_QUOTE ? len : TMPL_MAX_QUOTE);
 }
 
+/* A partial's file name: a plain name in the template's own folder. */
+static int valid_partial(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || s[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* {{> file}}: compiles DIR/file now, so a missing or broken partial is an
+ * error of the run's start, like any other template error. */
+static int add_partial(struct parser *ps, unsigned long line, const char *s,
+		       size_t len)
+{
+	struct tmpl *t = ps->t, *part;
+	struct buf path = BUF_INIT;
+	size_t i;
+	int ret;
+
+	if (!ps->dir)
+		return errbuf_set(ps->eb, "%s:%lu: partials ('{{>') need a "
+				  "template file", t->name, line);
+	if (!valid_partial(s, len))
+		return errbuf_set(ps->eb, "%s:%lu: invalid partial name "
+				  "'%.*s' (a file name in %s)", t->name, line,
+				  quote_len(len), s, ps->dir);
+	if (ps->partial_depth >= TMPL_MAX_PARTIALS)
+		return errbuf_set(ps->eb, "%s:%lu: partials nested deeper "
+				  "than %d (one includes itself?)", t->name,
+				  line, TMPL_MAX_PARTIALS);
+	buf_addf(&path, "%s/%.*s", ps->dir, (int)len, s);
+	ret = load(buf_str(&path), ps->partial_depth + 1, &part, ps->eb);
+	buf_release(&path);
+	if (ret < 0)
+		return errbuf_prefix(ps->eb, "%s:%lu: in partial '%.*s': ",
+				     t->name, line, quote_len(len), s);
+	ALLOC_GROW(t->parts, t->nparts + 1, t->parts_alloc);
+	t->parts[t->nparts] = part;
+	i = add_node(t, NODE_PARTIAL, line, s, len);
+	t->nodes[i].match = t->nparts++;
+	return 0;
+}
+
 /* Adds the node for one tag whose (trimmed) name is s[0..len). */
 static int add_tag(struct parser *ps, enum node_type type,
 		   unsigned long line, const char *s, size_t len)
@@ -378,7 +440,7 @@ static int add_tag(struct parser *ps, enum node_type type,
 	if (!len)
 		return errbuf_set(ps->eb, "%s:%lu: empty tag name", t->name,
 				  line);
-	if (!valid_name(s, len))
+	if (type != NODE_PARTIAL && !valid_name(s, len))
 		return errbuf_set(ps->eb, "%s:%lu: invalid tag name '%.*s'",
 				  t->name, line, quote_len(len), s);
 	switch (type) {
@@ -390,6 +452,8 @@ static int add_tag(struct parser *ps, enum node_type type,
 					  TMPL_MAX_DEPTH);
 		ps->open[ps->depth++] = add_node(t, type, line, s, len);
 		return 0;
+	case NODE_PARTIAL:
+		return add_partial(ps, line, s, len);
 	case NODE_CLOSE:
 		if (!ps->depth)
 			return errbuf_set(ps->eb, "%s:%lu: closing tag '%.*s' "
@@ -450,6 +514,9 @@ static int parse_tag(struct parser *ps, const char *p, const char **next)
 			case '!':
 				comment = 1;
 				break;
+			case '>':
+				type = NODE_PARTIAL;
+				break;
 			default:
 				s--;
 				break;
@@ -461,7 +528,7 @@ static int parse_tag(struct parser *ps, const char *p, const char **next)
 				  "'}}'", ps->t->name, line);
 
 	if (comment || type == NODE_SECTION || type == NODE_INVERTED ||
-	    type == NODE_CLOSE) {
+	    type == NODE_CLOSE || type == NODE_PARTIAL) {
 		const char *eol = blank_to_eol(after, ps->end);
 		if (eol && blank_before(ps->line_start, p)) {
 			text_end = ps->line_start;
@@ -485,8 +552,13 @@ static int parse_tag(struct parser *ps, const char *p, const char **next)
 
 void tmpl_free(struct tmpl *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
+	for (i = 0; i < t->nparts; i++)
+		tmpl_free(t->parts[i]);
+	free(t->parts);
 	free(t->name);
 	free(t->text);
 	free(t->nodes);
@@ -495,6 +567,13 @@ void tmpl_free(struct tmpl *t)
 
 int tmpl_compile(const char *text, size_t len, const char *name,
 		 struct tmpl **out, struct errbuf *eb)
+{
+	return compile(text, len, name, NULL, 0, out, eb);
+}
+
+static int compile(const char *text, size_t len, const char *name,
+		   const char *dir, int partial_depth, struct tmpl **out,
+		   struct errbuf *eb)
 {
 	struct parser ps;
 	struct tmpl *t;
@@ -517,6 +596,8 @@ int tmpl_compile(const char *text, size_t len, const char *name,
 	ps.line_start = t->text;
 	ps.line = 1;
 	ps.text_line = 1;
+	ps.dir = dir;
+	ps.partial_depth = partial_depth;
 	ps.eb = eb;
 
 	p = next = t->text;
@@ -542,8 +623,12 @@ fail:
 	return -1;
 }
 
-int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
+static int load(const char *path, int partial_depth, struct tmpl **out,
+		struct errbuf *eb)
 {
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path))
+			  : xstrdup(".");
 	struct buf b;
 	int ret;
 
@@ -551,9 +636,16 @@ int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
 	buf_init(&b, TMPL_MAX_SIZE);
 	ret = util_read_file(path, &b, eb);
 	if (!ret)
-		ret = tmpl_compile(buf_str(&b), b.len, path, out, eb);
+		ret = compile(buf_str(&b), b.len, path, dir, partial_depth, out,
+			      eb);
 	buf_release(&b);
+	free(dir);
 	return ret;
+}
+
+int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
+{
+	return load(path, 0, out, eb);
 }
 
 /* Rendering */
@@ -644,21 +736,28 @@ static int add_html(struct buf *out, const char *s)
 	return buf_add(out, run, (size_t)(s - run));
 }
 
-int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
-		enum tmpl_escape escape, struct buf *out, struct errbuf *eb)
+/*
+ * Renders t in the context outer[0..nouter) (the root, then the values of
+ * the sections entered around a partial), innermost last.
+ */
+static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
+		  size_t nouter, enum tmpl_escape escape, struct buf *out,
+		  struct errbuf *eb)
 {
-	/* ctx stack: the root, then one value per entered section. */
-	const struct tmpl_value *stack[TMPL_MAX_DEPTH + 1];
+	/* ctx stack: the outer values, then one per entered section. */
+	const struct tmpl_value *stack[TMPL_MAX_DEPTH * (TMPL_MAX_PARTIALS + 1)
+				       + 1];
 	struct {
 		const struct tmpl_value *list;	/* NULL: shown once */
 		size_t idx;
 	} frames[TMPL_MAX_DEPTH];
-	size_t depth = 0, i = 0, steps = 0, start = out->len;
+	size_t depth, base = nouter - 1, i = 0, steps = 0, start = out->len;
 	const struct tmpl_value *v;
 	const struct node *nd = NULL;
 	int r;
 
-	stack[0] = ctx;
+	memcpy(stack, outer, nouter * sizeof(*stack));
+	depth = base;
 	while (i < t->n) {
 		nd = &t->nodes[i];
 		if (++steps > TMPL_MAX_STEPS) {
@@ -699,8 +798,9 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
 				i = nd->match + 1;
 				break;
 			}
-			frames[depth].list = v->type == TMPL_LIST ? v : NULL;
-			frames[depth].idx = 0;
+			frames[depth - base].list =
+				v->type == TMPL_LIST ? v : NULL;
+			frames[depth - base].idx = 0;
 			depth++;
 			stack[depth] = v->type == TMPL_LIST ? v->items[0] : v;
 			i++;
@@ -713,14 +813,23 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
 		case NODE_CLOSE:
 			/* Reached only if the section was entered. */
 			if (t->nodes[nd->match].type == NODE_SECTION) {
-				v = frames[depth - 1].list;
-				if (v && ++frames[depth - 1].idx < v->nitems) {
-					stack[depth] =
-						v->items[frames[depth - 1].idx];
+				v = frames[depth - base - 1].list;
+				if (v && ++frames[depth - base - 1].idx <
+					     v->nitems) {
+					stack[depth] = v->items
+						[frames[depth - base - 1].idx];
 					i = nd->match + 1;
 					break;
 				}
 				depth--;
+			}
+			i++;
+			break;
+		case NODE_PARTIAL:
+			if (render(t->parts[nd->match], stack, depth + 1,
+				   escape, out, eb) < 0) {
+				buf_truncate(out, start);
+				return -1;
 			}
 			i++;
 			break;
@@ -737,4 +846,10 @@ too_big:
 fail:
 	buf_truncate(out, start);
 	return -1;
+}
+
+int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
+		enum tmpl_escape escape, struct buf *out, struct errbuf *eb)
+{
+	return render(t, &ctx, 1, escape, out, eb);
 }

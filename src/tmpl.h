@@ -3,8 +3,10 @@
  *
  * Supports {{name}} (escaped), {{{name}}} and {{& name}} (raw), dotted
  * names, {{#section}}...{{/section}} (lists repeat, true/non-empty values
- * show once), {{^inverted}}...{{/inverted}}, {{! comments }}, and {{.}} for
- * the current string in a list of strings. It knows nothing of papers: the
+ * show once), {{^inverted}}...{{/inverted}}, {{! comments }}, {{.}} for
+ * the current string in a list of strings, and {{> file}}, a partial: the
+ * template FILE from the including template's folder, compiled with it
+ * and rendered in the context where it stands. It knows nothing of papers: the
  * caller builds a tree of values (struct tmpl_value) and renders a compiled
  * template with it.
  *
@@ -26,6 +28,9 @@
 #define TMPL_MAX_SIZE ((size_t)1 << 20)
 /* Sections nested deeper than this are refused (ours nest 3 deep). */
 #define TMPL_MAX_DEPTH 32
+/* Partials included through more partials than this are refused (a
+ * partial that includes itself would never end). */
+#define TMPL_MAX_PARTIALS 4
 
 enum tmpl_escape {
 	TMPL_ESCAPE_HTML, /* {{x}} escapes & < > " ' */
@@ -63,10 +68,11 @@ struct tmpl;
 /*
  * Compiles text[0..len); `name` (the file name) is used in messages.
  * Returns 0 and *out (free with tmpl_free), or -1 with "NAME:LINE: what".
+ * Partials are refused: they are read from a template file's folder.
  */
 int tmpl_compile(const char *text, size_t len, const char *name,
 		 struct tmpl **out, struct errbuf *eb);
-/* Reads and compiles the file at path. */
+/* Reads and compiles the file at path, and the partials it names. */
 int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb);
 void tmpl_free(struct tmpl *t);
 

@@ -428,7 +428,8 @@ static void test_error_empty_name(void **state)
 
 static void test_error_invalid_name(void **state)
 {
-	assert_compile_error("{{> partial}}", "t.html:1:", "invalid tag name");
+	assert_compile_error("{{> partial}}", "t.html:1:",
+			     "partials ('{{>') need a template file");
 	assert_compile_error("{{=<% %>=}}", "t.html:1:", "invalid tag name");
 	assert_compile_error("{{a..b}}", "t.html:1:", "invalid tag name");
 	assert_compile_error("{{a b}}", "t.html:1:", "invalid tag name");
@@ -553,6 +554,77 @@ static void test_error_too_much_work(void **state)
 	tmpl_value_free(ctx);
 }
 
+static void spew_in(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* {{> file}}: from the including template's folder, in the context where
+ * it stands; every error names the file it is in. */
+static void test_partials(void **state)
+{
+	char dir[] = "/tmp/test_tmpl_partials_XXXXXX", path[256], want[512];
+	struct tmpl_value *ctx = tmpl_object_new(), *list;
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf out = BUF_INIT;
+	struct tmpl *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	spew_in(dir, "page.html",
+		"<h1>{{title}}</h1>\n{{> head.html}}\n"
+		"{{#items}}\n  {{> item.html}}\n{{/items}}\nend\n");
+	spew_in(dir, "head.html", "<p>{{title}} & co</p>\n");
+	spew_in(dir, "item.html", "<li>{{name}} of {{title}}</li>\n");
+	tmpl_set_str(ctx, "title", "T<");
+	list = tmpl_set_list(ctx, "items");
+	tmpl_set_str(tmpl_list_add_object(list), "name", "a");
+	tmpl_set_str(tmpl_list_add_object(list), "name", "b");
+	snprintf(path, sizeof(path), "%s/page.html", dir);
+	if (tmpl_load(path, &t, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_int_equal(tmpl_render(t, ctx, TMPL_ESCAPE_HTML, &out, &eb), 0);
+	assert_string_equal(buf_str(&out),
+			    "<h1>T&lt;</h1>\n<p>T&lt; & co</p>\n"
+			    "<li>a of T&lt;</li>\n<li>b of T&lt;</li>\nend\n");
+	tmpl_free(t);
+
+	/* An unknown name inside a partial names the partial's line. */
+	spew_in(dir, "item.html", "<li>\n{{nickname}}</li>\n");
+	assert_int_equal(tmpl_load(path, &t, &eb), 0);
+	buf_truncate(&out, 0);
+	assert_int_equal(tmpl_render(t, ctx, TMPL_ESCAPE_HTML, &out, &eb), -1);
+	snprintf(want, sizeof(want), "%s/item.html:2: unknown variable "
+		 "'nickname'", dir);
+	assert_string_equal(eb.msg, want);
+	tmpl_free(t);
+
+	/* Missing, outside the folder, including itself. */
+	spew_in(dir, "page.html", "x\n{{> nothere.html}}\n");
+	assert_int_equal(tmpl_load(path, &t, &eb), -1);
+	snprintf(want, sizeof(want), "%s:2: in partial 'nothere.html': ",
+		 path);
+	assert_true(!strncmp(eb.msg, want, strlen(want)));
+	spew_in(dir, "page.html", "{{> ../etc/passwd}}\n");
+	assert_int_equal(tmpl_load(path, &t, &eb), -1);
+	assert_non_null(strstr(eb.msg, ":1: invalid partial name"));
+	spew_in(dir, "page.html", "{{> page.html}}\n");
+	assert_int_equal(tmpl_load(path, &t, &eb), -1);
+	assert_non_null(strstr(eb.msg, "partials nested deeper than 4"));
+
+	buf_release(&out);
+	tmpl_value_free(ctx);
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
+}
+
 static void test_load(void **state)
 {
 	char path[] = "/tmp/test_tmpl_XXXXXX";
@@ -631,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_error_not_a_string),
 		cmocka_unit_test(test_error_output_limit),
 		cmocka_unit_test(test_error_too_much_work),
+		cmocka_unit_test(test_partials),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_load_missing),
 	};
