@@ -681,6 +681,36 @@ out:
 	return ret;
 }
 
+/*
+ * Asks about the papers ids[0..n) in batches of llm.batch_size. Appends
+ * the ones a reply skipped to skipped[*nskipped...] and adds those of
+ * replies with no score at all to *garbage. Returns 0 or -1 (eb).
+ */
+static int ask_batches(struct job *jb, size_t *ids, size_t n,
+		       size_t *skipped, size_t *nskipped, size_t *garbage,
+		       struct errbuf *eb)
+{
+	size_t i, len, k;
+	int a;
+
+	for (i = 0; i < n; i += len) {
+		len = n - i;
+		if (len > (size_t)jb->j->cfg.batch_size)
+			len = (size_t)jb->j->cfg.batch_size;
+		k = len;
+		a = ask(jb, ids + i, &k, eb);
+		if (a < 0)
+			return -1;
+		if (a == ASK_DONE) {
+			memcpy(skipped + *nskipped, ids + i, k * sizeof(*ids));
+			*nskipped += k;
+		} else if (a == ASK_GARBAGE) {
+			*garbage += k;
+		}
+	}
+	return 0;
+}
+
 int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 		     const struct subscriber *s, struct score_result *r,
 		     struct digest_cost *cost, struct strv *warnings,
@@ -726,42 +756,13 @@ int llm_judge_digest(struct llm_judge *j, const struct listing *l,
 			apply(&jb, i, v->relevance, v->novelty, v->comment);
 	}
 
-	/* First pass; what a reply skipped is asked once more. */
-	for (i = 0; i < ntodo;) {
-		size_t n = ntodo - i, k;
-		int a;
-
-		if (n > (size_t)j->cfg.batch_size)
-			n = (size_t)j->cfg.batch_size;
-		k = n;
-		a = ask(&jb, todo + i, &k, eb);
-		if (a < 0)
-			goto out;
-		if (a == ASK_DONE) {
-			memcpy(retry + nretry, todo + i, k * sizeof(*retry));
-			nretry += k;
-		} else if (a == ASK_GARBAGE) {
-			garbage += k;
-		}
-		i += n;
-	}
-	for (i = 0; i < nretry;) {
-		size_t n = nretry - i, k;
-		int a;
-
-		if (n > (size_t)j->cfg.batch_size)
-			n = (size_t)j->cfg.batch_size;
-		k = n;
-		a = ask(&jb, retry + i, &k, eb);
-		if (a < 0 ||
-		    (a == ASK_DONE && decline(&jb, retry + i, k, eb) < 0))
-			goto out;
-		if (a == ASK_DONE)
-			unscored += k;
-		else if (a == ASK_GARBAGE)
-			garbage += k;
-		i += n;
-	}
+	/* What a reply skipped is asked once more; what the second reply
+	 * skipped too is remembered as declined. */
+	if (ask_batches(&jb, todo, ntodo, retry, &nretry, &garbage, eb) < 0 ||
+	    ask_batches(&jb, retry, nretry, todo, &unscored, &garbage, eb) <
+		    0 ||
+	    (unscored && decline(&jb, todo, unscored, eb) < 0))
+		goto out;
 	if (garbage)
 		warnf(warnings, "the LLM's reply held no scores; lexical "
 			"scores kept for %zu paper%s", garbage,
