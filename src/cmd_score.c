@@ -158,6 +158,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	struct cmd_day_opts o = { NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct cmd_issue issue;
+	struct digest_cost cost;
 	const struct subscriber *s;
 	struct cmd_day d;
 	const char *explain_id = NULL;
@@ -206,19 +207,14 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	/* The judge's cached verdicts, as the digest would show them. */
 	if (cmd_score_one(&d.conf, d.idx, &d.listing, s, &issue.scores,
 			  &eb) < 0 ||
-	    cmd_judge(&d, s, &issue.scores, &issue.digest.cost, &eb) < 0) {
+	    cmd_judge(&d, s, &issue.scores, &cost, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_IOERR;
 		score_result_release(&issue.scores);
 		goto out;
 	}
-	{
-		struct digest_cost cost = issue.digest.cost;
-
-		digest_build(s, &d.listing, &issue.scores, d.date,
-			     &issue.digest);
-		issue.digest.cost = cost;
-	}
+	digest_build(s, &d.listing, &issue.scores, d.date, &issue.digest);
+	issue.digest.cost = cost;
 	if (explain_id)
 		ret = explain(&d, s, &issue, explain_id);
 	else
