@@ -51,8 +51,12 @@ QUIET_AR = @echo '   ' AR $@;
 endif
 
 BUILD = build
-LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+# Three layers: src/cmd/ (the commands, main.c) over src/*.c (services
+# and base), which never call up into src/cmd/.
+LIB_SRCS = $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRCS))
+CMD_SRCS = $(wildcard src/cmd/*.c)
+CMD_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(CMD_SRCS))
 LIB = $(BUILD)/libpaperboy.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -70,13 +74,13 @@ $(BUILD)/FLAGS: FORCE
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 $(BUILD)/%.o: src/%.c $(BUILD)/FLAGS
-	@mkdir -p $(BUILD)
+	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
 
-paperboy: $(BUILD)/main.o $(LIB)
+paperboy: $(CMD_OBJS) $(LIB)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(BUILD)/FLAGS
@@ -142,7 +146,7 @@ deps-if-missing:
 		tests/install-deps.sh $(BUILD_PACKAGES)
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i src/*.c src/*.h src/cmd/*.c src/cmd/*.h tests/unit/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD) paperboy
@@ -151,4 +155,4 @@ clean:
 	bench bench-score \
 	format clean FORCE
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/main.d $(FUZZ_LIB_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
