@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "deliver.h"
 #include "util.h"
 #include "xalloc.h"
@@ -97,5 +98,56 @@ out:
 	buf_release(&tmp);
 	buf_release(&dst);
 	buf_release(&newdir);
+	return ret;
+}
+
+int deliver_smtp_open(const struct conf *c, struct deliver_smtp **out,
+		      struct errbuf *eb)
+{
+	struct deliver_smtp_config cfg;
+	struct buf password;
+	const char *env = getenv("PAPERBOY_SMTP_PASSWORD");
+	int ret = -1;
+
+	buf_init(&password, CONF_MAX_STRING);
+	if (c->smtp_user[0]) {
+		if (env && env[0]) {
+			buf_addstr(&password, env);
+		} else if (!c->smtp_password_file[0]) {
+			errbuf_setk(eb, ERRBUF_CONFIG,
+				    "delivery.smtp.user is set but there is no "
+				    "password: set delivery.smtp.password_file "
+				    "or PAPERBOY_SMTP_PASSWORD");
+			goto out;
+		} else if (util_read_secret(c->smtp_password_file, &password,
+					    eb) < 0) {
+			errbuf_prefix(eb, "SMTP password");
+			errbuf_kind(eb, ERRBUF_CONFIG);
+			goto out;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = c->smtp_host;
+	cfg.port = c->smtp_port;
+	cfg.tls = c->smtp_tls;
+	cfg.tls_verify = c->smtp_tls_verify;
+	cfg.ca_file = c->smtp_ca_file;
+	cfg.user = c->smtp_user;
+	cfg.password = buf_str(&password);
+	cfg.envelope_from = c->smtp_envelope_from[0] ? c->smtp_envelope_from
+						     : c->from_addr;
+	cfg.timeout_seconds = c->smtp_timeout;
+	/* An operator's debugging aid, like msmtp --debug. */
+	if (getenv("PAPERBOY_SMTP_TRACE"))
+		cfg.trace = stderr;
+	if (deliver_smtp_new(&cfg, out, eb) < 0) {
+		errbuf_kind(eb, ERRBUF_CONFIG);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (password.data)
+		memset(password.data, 0, password.len);
+	buf_release(&password);
 	return ret;
 }

@@ -118,6 +118,17 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 		      size_t n, const struct deliver_hooks *hooks,
 		      struct errbuf *eb);
 
+struct conf;
+/*
+ * deliver_smtp_new with the settings of c's delivery.smtp section; the
+ * password comes from $PAPERBOY_SMTP_PASSWORD or delivery.smtp
+ * .password_file (refused unless mode 0600 and ours), and
+ * $PAPERBOY_SMTP_TRACE turns on the protocol trace on stderr. Returns 0
+ * and *out, or -1 with eb filled (ERRBUF_CONFIG).
+ */
+int deliver_smtp_open(const struct conf *c, struct deliver_smtp **out,
+		      struct errbuf *eb);
+
 /* Connections opened so far (for the run summary and tests). */
 unsigned long deliver_smtp_connections(const struct deliver_smtp *s);
 

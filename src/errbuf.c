@@ -20,6 +20,27 @@ int errbuf_set(struct errbuf *eb, const char *fmt, ...)
 	return -1;
 }
 
+int errbuf_kind(struct errbuf *eb, enum errbuf_kind kind)
+{
+	if (eb)
+		eb->kind = kind;
+	return -1;
+}
+
+int errbuf_setk(struct errbuf *eb, enum errbuf_kind kind, const char *fmt,
+		...)
+{
+	va_list ap;
+
+	if (!eb)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+	va_end(ap);
+	eb->kind = kind;
+	return -1;
+}
+
 int errbuf_prefix(struct errbuf *eb, const char *fmt, ...)
 {
 	char prefix[ERRBUF_SIZE];
@@ -40,6 +61,8 @@ int errbuf_prefix(struct errbuf *eb, const char *fmt, ...)
 
 void errbuf_clear(struct errbuf *eb)
 {
-	if (eb)
+	if (eb) {
 		eb->msg[0] = '\0';
+		eb->kind = ERRBUF_UNKNOWN;
+	}
 }

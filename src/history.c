@@ -40,6 +40,7 @@ int history_load(const char *state_dir, const char *id, struct history *h,
 	buf_init(&text, HISTORY_MAX_FILE);
 	if (util_read_file(path, &text, eb) < 0) {
 		ret = errno == ENOENT || access(path, F_OK) ? 0 : -1;
+		errbuf_kind(eb, ERRBUF_IO);
 		goto out;
 	}
 	for (line = text.data; line && *line; line = next) {
@@ -120,7 +121,7 @@ int history_append(const char *state_dir, const char *id, const char *date,
 		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || util_write_all(fd, buf_str(&lines), lines.len) < 0) {
-		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		errbuf_setk(eb, ERRBUF_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	ret = trim(path, eb);

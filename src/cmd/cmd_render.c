@@ -35,10 +35,10 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	const char *id = NULL;
 	struct render_templates t = { NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
-	struct cmd_issue issue;
+	struct issue issue;
 	const struct subscriber *s;
 	const struct buf *part;
-	struct cmd_day d;
+	struct day d;
 	int opt, ret, what = 'H', composed = 0;
 
 	optind = 1;
@@ -87,12 +87,12 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	composed = 1;
-	if (cmd_compose(&d, &t, s, NULL, &issue,
-			&eb) < 0) {
+	if (issue_compose(&d, &t, s, NULL, &issue, &eb) < 0) {
 		cmd_error("%s", eb.msg);
-		ret = EX_DATAERR;
+		ret = cmd_exit_code(&eb, EX_DATAERR);
 		goto out;
 	}
+	cmd_report_warnings(s, &issue.warnings);
 	part = what == 'H' ? &issue.html
 	     : what == 'T' ? &issue.text : &issue.message;
 	if (fwrite(buf_str(part), 1, part->len, stdout) != part->len ||
@@ -102,8 +102,8 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	}
 out:
 	if (composed)
-		cmd_issue_release(&issue);
+		issue_release(&issue);
 	render_release(&t);
-	cmd_day_close(&d);
+	day_close(&d);
 	return ret;
 }

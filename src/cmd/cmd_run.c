@@ -73,12 +73,12 @@ struct run_counts {
 
 /* One composed message waiting in the current batch. */
 struct pending {
-	struct cmd_issue issue;
+	struct issue issue;
 	struct deliver_item item;
 };
 
 struct run {
-	struct cmd_day *d;
+	struct day *d;
 	struct render_templates *t;
 	struct archive_templates *at; /* NULL: no web archive */
 	struct journal *journal;
@@ -163,7 +163,7 @@ static void on_result(struct deliver_item *it, void *ctx)
 			   it->message_id, it->reply, &eb) < 0)
 		journal_fatal(&eb);
 	if (it->outcome == DELIVER_SENT && it->user &&
-	    cmd_record_history(&r->d->conf, it->user, &eb) < 0)
+	    issue_record_history(&r->d->conf, it->user, &eb) < 0)
 		cmd_warn("%s", eb.msg);
 	if (it->outcome == DELIVER_SENT || it->outcome == DELIVER_FAILED) {
 		r->done++;
@@ -333,7 +333,7 @@ static void flush(struct run *r)
 	else
 		flush_outbox(r);
 	for (i = 0; i < r->nbatch; i++)
-		cmd_issue_release(&r->batch[i].issue);
+		issue_release(&r->batch[i].issue);
 	r->nbatch = 0;
 }
 
@@ -371,7 +371,7 @@ static int already_handled(struct run *r, const struct subscriber *s)
 
 static void run_one(struct run *r, const struct subscriber *s)
 {
-	struct cmd_day *d = r->d;
+	struct day *d = r->d;
 	struct errbuf eb = ERRBUF_INIT;
 	struct pending *p;
 
@@ -384,18 +384,19 @@ static void run_one(struct run *r, const struct subscriber *s)
 		return;
 	p = &r->batch[r->nbatch];
 	memset(p, 0, sizeof(*p));
-	if (cmd_compose(d, r->t, s, NULL,
-			&p->issue, &eb) < 0) {
+	if (issue_compose(d, r->t, s, NULL, &p->issue, &eb) < 0) {
+		cmd_report_warnings(s, &p->issue.warnings);
 		cmd_error("%s: %s", s->id, eb.msg);
 		r->n.compose_failed++;
-		cmd_issue_release(&p->issue);
+		issue_release(&p->issue);
 		return;
 	}
+	cmd_report_warnings(s, &p->issue.warnings);
 	if (!p->issue.digest.n) {
 		printf("  %-20s skipped: no paper reached relevance %ld\n",
 		       s->id, s->min_relevance);
 		r->n.empty++;
-		cmd_issue_release(&p->issue);
+		issue_release(&p->issue);
 		return;
 	}
 	if (r->dry_run) {
@@ -404,7 +405,7 @@ static void run_one(struct run *r, const struct subscriber *s)
 		       p->issue.digest.n == 1 ? "" : "s", s->email,
 		       p->issue.message.len);
 		r->n.sent++;
-		cmd_issue_release(&p->issue);
+		issue_release(&p->issue);
 		return;
 	}
 	if (r->at && s->archive &&
@@ -423,7 +424,7 @@ static void run_one(struct run *r, const struct subscriber *s)
 
 /* One line for the LLM judge's spending, one more when the budget
  * held requests back. */
-static void llm_summary(const struct cmd_day *d)
+static void llm_summary(const struct day *d)
 {
 	struct llm_judge_totals t;
 
@@ -454,8 +455,8 @@ static void summary(const struct run *r)
 	printf("  %-22s %zu\n", "already-sent", n->already_sent);
 	if (n->failed_earlier)
 		printf("  %-22s %zu\n", "failed-earlier", n->failed_earlier);
-	if (r->d->broken)
-		printf("  %-22s %d\n", "broken-profiles", r->d->broken);
+	if (r->d->broken.n)
+		printf("  %-22s %zu\n", "broken-profiles", r->d->broken.n);
 	if (r->smtp) {
 		printf("  %-22s %lu\n", "smtp-connections",
 		       deliver_smtp_connections(r->smtp));
@@ -470,7 +471,7 @@ static void summary(const struct run *r)
 
 static int prepare(struct run *r, struct errbuf *eb)
 {
-	struct cmd_day *d = r->d;
+	struct day *d = r->d;
 	char *dir;
 	size_t removed = 0;
 	time_t today;
@@ -489,7 +490,10 @@ static int prepare(struct run *r, struct errbuf *eb)
 			  &removed, eb) < 0)
 		cmd_warn("pruning old journals: %s", eb->msg);
 	if (!strcmp(d->conf.delivery_method, "smtp")) {
-		ret = cmd_open_smtp(&d->conf, &r->smtp);
+		if (deliver_smtp_open(&d->conf, &r->smtp, eb) < 0) {
+			cmd_error("%s", eb->msg);
+			ret = cmd_exit_code(eb, EX_CONFIG);
+		}
 	} else if (deliver_outbox_open(d->conf.outbox_dir, eb) < 0) {
 		cmd_error("%s", eb->msg);
 		ret = EX_CANTCREAT;
@@ -514,28 +518,28 @@ static int names_file(const char *msg, const char *file)
 	return !strncmp(msg, file, n) && msg[n] == ':';
 }
 
-static int check_templates(const struct cmd_day *d,
+static int check_templates(const struct day *d,
 			   const struct render_templates *t,
 			   struct errbuf *eb)
 {
 	/* Lexical scores only: the judge would be asked (and paid) for a
 	 * digest that is thrown away. */
-	struct cmd_compose_opts opts = { NULL, NULL, 1 };
+	struct issue_opts opts = { NULL, NULL, 1 };
 	size_t i;
 
 	for (i = 0; i < d->subs.n; i++) {
-		struct cmd_issue issue;
+		struct issue issue;
 		int bad = 0, done = 0;
 
 		if (d->subs.v[i].status != SUBS_ACTIVE)
 			continue;
 		memset(&issue, 0, sizeof(issue));
-		if (cmd_compose(d, t, &d->subs.v[i], &opts, &issue, eb) < 0)
+		if (issue_compose(d, t, &d->subs.v[i], &opts, &issue, eb) < 0)
 			bad = names_file(eb->msg, d->conf.template_html) ||
 			      names_file(eb->msg, d->conf.template_text);
 		else
 			done = issue.digest.n > 0;
-		cmd_issue_release(&issue);
+		issue_release(&issue);
 		if (bad)
 			return -1;
 		if (done)
@@ -551,7 +555,7 @@ static int exit_code(const struct run *r)
 		return r->fatal;
 	if (r->n.deferred)
 		return EX_TEMPFAIL;
-	if (r->d->broken)
+	if (r->d->broken.n)
 		return EX_CONFIG;
 	if (r->n.compose_failed)
 		return EX_DATAERR;
@@ -571,7 +575,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	struct render_templates t = { NULL, NULL };
 	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
-	struct cmd_day d;
+	struct day d;
 	struct run r;
 	int opt, ret;
 	size_t i;
@@ -658,12 +662,12 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	ret = exit_code(&r);
 out:
 	for (i = 0; i < r.nbatch; i++)
-		cmd_issue_release(&r.batch[i].issue);
+		issue_release(&r.batch[i].issue);
 	free(r.batch);
 	deliver_smtp_free(r.smtp);
 	journal_close(r.journal);
 	render_release(&t);
 	archive_release(&at);
-	cmd_day_close(&d);
+	day_close(&d);
 	return ret;
 }

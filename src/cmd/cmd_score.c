@@ -55,8 +55,8 @@ static void print_paper(const struct paper *p, const struct score_entry *e,
 		printf("%21sleft out: %s\n", "", e->dropped);
 }
 
-static void print_report(const struct cmd_day *d, const struct subscriber *s,
-			 const struct cmd_issue *is, int all)
+static void print_report(const struct day *d, const struct subscriber *s,
+			 const struct issue *is, int all)
 {
 	const struct digest *dg = &is->digest;
 	size_t i, j;
@@ -109,8 +109,8 @@ static void print_report(const struct cmd_day *d, const struct subscriber *s,
 }
 
 /* Prints one paper's reasoning and where it ends up in the digest. */
-static int explain(const struct cmd_day *d, const struct subscriber *s,
-		   const struct cmd_issue *is, const char *arxiv_id)
+static int explain(const struct day *d, const struct subscriber *s,
+		   const struct issue *is, const char *arxiv_id)
 {
 	const struct paper *p;
 	struct buf out = BUF_INIT;
@@ -157,10 +157,10 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	};
 	struct cmd_day_opts o = { NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
-	struct cmd_issue issue;
+	struct issue issue;
 	struct digest_cost cost;
 	const struct subscriber *s;
-	struct cmd_day d;
+	struct day d;
 	const char *explain_id = NULL;
 	int opt, ret, all = 0;
 
@@ -205,22 +205,24 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 	}
 	memset(&issue, 0, sizeof(issue));
 	/* The judge's cached verdicts, as the digest would show them. */
-	if (cmd_score_one(&d.conf, d.idx, &d.listing, s, &issue.scores,
+	if (issue_score(&d.conf, d.idx, &d.listing, s, &issue.scores,
 			  &eb) < 0 ||
-	    cmd_judge(&d, s, &issue.scores, &cost, &eb) < 0) {
+	    issue_judge(&d, s, &issue.scores, &cost, &issue.warnings, &eb) <
+		    0) {
 		cmd_error("%s", eb.msg);
-		ret = EX_IOERR;
+		ret = cmd_exit_code(&eb, EX_IOERR);
 		score_result_release(&issue.scores);
 		goto out;
 	}
+	cmd_report_warnings(s, &issue.warnings);
 	digest_build(s, &d.listing, &issue.scores, d.date, &issue.digest);
 	issue.digest.cost = cost;
 	if (explain_id)
 		ret = explain(&d, s, &issue, explain_id);
 	else
 		print_report(&d, s, &issue, all);
-	cmd_issue_release(&issue);
+	issue_release(&issue);
 out:
-	cmd_day_close(&d);
+	day_close(&d);
 	return ret;
 }

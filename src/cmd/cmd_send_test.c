@@ -36,7 +36,7 @@ static void usage(FILE *out)
 		"AUTH, MAIL, RCPT, DATA).\n");
 }
 
-static const struct subscriber *pick(const struct cmd_day *d, const char *id)
+static const struct subscriber *pick(const struct day *d, const char *id)
 {
 	size_t i;
 
@@ -48,15 +48,16 @@ static const struct subscriber *pick(const struct cmd_day *d, const char *id)
 	return NULL;
 }
 
-static int send_smtp(const struct cmd_day *d, struct deliver_item *it)
+static int send_smtp(const struct day *d, struct deliver_item *it)
 {
 	struct deliver_smtp *smtp = NULL;
 	struct errbuf eb = ERRBUF_INIT;
 	int ret, r;
 
-	ret = cmd_open_smtp(&d->conf, &smtp);
-	if (ret != EX_OK)
-		return ret;
+	if (deliver_smtp_open(&d->conf, &smtp, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		return cmd_exit_code(&eb, EX_CONFIG);
+	}
 	r = deliver_smtp_send(smtp, it, 1, NULL, &eb);
 	if (it->outcome == DELIVER_SENT) {
 		printf("paperboy: test issue sent to %s via %s:%ld: %s\n",
@@ -79,7 +80,7 @@ static int send_smtp(const struct cmd_day *d, struct deliver_item *it)
 	return ret;
 }
 
-static int send_outbox(const struct cmd_day *d, struct deliver_item *it)
+static int send_outbox(const struct day *d, struct deliver_item *it)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	char *path = NULL;
@@ -106,12 +107,12 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 	struct cmd_day_opts o = { NULL, NULL, NULL };
 	const char *to = NULL, *as = NULL;
 	struct render_templates t = { NULL, NULL };
-	struct cmd_compose_opts copts = { NULL, "[TEST] ", 0 };
+	struct issue_opts copts = { NULL, "[TEST] ", 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct deliver_item item;
-	struct cmd_issue issue;
+	struct issue issue;
 	const struct subscriber *s;
-	struct cmd_day d;
+	struct day d;
 	int opt, ret, composed = 0;
 
 	optind = 1;
@@ -164,12 +165,13 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	composed = 1;
-	if (cmd_compose(&d, &t, s, &copts,
-			&issue, &eb) < 0) {
+	if (issue_compose(&d, &t, s, &copts, &issue, &eb) < 0) {
+		cmd_report_warnings(s, &issue.warnings);
 		cmd_error("%s", eb.msg);
-		ret = EX_DATAERR;
+		ret = cmd_exit_code(&eb, EX_DATAERR);
 		goto out;
 	}
+	cmd_report_warnings(s, &issue.warnings);
 	memset(&item, 0, sizeof(item));
 	item.tag = "send-test";
 	item.rcpt = to;
@@ -184,8 +186,8 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		ret = send_outbox(&d, &item);
 out:
 	if (composed)
-		cmd_issue_release(&issue);
+		issue_release(&issue);
 	render_release(&t);
-	cmd_day_close(&d);
+	day_close(&d);
 	return ret;
 }

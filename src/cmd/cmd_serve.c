@@ -300,7 +300,7 @@ static int change(const struct serve *sv, const struct subscriber *s,
 	struct errbuf eb = ERRBUF_INIT;
 	char when[32];
 	struct tm tm;
-	time_t now = cmd_now();
+	time_t now = source_now();
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);

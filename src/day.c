@@ -1,0 +1,149 @@
+/*
+ * day: opening one listing day for the pipeline (see day.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "day.h"
+#include "fetch.h"
+#include "util.h"
+#include "version.h"
+#include "xalloc.h"
+#include "banned.h"
+
+int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
+		     size_t size, struct errbuf *eb)
+{
+	time_t day;
+
+	if (!date_opt)
+		return source_latest_date(c, out, size, eb);
+	if (util_parse_date(date_opt, &day) < 0)
+		return errbuf_setk(eb, ERRBUF_USAGE,
+				   "--date: '%s' is not a date in the form "
+				   "YYYY-MM-DD",
+				   date_opt);
+	util_format_date(day, out, size);
+	return 0;
+}
+
+int day_load_subscribers(const struct conf *c, struct subs_list *out,
+			 struct strv *broken, struct errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	if (subs_load_dir(c->subscribers_dir, out, broken, eb) < 0)
+		return errbuf_kind(eb, ERRBUF_CONFIG);
+	return 0;
+}
+
+/*
+ * The LLM judge for the day. Only a real run asks the model: every other
+ * command (dry runs, send-test, render, score) reads its cache and needs
+ * no key. Returns 0, or -1 with eb filled.
+ */
+static int open_llm(struct day *d, int offline, struct errbuf *eb)
+{
+	const struct conf *c = &d->conf;
+	const struct conf_llm_price *price = conf_llm_price(c, c->llm_model);
+	struct llm_judge_config lc;
+	struct fetch_config fc;
+	struct buf key, ua = BUF_INIT;
+	const char *env = getenv(LLM_API_KEY_ENV);
+	char today[16];
+	int ret = -1;
+
+	buf_init(&key, CONF_MAX_STRING);
+	if (offline) {
+		/* no key, no HTTP */
+	} else if (env && env[0]) {
+		buf_addstr(&key, env);
+	} else if (c->llm_api_key_file[0] &&
+		   util_read_secret(c->llm_api_key_file, &key, eb) < 0) {
+		errbuf_prefix(eb, "LLM API key");
+		goto out;
+	}
+	util_format_date(source_now(), today, sizeof(today));
+	buf_addf(&ua, "paperboy/%s (+mailto:%s)", PAPERBOY_VERSION,
+		 c->contact);
+	fetch_config_init(&fc);
+	fc.user_agent = buf_str(&ua);
+	fc.total_timeout_s = c->llm_timeout;
+	fc.stall_timeout_s = c->llm_timeout;
+	fc.max_bytes = LLM_MAX_RESPONSE;
+	fc.max_tries = 3;
+	fc.max_redirects = 0;
+	fc.min_interval_ms = 0; /* arXiv's politeness is not this host's */
+	/* Only the tests set this, to keep retry tests short. */
+	if (getenv("PAPERBOY_TEST_BACKOFF_MS"))
+		fc.backoff_ms = strtol(getenv("PAPERBOY_TEST_BACKOFF_MS"), NULL,
+				       10);
+	memset(&lc, 0, sizeof(lc));
+	lc.endpoint = c->llm_endpoint;
+	lc.model = c->llm_model;
+	lc.api_key = buf_str(&key);
+	lc.state_dir = c->state_dir;
+	lc.date = d->date;
+	lc.today = today;
+	lc.prompt_per_mtok = price ? price->prompt_per_mtok : 0;
+	lc.completion_per_mtok = price ? price->completion_per_mtok : 0;
+	lc.daily_budget_usd = c->llm_daily_budget_usd;
+	lc.batch_size = c->llm_batch_size;
+	lc.min_lexical = c->llm_min_lexical;
+	lc.offline = offline;
+	lc.fetch = &fc;
+	if (llm_judge_new(&lc, &d->llm, eb) < 0) {
+		errbuf_prefix(eb, "LLM judge");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (key.data)
+		memset(key.data, 0, key.len);
+	buf_release(&key);
+	buf_release(&ua);
+	return ret;
+}
+
+int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
+{
+	memset(d, 0, sizeof(*d));
+	listing_init(&d->listing);
+	if (conf_load(o->config ? o->config : CONF_DEFAULT_PATH, &d->conf,
+		      eb) < 0)
+		return errbuf_kind(eb, ERRBUF_CONFIG);
+	if (day_resolve_date(&d->conf, o->date, d->date, sizeof(d->date),
+			     eb) < 0)
+		return -1;
+	if (source_load(&d->conf, d->date, o->listing, !o->dry_run, o->log,
+			&d->listing, &d->items, eb) < 0)
+		return -1;
+	if (!d->items)
+		return 0;
+	if (day_load_subscribers(&d->conf, &d->subs, &d->broken, eb) < 0)
+		return -1;
+	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
+				   &d->subs);
+	if (d->conf.llm_enabled && open_llm(d, o->dry_run, eb) < 0)
+		return errbuf_kind(eb, ERRBUF_CONFIG);
+	/* A dry run writes nothing, not even a new secret: its links are
+	 * signed with an all-zero key and never sent. */
+	if (o->dry_run && access(d->conf.secret_file, F_OK) < 0)
+		return 0;
+	if (token_load_key(d->conf.secret_file, &d->key, eb) < 0)
+		return errbuf_kind(eb, ERRBUF_CONFIG);
+	return 0;
+}
+
+void day_close(struct day *d)
+{
+	token_key_wipe(&d->key);
+	llm_judge_free(d->llm);
+	score_index_free(d->idx);
+	subs_list_release(&d->subs);
+	strv_release(&d->broken);
+	listing_release(&d->listing);
+	if (d->conf.path)
+		conf_release(&d->conf);
+	memset(d, 0, sizeof(*d));
+}

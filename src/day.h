@@ -1,0 +1,71 @@
+/*
+ * day: everything the pipeline needs about one listing day, loaded in
+ * order: the config, the date, the listing (source.h), the subscribers,
+ * the scoring index, the link-signing key and the LLM judge.
+ *
+ * Design decision: one struct owns the day, so that every command that
+ * works on a day (run, render, score, send-test) opens it the same way and
+ * releases it with one call, even after a failure halfway.
+ */
+#ifndef PAPERBOY_DAY_H
+#define PAPERBOY_DAY_H
+
+#include "conf.h"
+#include "errbuf.h"
+#include "listing.h"
+#include "llm.h"
+#include "score.h"
+#include "source.h"
+#include "strv.h"
+#include "subs.h"
+#include "token.h"
+
+struct day {
+	struct conf conf;
+	char date[16];
+	struct listing listing;
+	int items;              /* items in the feed; 0: no announcement */
+	struct subs_list subs;
+	struct strv broken;     /* one message per profile that failed */
+	struct score_index *idx;
+	struct token_key key;   /* signs unsubscribe links */
+	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
+};
+
+/* How a command opens a day. */
+struct day_opts {
+	const char *config;  /* -c FILE; NULL: CONF_DEFAULT_PATH */
+	const char *date;    /* --date YYYY-MM-DD; NULL: the latest day */
+	const char *listing; /* --listing FILE; NULL: cache or network */
+	int dry_run;         /* write nothing; ask no paid service */
+	const struct source_log *log; /* progress lines, or NULL */
+};
+
+/*
+ * Resolves the day into out: date_opt ("YYYY-MM-DD"), or without one the
+ * latest announced listing. Returns 0, or -1 with eb filled
+ * (ERRBUF_USAGE for a malformed date).
+ */
+int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
+		     size_t size, struct errbuf *eb);
+
+/*
+ * Loads the config, resolves the date, loads the listing and, when it
+ * holds papers, the subscribers (broken profiles are listed in d->broken,
+ * not a failure), the scoring index, the LLM judge and the key. Returns 0,
+ * or -1 with eb filled and its kind set (ERRBUF_CONFIG, ERRBUF_USAGE, or
+ * the listing's kinds from source_load). Release with day_close, also
+ * after -1.
+ */
+int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb);
+void day_close(struct day *d);
+
+/*
+ * Loads the subscribers of c's folder into out; a profile that fails to
+ * load is skipped and its message pushed onto broken. Returns 0, or -1
+ * with eb filled (ERRBUF_CONFIG) when the folder is unusable.
+ */
+int day_load_subscribers(const struct conf *c, struct subs_list *out,
+			 struct strv *broken, struct errbuf *eb);
+
+#endif

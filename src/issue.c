@@ -1,0 +1,214 @@
+/*
+ * issue: one subscriber's issue of the day, from scores to the finished
+ * RFC 5322 message (see issue.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive.h"
+#include "history.h"
+#include "issue.h"
+#include "mime.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* A whole message is refused past this size (Gmail clips at 102 KB, and
+ * most servers refuse 25 MB+). */
+#define ISSUE_MAX_MESSAGE ((size_t)16 << 20)
+
+/* A revised version of a paper the subscriber already got is not news. */
+static int drop_revisions_seen(const struct conf *c, const struct listing *l,
+			       const struct subscriber *s,
+			       struct score_result *r, struct errbuf *eb)
+{
+	const struct strv *types =
+		s->announce_types.n ? &s->announce_types : &c->announce_types;
+	struct history h;
+	size_t i;
+
+	if (!strv_contains(types, "replace") &&
+	    !strv_contains(types, "replace-cross"))
+		return 0;
+	if (history_load(c->state_dir, s->id, &h, eb) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		struct score_entry *e = &r->entries[i];
+		const struct paper *p = &l->papers[e->paper];
+
+		if ((p->announce == LISTING_ANNOUNCE_REPLACE ||
+		     p->announce == LISTING_ANNOUNCE_REPLACE_CROSS) &&
+		    e->relevance > 0 && history_contains(&h, p->id)) {
+			e->relevance = 0;
+			free(e->dropped);
+			e->dropped = xstrdup("a revision of a paper you were "
+					     "sent before");
+		}
+	}
+	history_release(&h);
+	return 0;
+}
+
+int issue_score(const struct conf *c, const struct score_index *idx,
+		  const struct listing *l, const struct subscriber *s,
+		  struct score_result *out, struct errbuf *eb)
+{
+	score_subscriber(idx, s, out);
+	return drop_revisions_seen(c, l, s, out, eb);
+}
+
+int issue_record_history(const struct conf *c, const struct issue *issue,
+		       struct errbuf *eb)
+{
+	struct strv ids = STRV_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < issue->digest.n; i++)
+		strv_push(&ids, issue->digest.items[i].paper->id);
+	ret = history_append(c->state_dir, issue->digest.sub->id,
+			     issue->digest.date, &ids, eb);
+	strv_release(&ids);
+	return ret;
+}
+
+char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
+			  enum token_purpose purpose,
+			  const struct subscriber *s)
+{
+	struct buf url = BUF_INIT;
+	char *token;
+
+	if (!c->base_url[0])
+		return xstrdup("");
+	token = token_make(key, purpose, s->id, s->email);
+	buf_addf(&url, "%s%sunsubscribe?s=%s&t=%s", c->base_url,
+		 util_ends_with(c->base_url, "/") ? "" : "/", s->id, token);
+	free(token);
+	return buf_detach(&url, NULL);
+}
+
+/* "<https://...>, <mailto:FROM?subject=unsubscribe%20ID%20TOKEN>". */
+static char *list_unsubscribe(const struct conf *c, const char *https_url,
+			      const struct token_key *key,
+			      enum token_purpose purpose,
+			      const struct subscriber *s)
+{
+	struct buf b = BUF_INIT;
+	char *token = token_make(key, purpose, s->id, s->email);
+
+	if (https_url[0])
+		buf_addf(&b, "<%s>, ", https_url);
+	buf_addf(&b, "<mailto:%s?subject=unsubscribe%%20%s%%20%s>",
+		 c->from_addr, s->id, token);
+	free(token);
+	return buf_detach(&b, NULL);
+}
+
+int issue_judge(const struct day *d, const struct subscriber *s,
+		struct score_result *r, struct digest_cost *cost,
+		struct strv *warnings, struct errbuf *eb)
+{
+	struct strv local = STRV_INIT;
+	int ret;
+
+	memset(cost, 0, sizeof(*cost));
+	if (!d->llm)
+		return 0;
+	ret = llm_judge_digest(d->llm, &d->listing, s, r, cost,
+			       warnings ? warnings : &local, eb);
+	strv_release(&local);
+	return ret;
+}
+
+int issue_compose(const struct day *d, const struct render_templates *t,
+		const struct subscriber *s,
+		const struct issue_opts *opts, struct issue *out,
+		struct errbuf *eb)
+{
+	const struct conf *c = &d->conf;
+	enum token_purpose purpose =
+		opts && opts->to ? TOKEN_TEST : TOKEN_UNSUBSCRIBE;
+	struct mime_message msg;
+	struct buf list_id = BUF_INIT;
+	char *url = issue_unsubscribe_url(c, &d->key, purpose, s);
+	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
+	char *more = archive_reader_url(c, d->date, s);
+	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
+	struct digest_cost cost;
+	int ret = -1;
+
+	memset(&cost, 0, sizeof(cost));
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->html, RENDER_MAX_BODY);
+	buf_init(&out->text, RENDER_MAX_BODY);
+	buf_init(&out->message, ISSUE_MAX_MESSAGE);
+	if (issue_score(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
+		goto out;
+	if (!(opts && opts->lexical_only) &&
+	    issue_judge(d, s, &out->scores, &cost, &out->warnings, eb) < 0)
+		goto out;
+	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
+	out->digest.cost = cost;
+	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
+			  &out->subject, eb) < 0)
+		goto out;
+	if (opts && opts->subject_prefix) {
+		struct buf subj = BUF_INIT;
+		buf_addf(&subj, "%s%s", opts->subject_prefix, out->subject);
+		free(out->subject);
+		out->subject = buf_detach(&subj, NULL);
+	}
+
+	out->message_id = mime_new_message_id(c->list_id);
+	buf_addf(&list_id, "%s <%s>", c->list_name, c->list_id);
+	memset(&msg, 0, sizeof(msg));
+	msg.from_display = c->from_display;
+	msg.from_addr = c->from_addr;
+	msg.to_display = s->name[0] ? s->name : NULL;
+	msg.to_addr = s->email;
+	if (opts && opts->to) {
+		msg.to_display = NULL;
+		msg.to_addr = opts->to;
+	}
+	msg.subject = out->subject;
+	msg.date = time(NULL);
+	msg.message_id = out->message_id;
+	msg.list_id = buf_str(&list_id);
+	msg.extra[msg.nextra].name = "List-Unsubscribe";
+	msg.extra[msg.nextra++].value = header;
+	/* RFC 8058: one-click needs an https URI to POST to. */
+	if (url[0]) {
+		msg.extra[msg.nextra].name = "List-Unsubscribe-Post";
+		msg.extra[msg.nextra++].value = "List-Unsubscribe=One-Click";
+	}
+	msg.text = buf_str(&out->text);
+	msg.text_len = out->text.len;
+	msg.html = buf_str(&out->html);
+	msg.html_len = out->html.len;
+	if (mime_build(&msg, &out->message, eb) < 0) {
+		errbuf_prefix(eb, "%s", s->path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(url);
+	free(header);
+	free(more);
+	buf_release(&list_id);
+	return ret;
+}
+
+void issue_release(struct issue *issue)
+{
+	digest_release(&issue->digest);
+	score_result_release(&issue->scores);
+	buf_release(&issue->html);
+	buf_release(&issue->text);
+	buf_release(&issue->message);
+	free(issue->subject);
+	free(issue->message_id);
+	strv_release(&issue->warnings);
+	memset(issue, 0, sizeof(*issue));
+}

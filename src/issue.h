@@ -1,0 +1,80 @@
+/*
+ * issue: one subscriber's issue of the day: scores (with revisions of
+ * papers already sent left out), the LLM judge's second opinion, the
+ * rendered digest, and the complete message with its unsubscribe links.
+ *
+ * Design decision: composing is a pure function of the day and the
+ * subscriber: it writes nothing, so `render`, `send-test`, a dry run and
+ * the real run all compose the same bytes; only delivery records history.
+ */
+#ifndef PAPERBOY_ISSUE_H
+#define PAPERBOY_ISSUE_H
+
+#include "buf.h"
+#include "day.h"
+#include "digest.h"
+#include "errbuf.h"
+#include "render.h"
+#include "score.h"
+#include "strv.h"
+#include "subs.h"
+#include "token.h"
+
+/* One subscriber's digest, rendered and assembled. */
+struct issue {
+	struct score_result scores;
+	struct digest digest;
+	struct buf html;
+	struct buf text;
+	char *subject;
+	char *message_id;
+	struct buf message;    /* the complete RFC 5322 message */
+	struct strv warnings;  /* the LLM judge's fallbacks, for the command */
+};
+
+/* How a test issue differs from the real one; NULL for the real one. */
+struct issue_opts {
+	const char *to;             /* address instead of the subscriber's */
+	const char *subject_prefix; /* "[TEST] " */
+	int lexical_only;           /* no LLM judge (a template check) */
+};
+
+/*
+ * Scores, selects, renders and assembles s's digest for the day d, with
+ * its unsubscribe links (List-Unsubscribe, List-Unsubscribe-Post and the
+ * footer; a test issue's links carry a TOKEN_TEST token, inert for the real
+ * subscriber). Returns 0, or -1 with eb filled. Release with issue_release
+ * (also after -1).
+ */
+int issue_compose(const struct day *d, const struct render_templates *t,
+		  const struct subscriber *s, const struct issue_opts *opts,
+		  struct issue *out, struct errbuf *eb);
+void issue_release(struct issue *issue);
+
+/* Scores s's papers (score_subscriber) and leaves out revisions of
+ * papers s was sent on an earlier day. Returns 0 or -1 with eb filled;
+ * release *out with score_result_release. */
+int issue_score(const struct conf *c, const struct score_index *idx,
+		const struct listing *l, const struct subscriber *s,
+		struct score_result *out, struct errbuf *eb);
+
+/* The LLM judge's second opinion on s's scores r, when the day has a judge
+ * (cache only unless the day was opened for a real run); its fallbacks are
+ * pushed onto warnings. Fills *cost (zero when no judge). Returns 0 or -1
+ * with eb filled. */
+int issue_judge(const struct day *d, const struct subscriber *s,
+		struct score_result *r, struct digest_cost *cost,
+		struct strv *warnings, struct errbuf *eb);
+
+/* The https unsubscribe URL for s (purpose TOKEN_UNSUBSCRIBE or
+ * TOKEN_TEST), or "" when list.base_url is not set; caller frees. */
+char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
+			    enum token_purpose purpose,
+			    const struct subscriber *s);
+
+/* Records the papers of a delivered issue in the subscriber's history
+ * (see history.h). Returns 0 or -1 with eb filled. */
+int issue_record_history(const struct conf *c, const struct issue *issue,
+			 struct errbuf *eb);
+
+#endif

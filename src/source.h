@@ -1,0 +1,49 @@
+/*
+ * source: a day's listing, from a file, the day's cache or the network
+ * (see source.c for the cache's design).
+ */
+#ifndef PAPERBOY_SOURCE_H
+#define PAPERBOY_SOURCE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+#include "errbuf.h"
+#include "listing.h"
+
+/* Where progress lines go ("  arxiv feed HTTP 200, ..."); the command
+ * prints them. line may be NULL for silence. */
+struct source_log {
+	void (*line)(void *ctx, const char *line);
+	void *ctx;
+};
+
+/* Now, or $PAPERBOY_TEST_NOW (epoch seconds; only tests set it). */
+time_t source_now(void);
+
+/*
+ * The latest announced listing day (America/New_York, arXiv's schedule and
+ * holidays) as YYYY-MM-DD into out. Returns 0, or -1 with eb filled
+ * (ERRBUF_CONFIG: the holidays or the time zone database).
+ */
+int source_latest_date(const struct conf *c, char *out, size_t size,
+		       struct errbuf *eb);
+
+/*
+ * Loads the listing for `date` into l (initialized here): from
+ * listing_path when given; else from the day's cache (STATE/cache/DATE/);
+ * else from the network. When store is set, what was read or fetched is
+ * kept in the cache, so later commands for that day work offline. *items
+ * receives the number of arXiv items (0: no announcement that day).
+ * Returns 0, or -1 with eb filled and l empty; the kind says why:
+ * ERRBUF_NOINPUT (listing_path unreadable), ERRBUF_DATA (a broken listing
+ * or cache), ERRBUF_TEMP (the network or a day not announced yet: try
+ * later) or ERRBUF_IO (the cache cannot be written).
+ */
+int source_load(const struct conf *c, const char *date,
+		const char *listing_path, int store,
+		const struct source_log *log, struct listing *l, int *items,
+		struct errbuf *eb);
+
+#endif
