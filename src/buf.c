@@ -16,6 +16,7 @@ void buf_init(struct buf *b, size_t limit)
 	b->len = 0;
 	b->alloc = 0;
 	b->limit = limit;
+	b->failed = 0;
 }
 
 void buf_release(struct buf *b)
@@ -24,11 +25,13 @@ void buf_release(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->alloc = 0;
+	b->failed = 0;
 }
 
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->failed = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -38,13 +41,14 @@ char *buf_detach(struct buf *b, size_t *len)
 	char *p;
 
 	if (!b->data)
-		buf_add(b, "", 0);
+		b->data = xcalloc(1, 1);
 	p = b->data;
 	if (len)
 		*len = b->len;
 	b->data = NULL;
 	b->len = 0;
 	b->alloc = 0;
+	b->failed = 0;
 	return p;
 }
 
@@ -52,8 +56,12 @@ static int buf_grow(struct buf *b, size_t extra)
 {
 	size_t need;
 
-	if (extra > b->limit || b->len > b->limit - extra)
+	if (b->failed)
 		return -1;
+	if (extra > b->limit || b->len > b->limit - extra) {
+		b->failed = 1;
+		return -1;
+	}
 	need = b->len + extra + 1;
 	if (need > b->alloc) {
 		size_t n = b->alloc < 64 ? 64 : b->alloc;
@@ -97,7 +105,11 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0 || buf_grow(b, (size_t)n) < 0)
+	if (n < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	if (buf_grow(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
@@ -122,6 +134,7 @@ const char *buf_str(const struct buf *b)
 
 void buf_truncate(struct buf *b, size_t len)
 {
+	b->failed = 0;
 	if (len < b->len) {
 		b->len = len;
 		b->data[len] = '\0';

@@ -154,6 +154,13 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;
+	/* The parts are appended without a check at each step (buf.h): a
+	 * part that did not fit is refused whole here. */
+	if (buf_failed(&out->html) || buf_failed(&out->text)) {
+		errbuf_setk(eb, ERRBUF_DATA, "%s: the digest is larger than "
+			    "%zu bytes", s->path, (size_t)RENDER_MAX_BODY);
+		goto out;
+	}
 	if (opts && opts->subject_prefix) {
 		struct buf subj = BUF_INIT;
 		buf_addf(&subj, "%s%s", opts->subject_prefix, out->subject);
@@ -187,7 +194,10 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	msg.text_len = out->text.len;
 	msg.html = buf_str(&out->html);
 	msg.html_len = out->html.len;
-	if (mime_build(&msg, &out->message, eb) < 0) {
+	if (mime_build(&msg, &out->message, eb) < 0 ||
+	    (buf_failed(&out->message) &&
+	     errbuf_setk(eb, ERRBUF_DATA, "the message is larger than %zu "
+			 "bytes", ISSUE_MAX_MESSAGE))) {
 		errbuf_prefix(eb, "%s", s->path);
 		goto out;
 	}

@@ -40,6 +40,46 @@ static void test_buf_limit(void **state)
 	buf_release(&b);
 }
 
+/* A refused append is sticky: nothing later slips in after the gap,
+ * until the writer rewinds on purpose. */
+static void test_buf_sticky_failure(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_addstr(&b, "1234"), 0);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_addstr(&b, "too long"), -1);
+	assert_true(buf_failed(&b));
+	assert_int_equal(buf_addch(&b, 'x'), -1);
+	assert_int_equal(buf_addf(&b, "%d", 5), -1);
+	assert_string_equal(buf_str(&b), "1234");
+	buf_truncate(&b, 4);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_addch(&b, 'x'), 0);
+	assert_string_equal(buf_str(&b), "1234x");
+	assert_int_equal(buf_addstr(&b, "long one"), -1);
+	buf_reset(&b);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_addstr(&b, "again"), 0);
+	buf_release(&b);
+}
+
+/* render_wrap appends without checking each step: a wrapped text that
+ * does not fit leaves the buffer failed, never silently shortened. */
+static void test_wrap_overflow_is_seen(void **state)
+{
+	static const char text[] = "one two three four five six seven";
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 16);
+	render_wrap(text, sizeof(text) - 1, 10, &b);
+	assert_true(buf_failed(&b));
+	buf_release(&b);
+}
+
 static void test_atomic_write(void **state)
 {
 	char dir[] = "/tmp/paperboy-util-XXXXXX";
@@ -129,6 +169,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_buf_sticky_failure),
+		cmocka_unit_test(test_wrap_overflow_is_seen),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_dates),
