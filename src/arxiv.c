@@ -66,6 +66,7 @@ enum field {
 	FIELD_DOI,
 	FIELD_JOURNAL_REF,
 	FIELD_COMMENTS,
+	FIELD_CHANNEL_DATE,     /* RSS <channel><pubDate>: the listing's day */
 };
 
 /* What each field is called in messages. */
@@ -75,7 +76,7 @@ static const char *const field_names[] = {
 	[FIELD_CATEGORY] = "category", [FIELD_ANNOUNCE] = "announce_type",
 	[FIELD_CREATOR] = "creator", [FIELD_AUTHOR_NAME] = "author name",
 	[FIELD_DOI] = "doi", [FIELD_JOURNAL_REF] = "journal_ref",
-	[FIELD_COMMENTS] = "comment",
+	[FIELD_COMMENTS] = "comment", [FIELD_CHANNEL_DATE] = "pubDate",
 };
 
 /* One item's raw text, as the feed had it. */
@@ -106,6 +107,7 @@ struct parser {
 	int items;
 	struct paper *papers;   /* feed order, duplicates included */
 	size_t n_papers, alloc_papers;
+	char date[16];          /* the channel's pubDate as YYYY-MM-DD */
 };
 
 static void fail(struct parser *ps, unsigned long line, const char *fmt, ...)
@@ -284,6 +286,13 @@ static void XMLCALL on_start(void *data, const char *name, const char **atts)
 		if (ps->format == FORMAT_RSS && ps->depth == 2 &&
 		    is_name(name, "", "channel"))
 			ps->in_channel = 1;
+		if (ps->format == FORMAT_RSS && ps->in_channel &&
+		    ps->depth == 3 && is_name(name, "", "pubDate")) {
+			ps->field = FIELD_CHANNEL_DATE;
+			ps->field_depth = ps->depth;
+			buf_reset(&ps->text);
+			return;
+		}
 		if ((ps->format == FORMAT_RSS && ps->in_channel &&
 		     ps->depth == 3 && is_name(name, "", "item")) ||
 		    (ps->format == FORMAT_ATOM && ps->depth == 2 &&
@@ -323,12 +332,44 @@ static void XMLCALL on_text(void *data, const char *s, int len)
 		     field_names[ps->field], ARXIV_MAX_FIELD);
 }
 
+/*
+ * The day a feed announces, from its RFC 822 pubDate ("Tue, 30 Dec 2025
+ * 00:00:00 -0500"): the date as written, in the feed's own zone, which is
+ * arXiv's (US Eastern). A date that does not parse is left unknown: the
+ * listing's day is then not checked, as for the API's Atom.
+ */
+static void channel_date(struct parser *ps, const char *s)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+					      "May", "Jun", "Jul", "Aug",
+					      "Sep", "Oct", "Nov", "Dec" };
+	char mon[4];
+	int day, year, i;
+
+	if (ps->date[0])
+		return;
+	s = strchr(s, ',') ? strchr(s, ',') + 1 : s;
+	if (sscanf(s, "%d %3s %d", &day, mon, &year) != 3)
+		return;
+	for (i = 0; i < 12; i++)
+		if (!strcmp(mon, months[i]))
+			break;
+	if (i == 12 || day < 1 || day > 31 || year < 1991 || year > 9999)
+		return;
+	snprintf(ps->date, sizeof(ps->date), "%04d-%02d-%02d", year, i + 1,
+		 day);
+}
+
 static void end_field(struct parser *ps)
 {
 	struct item *it = &ps->item;
 	char *s = xstrndup(buf_str(&ps->text), ps->text.len);
 
 	switch (ps->field) {
+	case FIELD_CHANNEL_DATE:
+		channel_date(ps, s);
+		free(s);
+		break;
 	case FIELD_CATEGORY:
 		add_category(ps, &it->categories, s);
 		free(s);
@@ -846,6 +887,8 @@ int arxiv_parse(const char *data, size_t len, const char *name,
 		goto out;
 	if (move_papers(&ps, out) < 0)
 		goto out;
+	if (ps.date[0] && !out->date[0])
+		memcpy(out->date, ps.date, sizeof(out->date));
 	ret = ps.items;
 out:
 	if (ps.xp)

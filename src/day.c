@@ -115,8 +115,10 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 	if (day_resolve_date(&d->conf, o->date, d->date, sizeof(d->date),
 			     eb) < 0)
 		return -1;
-	if (source_load(&d->conf, d->date, o->listing, !o->dry_run, o->log,
-			&d->listing, &d->items, eb) < 0)
+	if (source_load(&d->conf, d->date, o->listing,
+			(o->dry_run ? 0 : SOURCE_STORE) |
+				(o->force_date ? SOURCE_FORCE_DATE : 0),
+			o->log, &d->listing, &d->items, eb) < 0)
 		return -1;
 	if (!d->items)
 		return 0;

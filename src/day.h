@@ -38,6 +38,7 @@ struct day_opts {
 	const char *date;    /* --date YYYY-MM-DD; NULL: the latest day */
 	const char *listing; /* --listing FILE; NULL: cache or network */
 	int dry_run;         /* write nothing; ask no paid service */
+	int force_date;      /* take the listing as `date` unchecked */
 	const struct source_log *log; /* progress lines, or NULL */
 };
 

@@ -51,6 +51,8 @@ struct listing {
 	size_t n;
 	size_t alloc;
 	char *source;           /* where it came from, for messages */
+	char date[16];          /* the day the feed says it announces
+				 * (YYYY-MM-DD), or "" when it does not say */
 	size_t *slots;          /* open-addressing index by ID: paper + 1 */
 	size_t nslots;          /* a power of two, at least 2 * n */
 };

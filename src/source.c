@@ -406,8 +406,62 @@ out:
 	return ret;
 }
 
+/*
+ * A listing named on the command line must be of the day it is sent as:
+ * its own date (the RSS channel's pubDate, when it has one) must be that
+ * day, and the day must be one arXiv announces on. Returns 0 or -1.
+ */
+static int check_day(const struct conf *c, const char *date, time_t day,
+		     const char *path, const struct listing *l,
+		     struct errbuf *eb)
+{
+	struct calendar cal = CALENDAR_INIT;
+	const char *why = NULL;
+	char when[16];
+	time_t latest;
+	int ret = -1;
+
+	if (l->date[0] && strcmp(l->date, date)) {
+		errbuf_setk(eb, ERRBUF_USAGE,
+			    "%s: this listing is of %s, not of %s (--date); "
+			    "nothing was sent (--force-date sends it as %s "
+			    "anyway)",
+			    path, l->date, date, date);
+		goto out;
+	}
+	if (calendar_init(&cal, c->holidays_set ? &c->holidays : NULL, eb) <
+	    0) {
+		errbuf_kind(eb, ERRBUF_CONFIG);
+		goto out;
+	}
+	if (calendar_latest(&cal, source_now(), &latest, eb) < 0) {
+		errbuf_kind(eb, ERRBUF_CONFIG);
+		goto out;
+	}
+	if (day > latest) {
+		util_format_date(latest, when, sizeof(when));
+		errbuf_setk(eb, ERRBUF_USAGE,
+			    "%s: %s is not announced yet (the latest listing "
+			    "is of %s); nothing was sent (--force-date runs "
+			    "the day anyway)",
+			    path, date, when);
+		goto out;
+	}
+	if (!calendar_is_announcement_day(&cal, day, &why)) {
+		errbuf_setk(eb, ERRBUF_USAGE,
+			    "%s: arXiv announces nothing on %s (%s); nothing "
+			    "was sent (--force-date runs the day anyway)",
+			    path, date, why);
+		goto out;
+	}
+	ret = 0;
+out:
+	calendar_release(&cal);
+	return ret;
+}
+
 int source_load(const struct conf *c, const char *date,
-		const char *listing_path, int store,
+		const char *listing_path, unsigned flags,
 		const struct source_log *log, struct listing *l, int *items,
 		struct errbuf *eb)
 {
@@ -420,7 +474,7 @@ int source_load(const struct conf *c, const char *date,
 	a.c = c;
 	a.date = date;
 	a.dir = dir;
-	a.store = store;
+	a.store = !!(flags & SOURCE_STORE);
 	a.log = log;
 	util_parse_date(date, &a.day);
 	buf_init(&data, ARXIV_MAX_DOCUMENT);
@@ -436,6 +490,9 @@ int source_load(const struct conf *c, const char *date,
 			errbuf_kind(eb, ERRBUF_DATA);
 			goto out;
 		}
+		if (!(flags & SOURCE_FORCE_DATE) &&
+		    check_day(c, date, a.day, listing_path, l, eb) < 0)
+			goto out;
 		*items = n;
 		if (a.store && (util_mkdir_p(dir, 0755, eb) < 0 ||
 				keep(dir, &a.files, "arxiv", "arxiv.xml", &data,

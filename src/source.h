@@ -30,11 +30,17 @@ time_t source_now(void);
 int source_latest_date(const struct conf *c, char *out, size_t size,
 		       struct errbuf *eb);
 
+/* source_load's flags. */
+#define SOURCE_STORE      1u /* keep what was read or fetched in the cache */
+#define SOURCE_FORCE_DATE 2u /* take listing_path as `date` unchecked */
+
 /*
  * Loads the listing for `date` into l (initialized here): from
  * listing_path when given; else from the day's cache (STATE/cache/DATE/);
- * else from the network. When store is set, what was read or fetched is
- * kept in the cache, so later commands for that day work offline. *items
+ * else from the network. With SOURCE_STORE, what was read or fetched is
+ * kept in the cache, so later commands for that day work offline. A
+ * listing_path whose own date is another day, or a date arXiv announces
+ * nothing on, is refused (ERRBUF_USAGE) unless SOURCE_FORCE_DATE. *items
  * receives the number of arXiv items (0: no announcement that day).
  * Returns 0, or -1 with eb filled and l empty; the kind says why:
  * ERRBUF_NOINPUT (listing_path unreadable), ERRBUF_DATA (a broken listing
@@ -42,7 +48,7 @@ int source_latest_date(const struct conf *c, char *out, size_t size,
  * later) or ERRBUF_IO (the cache cannot be written).
  */
 int source_load(const struct conf *c, const char *date,
-		const char *listing_path, int store,
+		const char *listing_path, unsigned flags,
 		const struct source_log *log, struct listing *l, int *items,
 		struct errbuf *eb);
 

@@ -298,21 +298,68 @@ out:
 	return ret;
 }
 
+/* The file's identity as stat() sees it; 0 or -1 (errno set). */
+static int file_id(const char *path, unsigned long long *dev,
+		   unsigned long long *ino, long long *mtime_ns,
+		   long long *size)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	*dev = (unsigned long long)st.st_dev;
+	*ino = (unsigned long long)st.st_ino;
+	*mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+		    st.st_mtim.tv_nsec;
+	*size = (long long)st.st_size;
+	return 0;
+}
+
 int subs_load_file(const char *path, struct subscriber *s,
 		   struct errbuf *eb)
 {
 	struct conf_doc *doc = NULL;
+	unsigned long long dev = 0, ino = 0;
+	long long mtime = 0, size = 0;
 	int ret = -1;
 
+	/* Before the read: a change after it then shows as a difference. */
+	if (file_id(path, &dev, &ino, &mtime, &size) < 0)
+		dev = ino = 0;
 	if (subs_init(s, path, eb) < 0 || check_link(path, eb) < 0 ||
 	    conf_doc_read(path, &doc, eb) < 0 || load_profile(doc, s, eb) < 0)
 		goto out;
+	s->file_dev = dev;
+	s->file_ino = ino;
+	s->file_mtime_ns = mtime;
+	s->file_size = size;
 	ret = 0;
 out:
 	conf_doc_free(doc);
 	if (ret < 0)
 		subs_release(s);
 	return ret;
+}
+
+int subs_still_active(const struct subscriber *s, struct errbuf *eb)
+{
+	struct subscriber now;
+	unsigned long long dev, ino;
+	long long mtime, size;
+	int active;
+
+	if (file_id(s->path, &dev, &ino, &mtime, &size) < 0)
+		return errno == ENOENT ? 0
+				       : errbuf_set(eb, "%s: %s", s->path,
+						    strerror(errno));
+	if (s->file_ino && dev == s->file_dev && ino == s->file_ino &&
+	    mtime == s->file_mtime_ns && size == s->file_size)
+		return s->status == SUBS_ACTIVE;
+	if (subs_load_file(s->path, &now, eb) < 0)
+		return -1;
+	active = now.status == SUBS_ACTIVE && !strcmp(now.email, s->email);
+	subs_release(&now);
+	return active;
 }
 
 int subs_load_string(const char *path, const char *data, size_t len,

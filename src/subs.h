@@ -61,6 +61,10 @@ struct subscriber {
 	int sort_by_upvotes;    /* sort = "upvotes" ("trending") */
 	char *criteria;         /* free text; may be "" */
 	int archive;            /* archive = true: own pages in the archive */
+	/* The file as it was just before it was read, to see a later
+	 * change (subs_still_active). */
+	unsigned long long file_dev, file_ino;
+	long long file_mtime_ns, file_size;
 };
 
 struct subs_list {
@@ -95,6 +99,15 @@ int subs_load_dir(const char *dir, struct subs_list *out,
 void subs_list_release(struct subs_list *l);
 
 /* The subscriber with this id, or NULL. */
+/*
+ * Whether s is still active now, just before a message to it goes out: 1
+ * yes, 0 no (its profile changed to another status, or is gone). When the
+ * file is the one that was loaded (same inode, time and size) the answer
+ * costs one stat(); a changed file is read again. Returns -1 with eb
+ * filled when the changed file cannot be read.
+ */
+int subs_still_active(const struct subscriber *s, struct errbuf *eb);
+
 struct subscriber *subs_find(const struct subs_list *l, const char *id);
 
 const char *subs_status_name(enum subs_status s);

@@ -49,21 +49,35 @@ struct cmd_day_opts {
 	const char *config;  /* -c FILE */
 	const char *date;    /* --date YYYY-MM-DD */
 	const char *listing; /* --listing FILE */
+	int force_date;      /* --force-date */
 };
 
 #define CMD_DAY_OPTIONS                                       \
 	{ "config", required_argument, NULL, 'c' },           \
 	{ "date", required_argument, NULL, 'd' },             \
 	{ "listing", required_argument, NULL, 'l' },          \
+	{ "force-date", no_argument, NULL, 'F' },             \
 	{ "help", no_argument, NULL, 'h' }
 
-/* Stores -c, --date or --listing in o; 1 if opt was one of them. */
+/* The lines of --help for CMD_DAY_OPTIONS. */
+#define CMD_DAY_HELP                                                          \
+	"  --date D             the announcement day (default: the latest)\n" \
+	"  --listing FILE       an arXiv RSS/Atom/API file for that day; a\n"  \
+	"                       copy is kept in STATE/cache/DATE/\n"           \
+	"  --force-date         take FILE as that day even if it says another\n"\
+	"                       day, or arXiv announces nothing that day\n"
+
+/* Stores -c, --date, --listing or --force-date in o; 1 if opt was one. */
 int cmd_day_option(int opt, struct cmd_day_opts *o);
 
 /* Prints "paperboy: MESSAGE" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "paperboy: warning: MESSAGE" on stderr. */
 void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code of `run` when a message is in doubt (delivered or not, only
+ * the server knows): sysexits(3) has none, and retrying cannot settle it. */
+#define CMD_EX_IN_DOUBT 80
 
 /*
  * The one exit-code map: the sysexits(3) code for a failure of the kind
@@ -94,8 +108,7 @@ int cmd_load_subscribers(const struct conf *c, struct subs_list *out);
  * the exit code. Release with day_close, also after a failure.
  */
 int cmd_day_open(struct day *d, const struct cmd_global *g,
-		 const char *config, const char *date_opt,
-		 const char *listing_path, int dry_run);
+		 const struct cmd_day_opts *o, int dry_run);
 
 /* The exit code for a failed SMTP session (deliver_smtp_send < 0). */
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb);

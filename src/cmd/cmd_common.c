@@ -55,6 +55,9 @@ int cmd_day_option(int opt, struct cmd_day_opts *o)
 	case 'l':
 		o->listing = optarg;
 		return 1;
+	case 'F':
+		o->force_date = 1;
+		return 1;
 	default:
 		return 0;
 	}
@@ -145,11 +148,11 @@ static void print_line(void *ctx, const char *line)
 }
 
 int cmd_day_open(struct day *d, const struct cmd_global *g,
-		 const char *config, const char *date_opt,
-		 const char *listing_path, int dry_run)
+		 const struct cmd_day_opts *co, int dry_run)
 {
 	static const struct source_log log = { print_line, NULL };
 	struct errbuf eb = ERRBUF_INIT;
+	const char *config = co->config;
 	struct day_opts o;
 	int ret;
 
@@ -162,9 +165,10 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 	}
 	memset(&o, 0, sizeof(o));
 	o.config = config;
-	o.date = date_opt;
-	o.listing = listing_path;
+	o.date = co->date;
+	o.listing = co->listing;
 	o.dry_run = dry_run;
+	o.force_date = co->force_date;
 	o.log = &log;
 	ret = day_open(d, &o, &eb);
 	cmd_report_broken(&d->broken);

@@ -48,7 +48,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct source_log log = { print_line, NULL };
-	struct cmd_day_opts o = { NULL, NULL, NULL };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	int list = 0;
 	struct listing l;
@@ -85,7 +85,9 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	printf("paperboy: fetching the listing of %s\n", date);
-	if (source_load(&c, date, o.listing, 1, &log, &l, &items, &eb) < 0) {
+	if (source_load(&c, date, o.listing,
+			SOURCE_STORE | (o.force_date ? SOURCE_FORCE_DATE : 0),
+			&log, &l, &items, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = cmd_exit_code(&eb, EX_SOFTWARE);
 		goto out;

@@ -31,7 +31,7 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	const char *id = NULL;
 	struct render_templates t = { NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
@@ -65,7 +65,7 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	}
 	id = argv[optind];
 	/* Previewing never writes: a --listing is not cached here. */
-	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
+	ret = cmd_day_open(&d, g, &o, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {

@@ -59,11 +59,13 @@ static void usage(FILE *out)
 		"\n"
 		"Exit: 0 all delivered; 75 something was deferred (run again "
 		"later);\n"
+		"80 a message is in doubt (see the journal); 69 a recipient "
+		"was refused;\n"
 		"78 a profile was broken (the others were sent); 65 the "
 		"listing is\n"
 		"unusable (nothing sent); 77 SMTP authentication failed; 76 "
 		"TLS or\n"
-		"protocol failure; 74 a write failed.\n");
+		"protocol failure; 74 a write failed. See paperboy(1).\n");
 }
 
 struct run_counts {
@@ -322,10 +324,51 @@ static void flush_outbox(struct run *r)
 	}
 }
 
+/*
+ * The profiles are loaded when the run starts, and an unsubscribe may come
+ * while it runs: just before the batch goes out, each subscriber's status
+ * is checked again (one stat() when the file is unchanged), and whoever
+ * left is dropped from the batch.
+ */
+static void drop_departed(struct run *r)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < r->nbatch; i++) {
+		struct pending *p = &r->batch[i];
+		const struct subscriber *s = p->issue.digest.sub;
+		struct errbuf eb = ERRBUF_INIT;
+		int active = subs_still_active(s, &eb);
+
+		if (active < 0) {
+			/* Not journaled: the next run tries again. */
+			cmd_warn("%s: not sent: %s", s->id, eb.msg);
+			r->n.deferred++;
+		} else if (!active) {
+			printf("  %-20s skipped: unsubscribed during the run\n",
+			       s->id);
+			r->n.unsubscribed++;
+		}
+		if (active <= 0) {
+			r->todo--;
+			issue_release(&p->issue);
+			continue;
+		}
+		if (k != i) {
+			r->batch[k] = *p;
+			r->batch[k].item.user = &r->batch[k].issue;
+		}
+		k++;
+	}
+	r->nbatch = k;
+}
+
 static void flush(struct run *r)
 {
 	size_t i;
 
+	if (!r->dry_run)
+		drop_departed(r);
 	if (!r->nbatch)
 		return;
 	if (r->smtp)
@@ -549,12 +592,22 @@ static int check_templates(const struct day *d,
 	return 0;
 }
 
+/*
+ * The most useful thing to do next decides the code (docs/paperboy.1 has
+ * the table): run again later (75), look at the messages in doubt (80),
+ * at the refused recipients (69), at a broken profile (78), at a digest
+ * that could not be composed (65). The summary lists every count.
+ */
 static int exit_code(const struct run *r)
 {
 	if (r->fatal)
 		return r->fatal;
 	if (r->n.deferred)
 		return EX_TEMPFAIL;
+	if (r->n.in_doubt)
+		return CMD_EX_IN_DOUBT;
+	if (r->n.failed + r->n.failed_earlier)
+		return EX_UNAVAILABLE;
 	if (r->d->broken.n)
 		return EX_CONFIG;
 	if (r->n.compose_failed)
@@ -571,7 +624,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	struct render_templates t = { NULL, NULL };
 	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
@@ -607,7 +660,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		cmd_error("run: unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
-	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, r.dry_run);
+	ret = cmd_day_open(&d, g, &o, r.dry_run);
 	if (ret != EX_OK || !d.items) {
 		if (ret == EX_OK) {
 			time_t day;

@@ -155,7 +155,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct issue issue;
 	struct digest_cost cost;
@@ -187,7 +187,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
+	ret = cmd_day_open(&d, g, &o, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {

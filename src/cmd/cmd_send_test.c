@@ -104,7 +104,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	const char *to = NULL, *as = NULL;
 	struct render_templates t = { NULL, NULL };
 	struct issue_opts copts = { NULL, "[TEST] ", 0 };
@@ -143,7 +143,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		return EX_USAGE;
 	}
 	copts.to = to;
-	ret = cmd_day_open(&d, g, o.config, o.date, o.listing, 1);
+	ret = cmd_day_open(&d, g, &o, 1);
 	if (ret != EX_OK)
 		goto out;
 	if (!d.items) {

@@ -314,6 +314,10 @@ static void test_issue_test_copy(void **state)
 
 int main(void)
 {
+	/* The network tests meet a closed port: keep the retries short, as
+	 * the shell tests do. */
+	setenv("PAPERBOY_TEST_BACKOFF_MS", "5", 1);
+	setenv("PAPERBOY_TEST_MIN_INTERVAL_MS", "5", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_source_file_then_cache,
 						setup, teardown),
