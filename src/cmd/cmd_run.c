@@ -597,6 +597,9 @@ static int check_templates(const struct day *d,
  * the table): run again later (75), look at the messages in doubt (80),
  * at the refused recipients (69), at a broken profile (78), at a digest
  * that could not be composed (65). The summary lists every count.
+ * Recipients refused by an earlier run of the day were reported by its
+ * exit code; messages in doubt since a crash never were (the crashed run
+ * had none), so they count until settled with --resend-in-doubt.
  */
 static int exit_code(const struct run *r)
 {
@@ -606,7 +609,7 @@ static int exit_code(const struct run *r)
 		return EX_TEMPFAIL;
 	if (r->n.in_doubt)
 		return CMD_EX_IN_DOUBT;
-	if (r->n.failed + r->n.failed_earlier)
+	if (r->n.failed)
 		return EX_UNAVAILABLE;
 	if (r->d->broken.n)
 		return EX_CONFIG;
