@@ -501,6 +501,10 @@ static const struct conf_setting settings[] = {
 	    "Tries for a temporary (4xx) failure within one run."),
 	INT("delivery.smtp.retry_delay_ms", smtp_retry_delay_ms, 0, 600000,
 	    2000, "Milliseconds before the first retry; doubles each try."),
+	STR("delivery.smtp.helo", smtp_helo, 0, "",
+	    "The EHLO name; \"\" means the host's name, as libesmtp picks it."),
+	INT("delivery.smtp.connections", smtp_connections, 1, 16, 1,
+	    "SMTP sessions at once."),
 
 	GROUP("llm", "An optional second opinion on relevance from a "
 		     "language model."),

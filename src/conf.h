@@ -165,6 +165,8 @@ struct conf {
 	long smtp_batch;           /* messages per connection */
 	long smtp_retries;         /* tries for a 4xx within one run */
 	long smtp_retry_delay_ms;  /* first backoff; doubles each try */
+	char *smtp_helo;           /* EHLO name; "" = libesmtp's choice */
+	long smtp_connections;     /* SMTP sessions at once */
 	long journal_keep_days;    /* older journal files are pruned */
 
 	int llm_enabled;
