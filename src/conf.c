@@ -471,7 +471,7 @@ static const struct conf_setting settings[] = {
 
 	GROUP("delivery", "How digests go out."),
 	ENUM("delivery.method", delivery_method, methods, "outbox",
-	     "outbox (a Maildir) or smtp."),
+	     "Into a Maildir folder (outbox) or to an SMTP server (smtp)."),
 	STR("delivery.outbox", outbox_dir, CONF_PATH, "outbox",
 	    "The Maildir the outbox method writes to (its new/)."),
 	INT("delivery.journal_keep_days", journal_keep_days, 1, 36500, 90,
