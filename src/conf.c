@@ -881,16 +881,14 @@ static void derive(struct conf *c)
 	}
 }
 
-int conf_load(const char *path, struct conf *c, struct errbuf *eb)
+/* Loads doc (NULL when it could not be read or parsed) into c, which
+ * holds the defaults; frees doc. */
+static int load(struct conf_doc *doc, struct conf *c, struct errbuf *eb)
 {
-	struct conf_doc *doc = NULL;
 	const struct conf_setting *s;
 	int ret = -1, r;
 
-	conf_defaults(c);
-	c->path = xstrdup(path);
-	c->dir = util_dirname(path);
-	if (conf_doc_read(path, &doc, eb) < 0)
+	if (!doc)
 		goto out;
 	if (check_names(doc, conf_doc_root(doc), "", eb) < 0)
 		goto out;
@@ -913,6 +911,31 @@ out:
 	if (ret < 0)
 		conf_release(c);
 	return ret;
+}
+
+int conf_load(const char *path, struct conf *c, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+
+	conf_defaults(c);
+	c->path = xstrdup(path);
+	c->dir = util_dirname(path);
+	if (conf_doc_read(path, &doc, eb) < 0)
+		doc = NULL;
+	return load(doc, c, eb);
+}
+
+int conf_load_string(const char *path, const char *data, size_t len,
+		     struct conf *c, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+
+	conf_defaults(c);
+	c->path = xstrdup(path);
+	c->dir = util_dirname(path);
+	if (conf_doc_parse(path, data, len, &doc, eb) < 0)
+		doc = NULL;
+	return load(doc, c, eb);
 }
 
 int conf_check_for_smtp(const struct conf *c, struct errbuf *eb)

@@ -246,6 +246,10 @@ const struct conf_llm_price *conf_llm_price(const struct conf *c,
 
 /* Loads and validates paperboy.cfg. Returns 0 or -1 ("PATH:LINE: ..."). */
 int conf_load(const char *path, struct conf *out, struct errbuf *eb);
+/* The same for the len bytes at data, as if read from path (relative
+ * paths hang off its folder). On -1, *out is released (all zero). */
+int conf_load_string(const char *path, const char *data, size_t len,
+		     struct conf *out, struct errbuf *eb);
 void conf_release(struct conf *c);
 
 #endif
