@@ -64,10 +64,12 @@ nopc_libs = $(foreach l,$(1),$(if $(shell printf '\043include <%s>\n' \
 	-l$(call nopc_name,$(l)) (is its Debian -dev package installed? \
 	`make deps` installs them)))-l$(call nopc_name,$(l)))
 # Each expands its $(call) on first use only, then keeps the result.
-PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg_flags,--cflags,$(PKGS)))$(PKG_CFLAGS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := \
+	$(call pkg_flags,--cflags,$(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $(call pkg_flags,--libs,$(PKGS)) \
 	$(call nopc_libs,$(NOPC_LIBS)))$(PKG_LIBS)
-CMOCKA_LIBS = $(eval CMOCKA_LIBS := $(call pkg_flags,--libs,cmocka))$(CMOCKA_LIBS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := \
+	$(call pkg_flags,--libs,cmocka))$(CMOCKA_LIBS)
 
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)

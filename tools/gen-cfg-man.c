@@ -72,8 +72,8 @@ static void describe(const struct conf_setting *s)
 		       s->min, s->max, s->idef);
 		break;
 	case CONF_FLOAT:
-		printf("A number from %.10g to %.10g; default %.10g", s->fmin, s->fmax,
-		       s->fdef);
+		printf("A number from %.10g to %.10g; default %.10g",
+		       s->fmin, s->fmax, s->fdef);
 		break;
 	case CONF_BOOL:
 		printf("Either true or false; default %s",

@@ -39,7 +39,7 @@ test_expect_success 'every setting of the example config is on the page' '
 # the binary knows them with the bounds the page gives.
 test_expect_success 'the settings on the page are the ones paperboy reads' '
 	setup_site &&
-	sed -e "s|user = \"\";|user = \"\"; helo = \"mx.example.org\"; connections = 16;|" \
+	sed -e "s|user = \"\";|& helo = \"mx.example.org\"; connections = 16;|" \
 		.site.cfg >paperboy.cfg &&
 	grep_file "connections = 16" paperboy.cfg &&
 	paperboy subscribers check >out 2>err &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='make install puts the binary, man pages and templates under PREFIX'
+test_description='make install: the binary, man pages and templates'
 . "$(dirname "$0")/test-lib.sh"
 
 DEST="$TRASH/dest"
@@ -36,7 +36,7 @@ test_expect_success 'the installed binary runs a day from the installed template
 	setup_site &&
 	use_profiles alice chen &&
 	rm -rf templates &&
-	sed -e "s|templates = \"templates\";|templates = \"$P/share/paperboy/templates\";|" \
+	sed -e "s|\(templates = \"\)templates\";|\1$P/share/paperboy/templates\";|" \
 		.site.cfg >paperboy.cfg &&
 	grep_file "$P/share/paperboy/templates" paperboy.cfg &&
 	"$P/bin/paperboy" run --date 2025-12-30 --listing "$SAMPLE_LISTING" \

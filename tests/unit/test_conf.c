@@ -143,7 +143,8 @@ static void test_errors_name_file_and_line(void **state)
 	expect_error("delivery = { smtp = {\n helo = \"a\\nb\"; }; };\n",
 		     "paperboy.cfg:2: 'helo' must not contain a line break");
 	expect_error("delivery = { smtp = { tls = \"ssl\"; }; };\n",
-		     "'tls' must be one of the documented values (got \"ssl\")");
+		     "'tls' must be one of the documented values "
+		     "(got \"ssl\")");
 	expect_error("sources = { arxiv = {\n announce_types = [\"old\"];"
 		     " }; };\n",
 		     "'announce_types' must be one of the documented values");
