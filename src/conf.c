@@ -340,73 +340,309 @@ int conf_check_keys(const struct conf_doc *doc, const struct conf_node *grp,
 	return 0;
 }
 
-/* ---- paperboy.cfg ---- */
+/* ---- paperboy.cfg: the settings table ---- */
+
+/*
+ * The field of struct conf named f, which must have type T: a row's
+ * offset, checked at compile time (a wrong type is a negative array).
+ */
+#define FIELD(f, T)                                                       \
+	(offsetof(struct conf, f) +                                       \
+	 0 * sizeof(char[_Generic(((struct conf *)0)->f, T: 1, default: -1)]))
+
+#define GROUP(n, d) { .name = n, .type = CONF_GROUP, .doc = d }
+#define STR(n, f, fl, dflt, d)                                            \
+	{ .name = n, .type = CONF_STRING, .flags = fl,                    \
+	  .offset = FIELD(f, char *), .def = dflt, .doc = d }
+#define ENUM(n, f, vals, dflt, d)                                         \
+	{ .name = n, .type = CONF_ENUM, .offset = FIELD(f, char *),       \
+	  .values = vals, .def = dflt, .doc = d }
+#define INT(n, f, lo, hi, dflt, d)                                        \
+	{ .name = n, .type = CONF_INT, .offset = FIELD(f, long),          \
+	  .min = lo, .max = hi, .idef = dflt, .doc = d }
+#define FLOAT(n, f, lo, hi, dflt, d)                                      \
+	{ .name = n, .type = CONF_FLOAT, .offset = FIELD(f, double),      \
+	  .fmin = lo, .fmax = hi, .fdef = dflt, .doc = d }
+#define BOOL(n, f, dflt, d)                                               \
+	{ .name = n, .type = CONF_BOOL, .offset = FIELD(f, int),          \
+	  .idef = dflt, .doc = d }
+#define STRV(n, f, vals, dflt, d)                                         \
+	{ .name = n, .type = CONF_STRV, .offset = FIELD(f, struct strv),  \
+	  .values = vals, .defv = dflt, .doc = d }
+#define SPECIAL(n, sh, rd, rel, d)                                        \
+	{ .name = n, .type = CONF_SPECIAL, .shape = sh, .read = rd,       \
+	  .release = rel, .doc = d }
+
+static const char *const methods[] = { "outbox", "smtp", NULL };
+static const char *const tls_modes[] = { "starttls", "implicit", "none",
+					 NULL };
+static const char *const announce_types[] = { "new", "cross", "replace",
+					      "replace-cross", NULL };
+static const char *const default_categories[] = { "cs.LG", "cs.CL", NULL };
+static const char *const default_announce[] = { "new", "cross", NULL };
+static const char *const no_strings[] = { NULL };
+
+static int load_prices(const struct conf_doc *doc, const struct conf_node *g,
+		       const char *key, struct conf *c, struct errbuf *eb);
+static void release_prices(struct conf *c);
+
+/*
+ * Every setting of paperboy.cfg. What stays code: the checks across
+ * settings (list.from must parse, list.contact defaults to its address,
+ * list.id must look like a domain, envelope_from and archive.url must be
+ * valid, an enabled llm needs a priced model: load_checks()), the defaults
+ * derived from other settings (templates.html/.text from paths.templates,
+ * archive.url from list.base_url: derive()), sources.arxiv.holidays_set
+ * (whether the holidays row was given), and llm.prices, a list of groups
+ * read by load_prices().
+ */
+static const struct conf_setting settings[] = {
+	GROUP("list", "Who the list is: its name, addresses and links."),
+	STR("list.name", list_name, CONF_FOR_SMTP, "Daily arXiv digest",
+	    "The list's name, in the subject and the digest's heading."),
+	STR("list.id", list_id, CONF_FOR_SMTP, "digest.example.org",
+	    "A domain-like name: the List-Id and every Message-ID's domain."),
+	STR("list.from", list_from, CONF_FOR_SMTP,
+	    "Paperboy <digest@example.org>",
+	    "The From header, \"Name <address>\" or a bare address."),
+	STR("list.base_url", base_url, 0, "",
+	    "The public https URL of `paperboy serve' (unsubscribe links); "
+	    "\"\" for no links."),
+	STR("list.secret_file", secret_file, CONF_PATH, "state/secret.key",
+	    "The key of the unsubscribe tokens (32 bytes, mode 0600, made on "
+	    "first use)."),
+	STR("list.contact", contact, CONF_FOR_SMTP, "",
+	    "The operator's address, in the User-Agent of every fetch; \"\" "
+	    "means list.from's address."),
+	STR("list.postal", postal, 0, "",
+	    "A postal or contact line for the digest's footer; may be \"\"."),
+
+	GROUP("paths", "Where the files are."),
+	STR("paths.subscribers", subscribers_dir, CONF_PATH, "subscribers",
+	    "The folder of the subscriber profiles, one ID.cfg each."),
+	STR("paths.templates", templates_dir, CONF_PATH, "templates",
+	    "The folder of digest.html and digest.txt."),
+	STR("paths.state", state_dir, CONF_PATH, "state",
+	    "The folder of cached listings, journals and history."),
+
+	GROUP("templates", "The digest's templates, when not the ones in "
+			   "paths.templates."),
+	STR("templates.html", template_html, CONF_PATH, "",
+	    "The HTML template; \"\" means paths.templates/digest.html."),
+	STR("templates.text", template_text, CONF_PATH, "",
+	    "The plain-text template; \"\" means paths.templates/digest.txt."),
+
+	GROUP("archive", "The public web archive of past digests."),
+	BOOL("archive.enabled", archive_enabled, 0,
+	     "Write each day's digest into the web archive."),
+	STR("archive.dir", archive_dir, CONF_PATH, "archive",
+	    "The archive's folder."),
+	STR("archive.url", archive_url, 0, "",
+	    "Where the archive is served (https://); \"\" means "
+	    "list.base_url/archive."),
+
+	GROUP("sources", "Where the day's papers come from."),
+	INT("sources.timeout", fetch_timeout, 1, 3600, 300,
+	    "Seconds one whole request may take."),
+	INT("sources.stall_timeout", fetch_stall, 1, 3600, 60,
+	    "Seconds without a byte before a request is given up."),
+	GROUP("sources.arxiv", "arXiv's listing."),
+	STRV("sources.arxiv.categories", categories, NULL,
+	     default_categories, "The arXiv categories to read."),
+	STRV("sources.arxiv.announce_types", announce_types, announce_types,
+	     default_announce, "Which announcements of a day count."),
+	STR("sources.arxiv.rss_url", arxiv_rss_url, 0,
+	    "https://rss.arxiv.org/rss/",
+	    "The feed's base URL; the categories are appended."),
+	STR("sources.arxiv.api_url", arxiv_api_url, 0,
+	    "https://export.arxiv.org/api/query",
+	    "The API's query endpoint, for backfilling past days."),
+	INT("sources.arxiv.api_page_size", arxiv_api_page, 1, 2000, 2000,
+	    "Results per API request."),
+	STRV("sources.arxiv.holidays", holidays, NULL, no_strings,
+	     "Days without an announcement (YYYY-MM-DD); unset means arXiv's "
+	     "own schedule, built in."),
+	GROUP("sources.huggingface", "Hugging Face's daily papers."),
+	BOOL("sources.huggingface.enabled", hf_enabled, 0,
+	     "Merge Hugging Face's daily papers into the day's listing."),
+	STR("sources.huggingface.url", hf_url, 0,
+	    "https://huggingface.co/api/daily_papers",
+	    "The daily papers endpoint; ?date= is appended."),
+
+	GROUP("delivery", "How digests go out."),
+	ENUM("delivery.method", delivery_method, methods, "outbox",
+	     "Into a Maildir folder (outbox) or to an SMTP server (smtp)."),
+	STR("delivery.outbox", outbox_dir, CONF_PATH, "outbox",
+	    "The Maildir the outbox method writes to (its new/)."),
+	INT("delivery.journal_keep_days", journal_keep_days, 1, 36500, 90,
+	    "Days a run's journal is kept."),
+	GROUP("delivery.smtp", "The SMTP server of the smtp method."),
+	STR("delivery.smtp.host", smtp_host, 0, "localhost",
+	    "The server's host name."),
+	INT("delivery.smtp.port", smtp_port, 1, 65535, 587,
+	    "The server's port."),
+	ENUM("delivery.smtp.tls", smtp_tls, tls_modes, "starttls",
+	     "starttls, implicit (port 465) or none (only to this machine)."),
+	STR("delivery.smtp.user", smtp_user, 0, "",
+	    "The AUTH user; \"\" for no AUTH."),
+	STR("delivery.smtp.password_file", smtp_password_file, CONF_PATH, "",
+	    "The file holding the AUTH password (mode 0600)."),
+	BOOL("delivery.smtp.tls_verify", smtp_tls_verify, 1,
+	     "Verify the server's certificate; false only for a lab relay."),
+	STR("delivery.smtp.ca_file", smtp_ca_file, CONF_PATH, "",
+	    "An extra CA to trust (PEM); \"\" for none."),
+	STR("delivery.smtp.envelope_from", smtp_envelope_from, 0, "",
+	    "The bounce address; \"\" means list.from's address."),
+	INT("delivery.smtp.timeout", smtp_timeout, 1, 3600, 60,
+	    "Seconds to wait for each server reply."),
+	INT("delivery.smtp.batch", smtp_batch, 1, 10000, 100,
+	    "Messages per connection."),
+	INT("delivery.smtp.retries", smtp_retries, 1, 10, 3,
+	    "Tries for a temporary (4xx) failure within one run."),
+	INT("delivery.smtp.retry_delay_ms", smtp_retry_delay_ms, 0, 600000,
+	    2000, "Milliseconds before the first retry; doubles each try."),
+	STR("delivery.smtp.helo", smtp_helo, 0, "",
+	    "The EHLO name; \"\" means the host's name, as libesmtp picks it."),
+	INT("delivery.smtp.connections", smtp_connections, 1, 16, 1,
+	    "SMTP sessions at once."),
+
+	GROUP("llm", "An optional second opinion on relevance from a "
+		     "language model."),
+	BOOL("llm.enabled", llm_enabled, 0, "Ask the model."),
+	STR("llm.endpoint", llm_endpoint, 0,
+	    "http://127.0.0.1:8080/v1/chat/completions",
+	    "A chat completions URL: https, or http to 127.0.0.1, [::1] or "
+	    "localhost."),
+	STR("llm.model", llm_model, 0, "",
+	    "The model's name; needs a row in llm.prices."),
+	STR("llm.api_key_file", llm_api_key_file, CONF_PATH, "",
+	    "The file holding the API key (mode 0600); or "
+	    "$PAPERBOY_LLM_API_KEY."),
+	FLOAT("llm.daily_budget_usd", llm_daily_budget_usd, 0, 1e6, 1.0,
+	      "USD the judge may spend per UTC day."),
+	INT("llm.timeout", llm_timeout, 1, 3600, CONF_LLM_TIMEOUT,
+	    "Seconds for one request."),
+	INT("llm.batch_size", llm_batch_size, 1, CONF_LLM_MAX_BATCH,
+	    CONF_LLM_BATCH, "Papers per request."),
+	INT("llm.min_lexical", llm_min_lexical, 1, 10, CONF_LLM_MIN_LEXICAL,
+	    "The lexical relevance a paper needs to be sent to the model."),
+	SPECIAL("llm.prices",
+		"list of groups { model; prompt_per_mtok; "
+		"completion_per_mtok; }",
+		load_prices, release_prices,
+		"What each model costs, in USD per million prompt and "
+		"completion tokens (0 and 0 for a free local model)."),
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= CONF_MAX_SETTINGS,
+	       "raise CONF_MAX_SETTINGS for the settings table");
+
+const struct conf_setting *conf_settings(size_t *n)
+{
+	*n = NSETTINGS;
+	return settings;
+}
+
+static const struct conf_setting *find_setting(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (!strcmp(settings[i].name, name))
+			return &settings[i];
+	return NULL;
+}
+
+int conf_given(const struct conf *c, const char *name)
+{
+	const struct conf_setting *s = find_setting(name);
+
+	return s ? c->given[s - settings] : 0;
+}
+
+static void *field(struct conf *c, const struct conf_setting *s)
+{
+	return (char *)c + s->offset;
+}
 
 static void conf_defaults(struct conf *c)
 {
+	const struct conf_setting *s;
+	const char *const *v;
+
 	memset(c, 0, sizeof(*c));
-	c->list_name = xstrdup("Daily arXiv digest");
-	c->list_id = xstrdup("digest.example.org");
-	c->list_from = xstrdup("Paperboy <digest@example.org>");
-	c->base_url = xstrdup("");
-	c->secret_file = xstrdup("state/secret.key");
-	c->subscribers_dir = xstrdup("subscribers");
-	c->templates_dir = xstrdup("templates");
-	c->state_dir = xstrdup("state");
-	strv_push(&c->categories, "cs.LG");
-	strv_push(&c->categories, "cs.CL");
-	strv_push(&c->announce_types, "new");
-	strv_push(&c->announce_types, "cross");
-	c->arxiv_rss_url = xstrdup("https://rss.arxiv.org/rss/");
-	c->arxiv_api_url = xstrdup("https://export.arxiv.org/api/query");
-	c->arxiv_api_page = 2000;
-	c->fetch_timeout = 300;
-	c->fetch_stall = 60;
-	c->hf_url = xstrdup("https://huggingface.co/api/daily_papers");
-	c->contact = xstrdup("");
-	c->postal = xstrdup("");
-	c->template_html = xstrdup("");
-	c->template_text = xstrdup("");
-	c->archive_dir = xstrdup("archive");
-	c->archive_url = xstrdup("");
-	c->delivery_method = xstrdup("outbox");
-	c->outbox_dir = xstrdup("outbox");
-	c->smtp_host = xstrdup("localhost");
-	c->smtp_port = 587;
-	c->smtp_tls = xstrdup("starttls");
-	c->smtp_user = xstrdup("");
-	c->smtp_password_file = xstrdup("");
-	c->smtp_tls_verify = 1;
-	c->smtp_ca_file = xstrdup("");
-	c->smtp_envelope_from = xstrdup("");
-	c->smtp_timeout = 60;
-	c->smtp_batch = 100;
-	c->smtp_retries = 3;
-	c->smtp_retry_delay_ms = 2000;
-	c->journal_keep_days = 90;
-	c->llm_endpoint = xstrdup("http://127.0.0.1:8080/v1/chat/completions");
-	c->llm_model = xstrdup("");
-	c->llm_api_key_file = xstrdup("");
-	c->llm_daily_budget_usd = 1.0;
-	c->llm_timeout = CONF_LLM_TIMEOUT;
-	c->llm_batch_size = CONF_LLM_BATCH;
-	c->llm_min_lexical = CONF_LLM_MIN_LEXICAL;
+	for (s = settings; s < settings + NSETTINGS; s++) {
+		switch (s->type) {
+		case CONF_STRING:
+		case CONF_ENUM:
+			*(char **)field(c, s) = xstrdup(s->def);
+			break;
+		case CONF_INT:
+			*(long *)field(c, s) = s->idef;
+			break;
+		case CONF_FLOAT:
+			*(double *)field(c, s) = s->fdef;
+			break;
+		case CONF_BOOL:
+			*(int *)field(c, s) = (int)s->idef;
+			break;
+		case CONF_STRV:
+			for (v = s->defv; *v; v++)
+				strv_push(field(c, s), *v);
+			break;
+		case CONF_GROUP:
+		case CONF_SPECIAL:
+			break;
+		}
+	}
 }
 
-/* Looks up a group that may be absent; -1 only for a wrong type. */
-static int opt_group(const struct conf_doc *doc, const struct conf_node *grp,
-		     const char *name, const char *const *known,
-		     const struct conf_node **out, struct errbuf *eb)
+/*
+ * Fails on the first setting in grp (the group named prefix, "" for the
+ * file's top) that has no row, or a group row's setting that is not a
+ * group; then checks the groups inside the same way.
+ */
+static int check_names(const struct conf_doc *doc, const struct conf_node *grp,
+		       const char *prefix, struct errbuf *eb)
 {
-	int r;
+	int i, n = config_setting_length(NODE(grp));
 
-	*out = NULL;
-	r = conf_get_group(doc, grp, name, out, eb);
-	if (r < 0)
-		return -1;
-	if (r == 0 && conf_check_keys(doc, *out, known, eb) < 0)
-		return -1;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(NODE(grp),
+							      (unsigned)i);
+		const char *name = config_setting_name(e);
+		const struct conf_setting *s = NULL;
+		char full[CONF_MAX_NAME];
+		int len;
+
+		len = snprintf(full, sizeof(full), "%s%s%s", prefix,
+			       *prefix ? "." : "", name ? name : "");
+		if (name && len > 0 && (size_t)len < sizeof(full))
+			s = find_setting(full);
+		if (!s)
+			return errbuf_set(eb, "%s:%u: unknown setting '%s'",
+					  doc->path,
+					  config_setting_source_line(e),
+					  name ? name : "?");
+		if (s->type != CONF_GROUP)
+			continue;
+		if (!config_setting_is_group(e))
+			return type_error(doc, e, name, "a group ({ ... })",
+					  eb);
+		if (check_names(doc, CNODE(e), full, eb) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+/* The group named by the dotted path (NULL when absent). */
+static const struct conf_node *group_at(const struct conf_doc *doc,
+					const char *path)
+{
+	config_setting_t *s = config_lookup(&doc->cfg, path);
+
+	return s && config_setting_is_group(s) ? CNODE(s) : NULL;
 }
 
 static int one_of(const struct conf_doc *doc, const struct conf_node *grp,
@@ -423,6 +659,55 @@ static int one_of(const struct conf_doc *doc, const struct conf_node *grp,
 			  conf_node_line(grp), name, value);
 }
 
+/* Reads row s into c: 0 when the file sets it, 1 when absent, -1. */
+static int read_setting(const struct conf_doc *doc,
+			const struct conf_setting *s, struct conf *c,
+			struct errbuf *eb)
+{
+	const char *dot = strrchr(s->name, '.'), *key = dot + 1;
+	char parent[CONF_MAX_NAME];
+	const struct conf_node *grp;
+	struct strv *sv;
+	size_t i;
+	int r;
+
+	if ((size_t)(dot - s->name) >= sizeof(parent))
+		return errbuf_set(eb, "%s: setting name too long", s->name);
+	memcpy(parent, s->name, (size_t)(dot - s->name));
+	parent[dot - s->name] = '\0';
+	grp = group_at(doc, parent);
+	switch (s->type) {
+	case CONF_STRING:
+		return conf_get_string(doc, grp, key, 1, field(c, s), eb);
+	case CONF_ENUM:
+		r = conf_get_string(doc, grp, key, 1, field(c, s), eb);
+		if (r == 0 && one_of(doc, grp, key, *(char **)field(c, s),
+				     s->values, eb) < 0)
+			return -1;
+		return r;
+	case CONF_INT:
+		return conf_get_int(doc, grp, key, s->min, s->max, field(c, s),
+				    eb);
+	case CONF_FLOAT:
+		return conf_get_float(doc, grp, key, s->fmin, s->fmax,
+				      field(c, s), eb);
+	case CONF_BOOL:
+		return conf_get_bool(doc, grp, key, field(c, s), eb);
+	case CONF_STRV:
+		sv = field(c, s);
+		r = conf_get_strv(doc, grp, key, sv, eb);
+		for (i = 0; r == 0 && s->values && i < sv->n; i++)
+			if (one_of(doc, grp, key, sv->v[i], s->values, eb) < 0)
+				return -1;
+		return r;
+	case CONF_SPECIAL:
+		return s->read(doc, grp, key, c, eb);
+	case CONF_GROUP:
+		break;
+	}
+	return 1;
+}
+
 static void resolve(const struct conf *c, char **path)
 {
 	char *joined;
@@ -434,56 +719,19 @@ static void resolve(const struct conf *c, char **path)
 	*path = joined;
 }
 
-static const char *const top_keys[] = { "list", "paths", "sources",
-					"delivery", "llm", "templates",
-					"archive", NULL };
-static const char *const list_keys[] = { "name",	   "id",
-					 "from",	   "base_url",
-					 "secret_file", "contact",  "postal",
-					 NULL };
-static const char *const templates_keys[] = { "html", "text", NULL };
-static const char *const archive_keys[] = { "enabled", "dir", "url", NULL };
-static const char *const paths_keys[] = { "subscribers", "templates",
-					  "state", NULL };
-static const char *const sources_keys[] = { "arxiv", "huggingface",
-					    "timeout", "stall_timeout", NULL };
-static const char *const arxiv_keys[] = { "categories", "announce_types",
-					  "rss_url",	"api_url",
-					  "api_page_size", "holidays",
-					  NULL };
-static const char *const hf_keys[] = { "enabled", "url", NULL };
-static const char *const delivery_keys[] = { "method", "outbox", "smtp",
-					     "journal_keep_days", NULL };
-static const char *const smtp_keys[] = {
-	"host",		 "port",	  "tls",	"user",
-	"password_file", "tls_verify",	  "ca_file",	"envelope_from",
-	"timeout",	 "batch",	  "retries",	"retry_delay_ms",
-	NULL
-};
-static const char *const llm_keys[] = { "enabled", "endpoint", "model",
-					"api_key_file", "daily_budget_usd",
-					"timeout", "batch_size", "min_lexical",
-					"prices", NULL };
-static const char *const price_keys[] = { "model", "prompt_per_mtok",
-					  "completion_per_mtok", NULL };
-static const char *const methods[] = { "outbox", "smtp", NULL };
-static const char *const tls_modes[] = { "starttls", "implicit", "none",
-					 NULL };
-static const char *const announce_types[] = { "new", "cross", "replace",
-					      "replace-cross", NULL };
-
 static int load_prices(const struct conf_doc *doc, const struct conf_node *g,
-		       struct conf *c, struct errbuf *eb)
+		       const char *key, struct conf *c, struct errbuf *eb)
 {
+	static const char *const price_keys[] = { "model", "prompt_per_mtok",
+						  "completion_per_mtok",
+						  NULL };
 	const struct conf_node *list, *e;
 	size_t i, n;
 	int r;
 
-	if (!g)
-		return 0;
-	r = conf_get_list(doc, g, "prices", &list, &n, eb);
+	r = conf_get_list(doc, g, key, &list, &n, eb);
 	if (r)
-		return r < 0 ? -1 : 0;
+		return r;
 	if (n > CONF_LLM_MAX_PRICES)
 		return errbuf_set(eb, "%s:%d: llm.prices has more than %d rows",
 				  doc->path, conf_node_line(list),
@@ -515,6 +763,17 @@ static int load_prices(const struct conf_doc *doc, const struct conf_node *g,
 					  conf_node_line(e));
 	}
 	return 0;
+}
+
+static void release_prices(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->llm_nprices; i++)
+		free(c->llm_prices[i].model);
+	free(c->llm_prices);
+	c->llm_prices = NULL;
+	c->llm_nprices = 0;
 }
 
 const struct conf_llm_price *conf_llm_price(const struct conf *c,
@@ -562,25 +821,12 @@ static int check_llm(const struct conf_doc *doc, const struct conf_node *g,
 	return 0;
 }
 
-static int load_sections(const struct conf_doc *doc, struct conf *c,
-			 struct errbuf *eb)
+/* The checks across settings, after every row is read. */
+static int load_checks(const struct conf_doc *doc, struct conf *c,
+		       struct errbuf *eb)
 {
-	const struct conf_node *root = conf_doc_root(doc);
-	const struct conf_node *g, *sub;
-	size_t i;
+	const struct conf_node *g = group_at(doc, "list");
 
-	if (conf_check_keys(doc, root, top_keys, eb) < 0)
-		return -1;
-
-	if (opt_group(doc, root, "list", list_keys, &g, eb) < 0 ||
-	    conf_get_string(doc, g, "name", 1, &c->list_name, eb) < 0 ||
-	    conf_get_string(doc, g, "id", 1, &c->list_id, eb) < 0 ||
-	    conf_get_string(doc, g, "from", 1, &c->list_from, eb) < 0 ||
-	    conf_get_string(doc, g, "base_url", 1, &c->base_url, eb) < 0 ||
-	    conf_get_string(doc, g, "secret_file", 1, &c->secret_file, eb) < 0 ||
-	    conf_get_string(doc, g, "contact", 1, &c->contact, eb) < 0 ||
-	    conf_get_string(doc, g, "postal", 1, &c->postal, eb) < 0)
-		return -1;
 	if (mime_parse_mailbox(c->list_from, &c->from_display, &c->from_addr,
 			       eb) < 0)
 		return errbuf_prefix(eb, "%s:%d: list.from", doc->path,
@@ -598,129 +844,24 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 		return errbuf_set(eb, "%s:%d: list.id must be a domain-like "
 				      "name such as \"digest.example.org\"",
 				  doc->path, conf_node_line(g));
-
-	if (opt_group(doc, root, "paths", paths_keys, &g, eb) < 0 ||
-	    conf_get_string(doc, g, "subscribers", 1, &c->subscribers_dir,
-			    eb) < 0 ||
-	    conf_get_string(doc, g, "templates", 1, &c->templates_dir, eb) < 0 ||
-	    conf_get_string(doc, g, "state", 1, &c->state_dir, eb) < 0)
-		return -1;
-
-	if (opt_group(doc, root, "sources", sources_keys, &g, eb) < 0 ||
-	    conf_get_int(doc, g, "timeout", 1, 3600, &c->fetch_timeout, eb) < 0 ||
-	    conf_get_int(doc, g, "stall_timeout", 1, 3600, &c->fetch_stall,
-			 eb) < 0 ||
-	    opt_group(doc, g, "arxiv", arxiv_keys, &sub, eb) < 0 ||
-	    conf_get_strv(doc, sub, "categories", &c->categories, eb) < 0 ||
-	    conf_get_strv(doc, sub, "announce_types", &c->announce_types,
-			  eb) < 0 ||
-	    conf_get_string(doc, sub, "rss_url", 1, &c->arxiv_rss_url, eb) < 0 ||
-	    conf_get_string(doc, sub, "api_url", 1, &c->arxiv_api_url, eb) < 0 ||
-	    conf_get_int(doc, sub, "api_page_size", 1, 2000, &c->arxiv_api_page,
-			 eb) < 0)
-		return -1;
-	switch (conf_get_strv(doc, sub, "holidays", &c->holidays, eb)) {
-	case -1:
-		return -1;
-	case 0:
-		c->holidays_set = 1;
-		break;
-	}
-	for (i = 0; i < c->announce_types.n; i++)
-		if (one_of(doc, sub, "announce_types", c->announce_types.v[i],
-			   announce_types, eb) < 0)
-			return -1;
-	if (opt_group(doc, g, "huggingface", hf_keys, &sub, eb) < 0 ||
-	    conf_get_bool(doc, sub, "enabled", &c->hf_enabled, eb) < 0 ||
-	    conf_get_string(doc, sub, "url", 1, &c->hf_url, eb) < 0)
-		return -1;
-
-	if (opt_group(doc, root, "delivery", delivery_keys, &g, eb) < 0 ||
-	    conf_get_string(doc, g, "method", 1, &c->delivery_method, eb) < 0 ||
-	    one_of(doc, g, "method", c->delivery_method, methods, eb) < 0 ||
-	    conf_get_string(doc, g, "outbox", 1, &c->outbox_dir, eb) < 0 ||
-	    opt_group(doc, g, "smtp", smtp_keys, &sub, eb) < 0 ||
-	    conf_get_string(doc, sub, "host", 1, &c->smtp_host, eb) < 0 ||
-	    conf_get_int(doc, sub, "port", 1, 65535, &c->smtp_port, eb) < 0 ||
-	    conf_get_string(doc, sub, "tls", 1, &c->smtp_tls, eb) < 0 ||
-	    one_of(doc, sub, "tls", c->smtp_tls, tls_modes, eb) < 0 ||
-	    conf_get_string(doc, sub, "user", 1, &c->smtp_user, eb) < 0 ||
-	    conf_get_string(doc, sub, "password_file", 1,
-			    &c->smtp_password_file, eb) < 0 ||
-	    conf_get_bool(doc, sub, "tls_verify", &c->smtp_tls_verify, eb) < 0 ||
-	    conf_get_string(doc, sub, "ca_file", 1, &c->smtp_ca_file, eb) < 0 ||
-	    conf_get_string(doc, sub, "envelope_from", 1,
-			    &c->smtp_envelope_from, eb) < 0 ||
-	    conf_get_int(doc, sub, "timeout", 1, 3600, &c->smtp_timeout,
-			 eb) < 0 ||
-	    conf_get_int(doc, sub, "batch", 1, 10000, &c->smtp_batch, eb) < 0 ||
-	    conf_get_int(doc, sub, "retries", 1, 10, &c->smtp_retries, eb) < 0 ||
-	    conf_get_int(doc, sub, "retry_delay_ms", 0, 600000,
-			 &c->smtp_retry_delay_ms, eb) < 0 ||
-	    conf_get_int(doc, g, "journal_keep_days", 1, 36500,
-			 &c->journal_keep_days, eb) < 0)
-		return -1;
+	c->holidays_set = conf_given(c, "sources.arxiv.holidays");
 	if (c->smtp_envelope_from[0] &&
 	    !mime_address_valid(c->smtp_envelope_from))
 		return errbuf_set(eb, "%s:%d: delivery.smtp.envelope_from is "
 				      "not a valid address", doc->path,
-				  conf_line_of(sub, "envelope_from"));
-
-	if (opt_group(doc, root, "templates", templates_keys, &g, eb) < 0 ||
-	    conf_get_string(doc, g, "html", 1, &c->template_html, eb) < 0 ||
-	    conf_get_string(doc, g, "text", 1, &c->template_text, eb) < 0 ||
-	    opt_group(doc, root, "archive", archive_keys, &g, eb) < 0 ||
-	    conf_get_bool(doc, g, "enabled", &c->archive_enabled, eb) < 0 ||
-	    conf_get_string(doc, g, "dir", 1, &c->archive_dir, eb) < 0 ||
-	    conf_get_string(doc, g, "url", 1, &c->archive_url, eb) < 0)
-		return -1;
+				  conf_line_of(group_at(doc, "delivery.smtp"),
+					       "envelope_from"));
 	if (c->archive_url[0] && strncmp(c->archive_url, "https://", 8))
 		return errbuf_set(eb, "%s:%d: archive.url must start with "
 				      "https://", doc->path,
-				  conf_line_of(g, "url"));
-
-	if (opt_group(doc, root, "llm", llm_keys, &g, eb) < 0 ||
-	    conf_get_bool(doc, g, "enabled", &c->llm_enabled, eb) < 0 ||
-	    conf_get_string(doc, g, "endpoint", 1, &c->llm_endpoint, eb) < 0 ||
-	    conf_get_string(doc, g, "model", 1, &c->llm_model, eb) < 0 ||
-	    conf_get_string(doc, g, "api_key_file", 1, &c->llm_api_key_file,
-			    eb) < 0 ||
-	    conf_get_float(doc, g, "daily_budget_usd", 0, 1e6,
-			   &c->llm_daily_budget_usd, eb) < 0 ||
-	    conf_get_int(doc, g, "timeout", 1, 3600, &c->llm_timeout, eb) < 0 ||
-	    conf_get_int(doc, g, "batch_size", 1, CONF_LLM_MAX_BATCH,
-			 &c->llm_batch_size, eb) < 0 ||
-	    conf_get_int(doc, g, "min_lexical", 1, 10, &c->llm_min_lexical,
-			 eb) < 0 ||
-	    load_prices(doc, g, c, eb) < 0)
-		return -1;
-	return check_llm(doc, g, c, eb);
+				  conf_line_of(group_at(doc, "archive"),
+					       "url"));
+	return check_llm(doc, group_at(doc, "llm"), c, eb);
 }
 
-int conf_load(const char *path, struct conf *c, struct errbuf *eb)
+/* The defaults that come from other settings, once paths are resolved. */
+static void derive(struct conf *c)
 {
-	struct conf_doc *doc = NULL;
-	int ret = -1;
-
-	conf_defaults(c);
-	c->path = xstrdup(path);
-	c->dir = util_dirname(path);
-	if (conf_doc_read(path, &doc, eb) < 0)
-		goto out;
-	if (load_sections(doc, c, eb) < 0)
-		goto out;
-	resolve(c, &c->secret_file);
-	resolve(c, &c->subscribers_dir);
-	resolve(c, &c->templates_dir);
-	resolve(c, &c->state_dir);
-	resolve(c, &c->outbox_dir);
-	resolve(c, &c->smtp_password_file);
-	resolve(c, &c->smtp_ca_file);
-	resolve(c, &c->llm_api_key_file);
-	resolve(c, &c->archive_dir);
-	resolve(c, &c->template_html);
-	resolve(c, &c->template_text);
-	/* Unset template files are the ones in paths.templates. */
 	if (!c->template_html[0]) {
 		free(c->template_html);
 		c->template_html = util_path_join(c->templates_dir,
@@ -738,6 +879,32 @@ int conf_load(const char *path, struct conf *c, struct errbuf *eb)
 		free(c->archive_url);
 		c->archive_url = buf_detach(&u, NULL);
 	}
+}
+
+/* Loads doc (NULL when it could not be read or parsed) into c, which
+ * holds the defaults; frees doc. */
+static int load(struct conf_doc *doc, struct conf *c, struct errbuf *eb)
+{
+	const struct conf_setting *s;
+	int ret = -1, r;
+
+	if (!doc)
+		goto out;
+	if (check_names(doc, conf_doc_root(doc), "", eb) < 0)
+		goto out;
+	for (s = settings; s < settings + NSETTINGS; s++) {
+		if (s->type == CONF_GROUP)
+			continue;
+		if ((r = read_setting(doc, s, c, eb)) < 0)
+			goto out;
+		c->given[s - settings] = r == 0;
+	}
+	if (load_checks(doc, c, eb) < 0)
+		goto out;
+	for (s = settings; s < settings + NSETTINGS; s++)
+		if (s->flags & CONF_PATH)
+			resolve(c, field(c, s));
+	derive(c);
 	ret = 0;
 out:
 	conf_doc_free(doc);
@@ -746,47 +913,83 @@ out:
 	return ret;
 }
 
+int conf_load(const char *path, struct conf *c, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+
+	conf_defaults(c);
+	c->path = xstrdup(path);
+	c->dir = util_dirname(path);
+	if (conf_doc_read(path, &doc, eb) < 0)
+		doc = NULL;
+	return load(doc, c, eb);
+}
+
+int conf_load_string(const char *path, const char *data, size_t len,
+		     struct conf *c, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+
+	conf_defaults(c);
+	c->path = xstrdup(path);
+	c->dir = util_dirname(path);
+	if (conf_doc_parse(path, data, len, &doc, eb) < 0)
+		doc = NULL;
+	return load(doc, c, eb);
+}
+
+int conf_check_for_smtp(const struct conf *c, struct errbuf *eb)
+{
+	struct strv missing = STRV_INIT;
+	const struct conf_setting *s;
+	char *names;
+
+	for (s = settings; s < settings + NSETTINGS; s++) {
+		const char *v;
+
+		if (!(s->flags & CONF_FOR_SMTP))
+			continue;
+		/* Such rows are strings: "" counts as not set. */
+		v = s->type == CONF_STRING
+			    ? *(char *const *)((const char *)c + s->offset)
+			    : "set";
+		if (!c->given[s - settings] || !v || !*v)
+			strv_push(&missing, s->name);
+	}
+	if (!missing.n)
+		return 0;
+	names = strv_join(&missing, ", ");
+	errbuf_set(eb, "%s: set %s before mail goes out over SMTP (the "
+		       "defaults name example.org, not your list)", c->path,
+		   names);
+	free(names);
+	strv_release(&missing);
+	return -1;
+}
+
 void conf_release(struct conf *c)
 {
-	size_t i;
+	const struct conf_setting *s;
 
+	for (s = settings; s < settings + NSETTINGS; s++) {
+		switch (s->type) {
+		case CONF_STRING:
+		case CONF_ENUM:
+			free(*(char **)field(c, s));
+			break;
+		case CONF_STRV:
+			strv_release(field(c, s));
+			break;
+		case CONF_SPECIAL:
+			s->release(c);
+			break;
+		default:
+			break;
+		}
+	}
 	free(c->path);
 	free(c->dir);
-	free(c->list_name);
-	free(c->list_id);
-	free(c->list_from);
 	free(c->from_display);
 	free(c->from_addr);
-	free(c->base_url);
-	free(c->secret_file);
-	free(c->subscribers_dir);
-	free(c->templates_dir);
-	free(c->state_dir);
-	strv_release(&c->categories);
-	strv_release(&c->announce_types);
-	free(c->arxiv_rss_url);
-	free(c->arxiv_api_url);
-	strv_release(&c->holidays);
-	free(c->hf_url);
-	free(c->contact);
-	free(c->postal);
-	free(c->template_html);
-	free(c->template_text);
-	free(c->archive_dir);
-	free(c->archive_url);
-	free(c->delivery_method);
-	free(c->outbox_dir);
-	free(c->smtp_host);
-	free(c->smtp_tls);
-	free(c->smtp_user);
-	free(c->smtp_password_file);
-	free(c->smtp_ca_file);
-	free(c->smtp_envelope_from);
-	free(c->llm_endpoint);
-	free(c->llm_model);
-	free(c->llm_api_key_file);
-	for (i = 0; i < c->llm_nprices; i++)
-		free(c->llm_prices[i].model);
-	free(c->llm_prices);
 	memset(c, 0, sizeof(*c));
 }

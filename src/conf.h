@@ -8,6 +8,12 @@
  * number or an unknown setting name is an error naming file and line,
  * because a typo in a profile ("min_relevence") silently ignored is a user
  * who wonders for weeks why the digest looks wrong.
+ *
+ * paperboy.cfg is described by one settings table (conf_settings(), as
+ * redis's config.c does): a row per setting drives its default, the
+ * unknown-key check, the typed read, path resolution, release and the
+ * paperboy.cfg(5) man page. Adding a setting is one row in conf.c plus its
+ * field in struct conf; only checks across settings are code.
  */
 #ifndef PAPERBOY_CONF_H
 #define PAPERBOY_CONF_H
@@ -24,6 +30,13 @@
 /* A string list with more elements than this is refused. */
 #define CONF_MAX_LIST 1000
 
+/* Rows in the settings table at most (a static assertion in conf.c
+ * checks it); sizes struct conf's `given`. */
+#define CONF_MAX_SETTINGS 128
+/* The longest dotted setting name ("sources.arxiv.api_page_size"). */
+#define CONF_MAX_NAME 64
+
+struct conf;
 struct conf_doc;  /* one parsed file */
 struct conf_node; /* a group, list or array inside it */
 
@@ -152,6 +165,8 @@ struct conf {
 	long smtp_batch;           /* messages per connection */
 	long smtp_retries;         /* tries for a 4xx within one run */
 	long smtp_retry_delay_ms;  /* first backoff; doubles each try */
+	char *smtp_helo;           /* EHLO name; "" = libesmtp's choice */
+	long smtp_connections;     /* SMTP sessions at once */
 	long journal_keep_days;    /* older journal files are pruned */
 
 	int llm_enabled;
@@ -164,7 +179,63 @@ struct conf {
 	long llm_min_lexical;      /* lexical relevance a paper needs */
 	struct conf_llm_price *llm_prices;
 	size_t llm_nprices;
+
+	/* Per settings-table row: 1 when the file gave it. Private to
+	 * conf.c; ask conf_given(). */
+	unsigned char given[CONF_MAX_SETTINGS];
 };
+
+/* The type of a paperboy.cfg setting: what its field in struct conf is. */
+enum conf_type {
+	CONF_GROUP,   /* a section { ... } holding other rows; no field */
+	CONF_STRING,  /* char *, one line */
+	CONF_INT,     /* long, from min to max */
+	CONF_FLOAT,   /* double, from fmin to fmax */
+	CONF_BOOL,    /* int, 0 or 1 */
+	CONF_ENUM,    /* char *, one of values */
+	CONF_STRV,    /* struct strv; each one of values unless NULL */
+	CONF_SPECIAL, /* read and released by the row's functions */
+};
+
+/* Row flags. */
+#define CONF_PATH 0x1     /* resolved against the config file's folder */
+#define CONF_FOR_SMTP 0x2 /* names the list: must be set to send by SMTP */
+
+/* One row of the settings table. */
+struct conf_setting {
+	const char *name; /* dotted: "delivery.smtp.port" */
+	enum conf_type type;
+	unsigned flags;
+	size_t offset;             /* offsetof(struct conf, field) */
+	const char *def;           /* STRING, ENUM: the default */
+	const char *const *defv;   /* STRV: NULL-terminated default list */
+	long min, max, idef;       /* INT: bounds and default; BOOL: idef */
+	double fmin, fmax, fdef;   /* FLOAT: bounds and default */
+	const char *const *values; /* ENUM, STRV: allowed values, or NULL */
+	const char *shape;         /* SPECIAL: its type, for the man page */
+	const char *doc;           /* one line for paperboy.cfg(5) */
+	/* SPECIAL: reads setting `key` of grp into c (0 set, 1 absent, -1
+	 * error), and frees what it stored. */
+	int (*read)(const struct conf_doc *doc, const struct conf_node *grp,
+		    const char *key, struct conf *c, struct errbuf *eb);
+	void (*release)(struct conf *c);
+};
+
+/* The settings table, in paperboy.cfg(5) order (groups before their
+ * settings); *n is set to its length. */
+const struct conf_setting *conf_settings(size_t *n);
+
+/* 1 if the file set the setting `name` ("list.from"), 0 if it kept its
+ * default (or no such setting). */
+int conf_given(const struct conf *c, const char *name);
+
+/*
+ * Before anything is sent over SMTP, the settings that name the list
+ * (rows flagged CONF_FOR_SMTP: list.name, list.id, list.from,
+ * list.contact) must be set in the file, not left at the example.org
+ * defaults. Returns 0, or -1 with "PATH: ..." naming each one missing.
+ */
+int conf_check_for_smtp(const struct conf *c, struct errbuf *eb);
 
 /* The llm.prices row for model, or NULL. */
 const struct conf_llm_price *conf_llm_price(const struct conf *c,
@@ -175,6 +246,10 @@ const struct conf_llm_price *conf_llm_price(const struct conf *c,
 
 /* Loads and validates paperboy.cfg. Returns 0 or -1 ("PATH:LINE: ..."). */
 int conf_load(const char *path, struct conf *out, struct errbuf *eb);
+/* The same for the len bytes at data, as if read from path (relative
+ * paths hang off its folder). On -1, *out is released (all zero). */
+int conf_load_string(const char *path, const char *data, size_t len,
+		     struct conf *out, struct errbuf *eb);
 void conf_release(struct conf *c);
 
 #endif
