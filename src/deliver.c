@@ -110,6 +110,11 @@ int deliver_smtp_open(const struct conf *c, struct deliver_smtp **out,
 	int ret = -1;
 
 	buf_init(&password, CONF_MAX_STRING);
+	/* A list that does not say who it is sends nothing over SMTP. */
+	if (conf_check_for_smtp(c, eb) < 0) {
+		errbuf_kind(eb, ERRBUF_CONFIG);
+		goto out;
+	}
 	if (c->smtp_user[0]) {
 		if (env && env[0]) {
 			buf_addstr(&password, env);
@@ -136,6 +141,7 @@ int deliver_smtp_open(const struct conf *c, struct deliver_smtp **out,
 	cfg.password = buf_str(&password);
 	cfg.envelope_from = c->smtp_envelope_from[0] ? c->smtp_envelope_from
 						     : c->from_addr;
+	cfg.helo = c->smtp_helo[0] ? c->smtp_helo : NULL;
 	cfg.timeout_seconds = c->smtp_timeout;
 	/* An operator's debugging aid, like msmtp --debug. */
 	if (getenv("PAPERBOY_SMTP_TRACE"))
