@@ -40,7 +40,8 @@ nav_of() {
 # Days are archived out of order: the middle one comes last.
 test_expect_success 'three consecutive days are archived' '
 	for d in 2025-12-29 2025-12-31 2025-12-30; do
-		paperboy run --date $d --listing "$LISTING" >run-$d.out ||
+		paperboy run --date $d --force-date --listing "$LISTING" \
+			>run-$d.out ||
 			return 1
 	done &&
 	for d in 29 30 31; do
@@ -101,7 +102,8 @@ test_expect_success 'the mail links to the archive: the reader page, or the day 
 '
 
 test_expect_success 'a dry run writes no archive' '
-	paperboy run --date 2026-01-02 --listing "$LISTING" --dry-run >dry.out &&
+	paperboy run --date 2026-01-02 --force-date --listing "$LISTING" \
+		--dry-run >dry.out &&
 	test ! -e archive/2026-01
 '
 
