@@ -16,12 +16,23 @@
 int util_read_file(const char *path, struct buf *out, struct errbuf *eb)
 {
 	char chunk[65536];
+	struct stat st;
 	int fd, ret = -1;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * forever; it is refused below like any other non-regular file. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errbuf_set(eb, "%s: not a regular file", path);
+		goto out;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {

@@ -22,7 +22,8 @@
 /*
  * Reads the whole file at `path` into `out` (which must be initialised; its
  * limit applies). Returns 0, or -1 with "PATH: reason" in eb, also when the
- * file is larger than out->limit.
+ * file is larger than out->limit, and "PATH: not a regular file" for a
+ * folder, a FIFO or a device (checked before reading: a FIFO never hangs).
  */
 int util_read_file(const char *path, struct buf *out, struct errbuf *eb);
 
