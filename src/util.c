@@ -277,7 +277,7 @@ size_t util_utf8_width(const char *s, size_t len)
 	return n;
 }
 
-int util_parse_date(const char *s, time_t *day)
+int util_check_date(const char *s, time_t *day, struct errbuf *eb)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
 				     31, 31, 30, 31, 30, 31 };
@@ -287,28 +287,37 @@ int util_parse_date(const char *s, time_t *day)
 	for (i = 0; i < 10; i++) {
 		if (i == 4 || i == 7) {
 			if (s[i] != '-')
-				return -1;
+				break;
 		} else if (s[i] < '0' || s[i] > '9') {
-			return -1;
+			break;
 		}
 	}
-	if (s[10] != '\0')
-		return -1;
+	if (i < 10 || s[10] != '\0')
+		return errbuf_set(eb, "'%.64s' is not a date in the form "
+				      "YYYY-MM-DD", s);
 	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
 	    (s[3] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1991 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return -1;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
-				   y % 400 == 0))
-		return -1;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 &&
+	     !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+		return errbuf_set(eb, "'%s' is not a day of the calendar", s);
+	if (y < UTIL_FIRST_YEAR)
+		return errbuf_set(eb, "'%s' is out of range: dates from "
+				      "%d-01-01 to 9999-12-31 are supported",
+				  s, UTIL_FIRST_YEAR);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	*day = timegm(&tm);
 	return 0;
+}
+
+int util_parse_date(const char *s, time_t *day)
+{
+	return util_check_date(s, day, NULL);
 }
 
 void util_format_date(time_t t, char *out, size_t size)

@@ -67,10 +67,21 @@ int util_utf8_valid(const char *s, size_t len);
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t util_utf8_width(const char *s, size_t len);
 
+/* The first year a date may have: arXiv opened in August 1991. */
+#define UTIL_FIRST_YEAR 1991
+
 /*
- * Parses "YYYY-MM-DD" strictly into *day (midnight UTC). Returns 0 or -1.
+ * Parses "YYYY-MM-DD" strictly into *day (midnight UTC), from
+ * UTIL_FIRST_YEAR-01-01 to 9999-12-31. Returns 0 or -1.
  */
 int util_parse_date(const char *s, time_t *day);
+/*
+ * util_parse_date, saying why not in eb (NULL: not said): "'S' is not a
+ * date in the form YYYY-MM-DD", "... is not a day of the calendar", or
+ * "... is out of range: dates from 1991-01-01 to 9999-12-31 are
+ * supported".
+ */
+int util_check_date(const char *s, time_t *day, struct errbuf *eb);
 /* Formats t (UTC) as "YYYY-MM-DD" into out (at least 11 bytes). */
 void util_format_date(time_t t, char *out, size_t size);
 /* The English weekday name of the UTC day t ("Monday"). */
