@@ -83,13 +83,13 @@ int cmd_load_conf(const char *path, const struct cmd_global *g,
 int cmd_resolve_date(const struct conf *c, const char *date_opt, char *out,
 		     size_t size)
 {
+	struct errbuf eb = ERRBUF_INIT;
 	time_t day;
 
 	if (!date_opt)
 		return cmd_latest_date(c, out, size);
-	if (util_parse_date(date_opt, &day) < 0) {
-		cmd_error("--date: '%s' is not a date in the form YYYY-MM-DD",
-			  date_opt);
+	if (util_check_date(date_opt, &day, &eb) < 0) {
+		cmd_error("--date: %s", eb.msg);
 		return EX_USAGE;
 	}
 	util_format_date(day, out, size);
