@@ -267,6 +267,23 @@ int util_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+void util_strip_bidi(char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	char *w = s;
+
+	while (p < end) {
+		const char *q = p;
+		int32_t cp = util_utf8_next(&p, end);
+
+		if (util_is_bidi_control(cp))
+			continue;
+		memmove(w, q, (size_t)(p - q));
+		w += p - q;
+	}
+	*w = '\0';
+}
+
 size_t util_utf8_width(const char *s, size_t len)
 {
 	size_t n = 0, i;

@@ -64,6 +64,17 @@ int32_t util_utf8_next(const char **p, const char *end);
 int util_utf8_put(struct buf *out, int32_t cp);
 /* 1 if s[0..len) is valid UTF-8 with no NUL byte. */
 int util_utf8_valid(const char *s, size_t len);
+/*
+ * 1 if cp is a bidirectional embedding, override or isolate (U+202A to
+ * U+202E, U+2066 to U+2069): invisible, they reorder the text after them,
+ * so a title or a name can show something else than it says.
+ */
+static inline int util_is_bidi_control(int32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+/* Removes those characters from the UTF-8 string s, in place. */
+void util_strip_bidi(char *s);
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t util_utf8_width(const char *s, size_t len);
 
