@@ -639,7 +639,7 @@ int subs_log_change(const char *state_dir, const char *when,
 		add_field(&line, fields[i]);
 	}
 	buf_addch(&line, '\n');
-	if (util_mkdir_p(state_dir, 0700, eb) < 0)
+	if (util_private_dir(state_dir, eb) < 0)
 		goto out;
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {

@@ -184,6 +184,27 @@ out:
 	return ret;
 }
 
+int util_private_dir(const char *path, struct errbuf *eb)
+{
+	struct stat st;
+
+	if (util_mkdir_p(path, 0700, eb) < 0)
+		return -1;
+	if (lstat(path, &st) < 0)
+		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errbuf_set(eb, "%s: not a folder", path);
+	if (!(st.st_mode & 077))
+		return 0;
+	if (st.st_uid != geteuid())
+		return errbuf_set(eb, "%s: open to others (mode %04o) and not "
+				      "ours to tighten; run chmod 700 %s",
+				  path, (unsigned)(st.st_mode & 07777), path);
+	if (chmod(path, (st.st_mode & 07777 & ~077u) | 0700) < 0)
+		return errbuf_set(eb, "%s: chmod: %s", path, strerror(errno));
+	return 0;
+}
+
 int32_t util_utf8_next(const char **pp, const char *end)
 {
 	const unsigned char *p = (const unsigned char *)*pp;

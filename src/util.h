@@ -55,6 +55,14 @@ int util_fsync_dir(const char *dir, struct errbuf *eb);
 int util_mkdir_p(const char *path, unsigned mode, struct errbuf *eb);
 
 /*
+ * Creates the folder path (and its parents, mode 0700) if needed and
+ * makes it private: an existing folder of ours that others may enter is
+ * tightened to 0700 (the state folder names subscribers). Returns 0 or -1
+ * with eb filled (also when it is someone else's and open to others).
+ */
+int util_private_dir(const char *path, struct errbuf *eb);
+
+/*
  * Decodes one UTF-8 code point at *p (not past end), advancing *p.
  * Returns the code point, or -1 for an invalid or overlong sequence (then
  * *p advances by one byte).
