@@ -38,6 +38,9 @@
 #define HTTP_POST_BUFFER 1024
 /* RFC 8058's one-click POST body is List-Unsubscribe=One-Click. */
 #define ONE_CLICK "One-Click"
+/* A chunked body past the limit is read and dropped up to this many
+ * bytes, to answer 413 at its end; beyond, the connection is closed. */
+#define HTTP_MAX_DISCARD ((size_t)1 << 20)
 /* Longest printable address, IPv6 with an IPv4 tail (INET6_ADDRSTRLEN). */
 #define HTTP_MAX_ADDR 46
 
@@ -69,6 +72,7 @@ struct request {
 	struct MHD_PostProcessor *pp;
 	size_t body_len;
 	int post_error;
+	int too_large;          /* a chunked body went past max_body */
 	/* From the query string. */
 	struct param qs, qt;
 	/* From the body; a body field is collected in pieces (off > 0). */
@@ -594,16 +598,24 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 	}
 	if (*upload_data_size) {
 		r->body_len += *upload_data_size;
-		/* A chunked body that grows past the limit: the reply can
-		 * no longer be queued mid-body, so the connection closes. */
-		if (r->body_len > srv->cfg.max_body)
-			return MHD_NO;
+		/* A chunked body that grows past the limit: libmicrohttpd
+		 * 0.9.75 cannot queue a reply mid-body, so the rest is
+		 * read and dropped, and the 413 goes out at its end; a
+		 * body that goes on past HTTP_MAX_DISCARD is cut off. */
+		if (r->body_len > srv->cfg.max_body) {
+			r->too_large = 1;
+			*upload_data_size = 0;
+			return r->body_len > HTTP_MAX_DISCARD ? MHD_NO
+							      : MHD_YES;
+		}
 		if (r->pp && MHD_post_process(r->pp, upload_data,
 					      *upload_data_size) != MHD_YES)
 			r->post_error = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->too_large)
+		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
 	return finish_request(srv, c, url, method, r);
 }
 
