@@ -62,6 +62,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: paperboy serve [-c FILE] [--listen ADDR:PORT] "
 		"[--timeout SECONDS]\n"
+		"                      [--deadline SECONDS]\n"
 		"\n"
 		"Serves the unsubscribe links of the digests (list.base_url "
 		"+ /unsubscribe)\n"
@@ -78,8 +79,12 @@ static void usage(FILE *out)
 		"                       (0: any free port, printed at "
 		"start)\n"
 		"  --timeout SECONDS    drop a connection idle this long "
-		"(default %d)\n",
-		HTTP_DEFAULT_ADDRESS, HTTP_DEFAULT_PORT, HTTP_TIMEOUT);
+		"(default %d)\n"
+		"  --deadline SECONDS   drop a request not complete after "
+		"this long, however\n"
+		"                       slowly its bytes come (default %d)\n",
+		HTTP_DEFAULT_ADDRESS, HTTP_DEFAULT_PORT, HTTP_TIMEOUT,
+		HTTP_DEADLINE);
 }
 
 /* "127.0.0.1:8025" or "[::1]:8025" into addr (caller frees) and port. */
@@ -390,6 +395,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "deadline", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -400,7 +406,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	struct serve sv;
 	struct conf conf;
 	char *addr = NULL, *end;
-	long timeout = HTTP_TIMEOUT;
+	long timeout = HTTP_TIMEOUT, deadline = HTTP_DEADLINE;
 	sigset_t mask;
 	int opt, ret, v6, started;
 
@@ -424,6 +430,17 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 				return EX_USAGE;
 			}
 			break;
+		case 'd':
+			errno = 0;
+			deadline = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || deadline < 1 ||
+			    deadline > SERVE_MAX_TIMEOUT) {
+				cmd_error("--deadline: '%s' is not a number of "
+					  "seconds from 1 to %d",
+					  optarg, SERVE_MAX_TIMEOUT);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -437,6 +454,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		return EX_USAGE;
 	}
 	http_config_init(&hc);
+	hc.deadline = (unsigned)deadline;
 	hc.paths = serve_paths;
 	hc.timeout = (unsigned)timeout;
 	if (listen_arg && parse_listen(listen_arg, &addr, &hc.port) < 0) {
