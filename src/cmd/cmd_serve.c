@@ -307,17 +307,20 @@ static int change(const struct serve *sv, const struct subscriber *s,
 	struct tm tm;
 	time_t now = cmd_now();
 
+	int r;
+
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (subs_set_status(s->path, status, when, changed, &eb) < 0) {
+	r = subs_change_status(s->path, sv->conf->state_dir, status, when,
+			       s->email, "http", changed, &eb);
+	if (r < 0) {
 		cmd_error("serve: %s for %s: %s", action, s->id, eb.msg);
 		return -1;
 	}
+	if (r > 0)
+		cmd_warn("serve: %s", eb.msg);
 	if (!*changed)
 		return 0;
-	if (subs_log_change(sv->conf->state_dir, when, action, s->id,
-			    s->email, "http", &eb) < 0)
-		cmd_warn("serve: %s", eb.msg);
 	printf("paperboy: %s %s (http, %s)\n", s->id,
 	       status == SUBS_UNSUBSCRIBED ? "unsubscribed" : "resubscribed",
 	       client);
@@ -480,6 +483,9 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_CONFIG;
 		goto out;
 	}
+	/* Changes an earlier process was killed in the middle of. */
+	if (subs_recover(conf.subscribers_dir, conf.state_dir, &eb) < 0)
+		cmd_warn("serve: %s", eb.msg);
 	install_signals(&mask);
 	started = http_start(&hc, handle, &sv, &srv, &eb);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);
