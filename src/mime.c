@@ -417,7 +417,8 @@ static size_t decode_word(const char *s, struct buf *out)
 			bits += 6;
 			if (bits >= 8) {
 				bits -= 8;
-				err = buf_addch(out, (char)((acc >> bits) & 0xff));
+				err = buf_addch(out,
+						(char)((acc >> bits) & 0xff));
 			}
 		}
 	} else {

@@ -822,7 +822,8 @@ static int recover_locked(const char *path, const char *stage,
 			else if (!strcmp(action, "resubscribe"))
 				status = SUBS_ACTIVE;
 		}
-		if (status >= 0 && line.len && line.data[line.len - 1] == '\n' &&
+		if (status >= 0 && line.len &&
+		    line.data[line.len - 1] == '\n' &&
 		    profile_says(path, (enum subs_status)status, copy) &&
 		    !log_has_last(state_dir, id, &line) &&
 		    log_append(state_dir, &line, eb) < 0) {

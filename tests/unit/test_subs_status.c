@@ -709,7 +709,7 @@ static void test_concurrent_many(void **state)
 }
 
 #define RPROFILE                                                              \
-	"name = \"R\";\nemail = \"r@example.org\";\n"                            \
+	"name = \"R\";\nemail = \"r@example.org\";\n"                          \
 	"topics = ( { name = \"T\"; keywords = [\"x\"]; } );\n"
 #define RLINE WHEN "\tunsubscribe\tr\tr@example.org\thttp\n"
 
