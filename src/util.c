@@ -340,7 +340,8 @@ int util_check_date(const char *s, time_t *day, struct errbuf *eb)
 	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
 	    (m == 2 && d == 29 &&
 	     !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
-		return errbuf_set(eb, "'%s' is not a day of the calendar", s);
+		return errbuf_set(eb, "'%s' is not a day of the calendar "
+				      "(YYYY-MM-DD)", s);
 	if (y < UTIL_FIRST_YEAR)
 		return errbuf_set(eb, "'%s' is out of range: dates from "
 				      "%d-01-01 to 9999-12-31 are supported",

@@ -96,9 +96,9 @@ size_t util_utf8_width(const char *s, size_t len);
 int util_parse_date(const char *s, time_t *day);
 /*
  * util_parse_date, saying why not in eb (NULL: not said): "'S' is not a
- * date in the form YYYY-MM-DD", "... is not a day of the calendar", or
- * "... is out of range: dates from 1991-01-01 to 9999-12-31 are
- * supported".
+ * date in the form YYYY-MM-DD", "... is not a day of the calendar
+ * (YYYY-MM-DD)", or "... is out of range: dates from 1991-01-01 to
+ * 9999-12-31 are supported".
  */
 int util_check_date(const char *s, time_t *day, struct errbuf *eb);
 /* Formats t (UTC) as "YYYY-MM-DD" into out (at least 11 bytes). */

@@ -110,7 +110,8 @@ static void test_date_messages(void **state)
 				    "supported");
 	assert_int_equal(util_check_date("2025-02-29", &t, &eb), -1);
 	assert_string_equal(eb.msg,
-			    "'2025-02-29' is not a day of the calendar");
+			    "'2025-02-29' is not a day of the calendar "
+			    "(YYYY-MM-DD)");
 	assert_int_equal(util_check_date("2025-2-3", &t, &eb), -1);
 	assert_string_equal(eb.msg,
 			    "'2025-2-3' is not a date in the form YYYY-MM-DD");
