@@ -9,6 +9,7 @@ setup_site && use_profiles alice chen && cp subscribers/alice.cfg alice.orig ||
 field() { awk -v n="$1" '{ print $n }' trickle.out; }
 
 test_expect_success 'a request that never ends is dropped at --deadline, though never idle' '
+	stop_serve &&
 	start_serve --timeout 2 --deadline 4 &&
 	serve_client trickle 8 10 127.0.9.1 >trickle.out &&
 	cat trickle.out &&
@@ -18,6 +19,7 @@ test_expect_success 'a request that never ends is dropped at --deadline, though 
 '
 
 test_expect_success '128 trickling connections from 4 addresses: a new client is served within seconds' '
+	stop_serve &&
 	start_serve &&
 	rm -f trickle.ready &&
 	(serve_client trickle 128 12 127.0.9.1 127.0.9.2 127.0.9.3 127.0.9.4 >trickle.out &) &&
@@ -34,6 +36,7 @@ test_expect_success '128 trickling connections from 4 addresses: a new client is
 '
 
 test_expect_success '40 slow connections from the proxy (127.0.0.1) do not lock out the next visitor' '
+	stop_serve &&
 	start_serve &&
 	rm -f trickle.ready &&
 	(serve_client trickle 40 8 127.0.0.1 >trickle.out &) &&
