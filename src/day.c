@@ -19,11 +19,10 @@ int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
 
 	if (!date_opt)
 		return source_latest_date(c, out, size, eb);
-	if (util_parse_date(date_opt, &day) < 0)
-		return errbuf_setk(eb, ERRBUF_USAGE,
-				   "--date: '%s' is not a date in the form "
-				   "YYYY-MM-DD",
-				   date_opt);
+	if (util_check_date(date_opt, &day, eb) < 0) {
+		errbuf_prefix(eb, "--date");
+		return errbuf_kind(eb, ERRBUF_USAGE);
+	}
 	util_format_date(day, out, size);
 	return 0;
 }

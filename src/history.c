@@ -1,10 +1,14 @@
 /*
  * history: per-subscriber record of papers sent (see history.h).
+ *
+ * The files name subscribers, so they are private: STATE and
+ * STATE/history mode 0700, each file 0600.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -100,7 +104,7 @@ static int trim(const char *path, struct errbuf *eb)
 	}
 	if (p)
 		ret = util_write_atomic(path, p, text.len - (size_t)(p - text.data),
-					0644, eb);
+					0600, eb);
 out:
 	buf_release(&text);
 	return ret;
@@ -117,10 +121,16 @@ int history_append(const char *state_dir, const char *id, const char *date,
 
 	for (i = 0; i < paper_ids->n; i++)
 		buf_addf(&lines, "%s %s\n", date, paper_ids->v[i]);
-	if (util_mkdir_p(dir, 0755, eb) < 0)
+	/* The state folder is private: these files name subscribers and
+	 * what they read. Folders and files made by older versions are
+	 * tightened too. */
+	if (util_private_dir(state_dir, eb) < 0 ||
+	    util_private_dir(dir, eb) < 0)
 		goto out;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0 || util_write_all(fd, buf_str(&lines), lines.len) < 0) {
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0 || fchmod(fd, 0600) < 0 ||
+	    util_write_all(fd, buf_str(&lines), lines.len) < 0) {
 		errbuf_setk(eb, ERRBUF_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}

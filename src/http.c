@@ -5,11 +5,15 @@
  * Design decision: the listening socket is ours (so a port in use is
  * reported with its errno), and libmicrohttpd runs one internal polling
  * thread: the access handler, the rate table and the caller's handler are
- * only ever touched from that thread, so none of them needs a lock.
+ * only ever touched from that thread, so none of them needs a lock. The
+ * one other thread, the sweeper, enforces each request's total deadline
+ * (libmicrohttpd only knows inactivity); it shares nothing but the table
+ * of open connections, under a lock, and acts by shutdown() alone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,8 +42,20 @@
 #define HTTP_POST_BUFFER 1024
 /* RFC 8058's one-click POST body is List-Unsubscribe=One-Click. */
 #define ONE_CLICK "One-Click"
+/* A chunked body past the limit is read and dropped up to this many
+ * bytes, to answer 413 at its end; beyond, the connection is closed. */
+#define HTTP_MAX_DISCARD ((size_t)1 << 20)
 /* Longest printable address, IPv6 with an IPv4 tail (INET6_ADDRSTRLEN). */
 #define HTTP_MAX_ADDR 46
+/* How often the sweeper looks for requests past their deadline (ms). */
+#define HTTP_SWEEP_MS 200
+/* When this share of the connection slots (in quarters) is taken, a
+ * request older than HTTP_BUSY_DEADLINE is dropped to make room: slow
+ * clients cannot keep everyone else waiting for the whole deadline. */
+#define HTTP_BUSY_QUARTERS 3
+/* Seconds a request may take while the server is busy: the proxy sends
+ * a request it has whole, a browser's takes milliseconds. */
+#define HTTP_BUSY_DEADLINE 2.0
 
 static volatile sig_atomic_t stop_requested;
 
@@ -49,6 +65,16 @@ struct rate_slot {
 	double last;            /* monotonic seconds of the last refill */
 };
 
+/* One open connection, for the deadlines and the per-address limit. */
+struct conn_slot {
+	int used;
+	int dropped;            /* shut down by the sweeper already */
+	int proxy;              /* the peer is the trusted proxy */
+	MHD_socket fd;
+	char addr[HTTP_MAX_ADDR]; /* the peer's address */
+	double start;           /* when its current request began */
+};
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
@@ -56,6 +82,15 @@ struct http_server {
 	void *ctx;
 	unsigned port;
 	struct rate_slot *rate;
+	/* The connections: written by libmicrohttpd's thread, read by the
+	 * sweeper's, both under lock. */
+	pthread_mutex_t lock;
+	struct conn_slot *conns;
+	unsigned nconns;
+	pthread_t sweeper;
+	int sweeper_started;
+	int sweeper_stop;
+	pthread_cond_t sweeper_cond;
 };
 
 /* One parameter: each occurrence must agree with the first. */
@@ -69,6 +104,7 @@ struct request {
 	struct MHD_PostProcessor *pp;
 	size_t body_len;
 	int post_error;
+	int too_large;          /* a chunked body went past max_body */
 	/* From the query string. */
 	struct param qs, qt;
 	/* From the body; a body field is collected in pieces (off > 0). */
@@ -86,6 +122,7 @@ void http_config_init(struct http_config *cfg)
 	cfg->max_connections = HTTP_MAX_CONNECTIONS;
 	cfg->max_per_ip = HTTP_MAX_PER_IP;
 	cfg->timeout = HTTP_TIMEOUT;
+	cfg->deadline = HTTP_DEADLINE;
 	cfg->rate_per_minute = HTTP_RATE_PER_MINUTE;
 	cfg->rate_burst = HTTP_RATE_BURST;
 	cfg->trust_loopback_proxy = 1;
@@ -229,6 +266,135 @@ static void client_address(struct http_server *srv, struct MHD_Connection *c,
 					  "X-Forwarded-For");
 	if (xff)
 		forwarded_for(xff, out, size);
+}
+
+/* A trusted proxy's connections carry many clients: the per-address
+ * limit does not apply to them (the deadlines and the total do). */
+static int peer_is_proxy(const struct http_server *srv,
+			 const struct sockaddr *sa)
+{
+	return srv->cfg.trust_loopback_proxy && is_loopback(sa);
+}
+
+/* libmicrohttpd's accept policy: refuses a peer that already has
+ * max_per_ip connections open, unless it is the trusted proxy. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa,
+				     socklen_t len)
+{
+	struct http_server *srv = cls;
+	char addr[HTTP_MAX_ADDR];
+	unsigned i, n = 0;
+
+	if (!srv->cfg.max_per_ip || peer_is_proxy(srv, sa))
+		return MHD_YES;
+	format_addr(sa, addr, sizeof(addr));
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < srv->cfg.max_connections; i++)
+		n += srv->conns[i].used && !srv->conns[i].proxy &&
+		     !strcmp(srv->conns[i].addr, addr);
+	pthread_mutex_unlock(&srv->lock);
+	return n < srv->cfg.max_per_ip ? MHD_YES : MHD_NO;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *c,
+			      void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct conn_slot *slot = *socket_context;
+	const union MHD_ConnectionInfo *fd, *peer;
+	unsigned i;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (slot) {
+			pthread_mutex_lock(&srv->lock);
+			slot->used = 0;
+			srv->nconns--;
+			pthread_mutex_unlock(&srv->lock);
+		}
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < srv->cfg.max_connections; i++) {
+		if (srv->conns[i].used)
+			continue;
+		slot = &srv->conns[i];
+		memset(slot, 0, sizeof(*slot));
+		slot->used = 1;
+		slot->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
+		if (peer && peer->client_addr) {
+			format_addr(peer->client_addr, slot->addr,
+				    sizeof(slot->addr));
+			slot->proxy = peer_is_proxy(srv, peer->client_addr);
+		}
+		slot->start = now_seconds();
+		srv->nconns++;
+		*socket_context = slot;
+		break;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* A request is done: the connection's next one starts its clock now. */
+static void restart_clock(struct http_server *srv, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_slot *slot = info ? info->socket_context : NULL;
+
+	if (!slot)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	slot->start = now_seconds();
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/*
+ * The sweeper: libmicrohttpd's timeout is one of inactivity, which a
+ * client sending a byte now and then never reaches. Every HTTP_SWEEP_MS
+ * this shuts down the socket of a request older than the deadline (or,
+ * when the slots are nearly all taken, than HTTP_BUSY_DEADLINE);
+ * libmicrohttpd's thread then sees the end of the stream and closes the
+ * connection itself. The fd stays valid meanwhile: it is closed only
+ * after NOTIFY_CLOSED, which takes the lock.
+ */
+static void *sweeper_main(void *arg)
+{
+	struct http_server *srv = arg;
+	unsigned i, busy_at = srv->cfg.max_connections * HTTP_BUSY_QUARTERS / 4;
+
+	pthread_mutex_lock(&srv->lock);
+	while (!srv->sweeper_stop) {
+		struct timespec until;
+		double now = now_seconds();
+		int busy = srv->nconns >= busy_at;
+
+		for (i = 0; i < srv->cfg.max_connections; i++) {
+			struct conn_slot *slot = &srv->conns[i];
+			double age = now - slot->start;
+
+			if (!slot->used || slot->dropped ||
+			    slot->fd == MHD_INVALID_SOCKET)
+				continue;
+			if (age > srv->cfg.deadline ||
+			    (busy && age > HTTP_BUSY_DEADLINE)) {
+				shutdown(slot->fd, SHUT_RDWR);
+				slot->dropped = 1;
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += HTTP_SWEEP_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->sweeper_cond, &srv->lock, &until);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
 }
 
 static void param_init(struct param *p)
@@ -594,16 +760,24 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 	}
 	if (*upload_data_size) {
 		r->body_len += *upload_data_size;
-		/* A chunked body that grows past the limit: the reply can
-		 * no longer be queued mid-body, so the connection closes. */
-		if (r->body_len > srv->cfg.max_body)
-			return MHD_NO;
+		/* A chunked body that grows past the limit: libmicrohttpd
+		 * 0.9.75 cannot queue a reply mid-body, so the rest is
+		 * read and dropped, and the 413 goes out at its end; a
+		 * body that goes on past HTTP_MAX_DISCARD is cut off. */
+		if (r->body_len > srv->cfg.max_body) {
+			r->too_large = 1;
+			*upload_data_size = 0;
+			return r->body_len > HTTP_MAX_DISCARD ? MHD_NO
+							      : MHD_YES;
+		}
 		if (r->pp && MHD_post_process(r->pp, upload_data,
 					      *upload_data_size) != MHD_YES)
 			r->post_error = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->too_large)
+		return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
 	return finish_request(srv, c, url, method, r);
 }
 
@@ -611,6 +785,7 @@ static void request_completed(void *cls, struct MHD_Connection *c,
 			      void **con_cls,
 			      enum MHD_RequestTerminationCode toe)
 {
+	restart_clock(cls, c);
 	request_free(*con_cls);
 	*con_cls = NULL;
 }
@@ -686,6 +861,10 @@ int http_start(const struct http_config *cfg, http_handler *handler,
 	srv->handler = handler;
 	srv->ctx = ctx;
 	srv->rate = xcalloc(HTTP_RATE_SLOTS, sizeof(*srv->rate));
+	srv->conns = xcalloc(cfg->max_connections ? cfg->max_connections : 1,
+			     sizeof(*srv->conns));
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->sweeper_cond, NULL);
 	if (open_listener(cfg, &fd, &srv->port, &v6, eb) < 0) {
 		http_close(srv);
 		return -1;
@@ -693,13 +872,15 @@ int http_start(const struct http_config *cfg, http_handler *handler,
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	stop_requested = 0;
+	/* The per-address limit is accept_policy's, not libmicrohttpd's:
+	 * behind the proxy every visitor has the proxy's address. */
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, access_handler, srv,
+		flags, 0, accept_policy, srv, access_handler, srv,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, srv,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
@@ -709,6 +890,14 @@ int http_start(const struct http_config *cfg, http_handler *handler,
 		http_close(srv);
 		return errbuf_set(eb, "libmicrohttpd could not start on "
 				      "%s:%u", cfg->address, cfg->port);
+	}
+	if (cfg->deadline) {
+		if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv)) {
+			http_close(srv);
+			return errbuf_set(eb, "could not start the thread that "
+					      "enforces request deadlines");
+		}
+		srv->sweeper_started = 1;
 	}
 	*out = srv;
 	return 0;
@@ -732,8 +921,18 @@ void http_close(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	if (srv->sweeper_started) {
+		pthread_mutex_lock(&srv->lock);
+		srv->sweeper_stop = 1;
+		pthread_cond_signal(&srv->sweeper_cond);
+		pthread_mutex_unlock(&srv->lock);
+		pthread_join(srv->sweeper, NULL);
+	}
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->sweeper_cond);
+	free(srv->conns);
 	free(srv->rate);
 	free(srv);
 }

@@ -3,7 +3,8 @@
  * libmicrohttpd (the only module that includes <microhttpd.h>).
  *
  * It knows nothing of subscribers: it enforces the limits (body, header,
- * connections, per-client request rate, idle timeout), accepts only GET,
+ * connections, per-client request rate, idle timeout, each request's
+ * total deadline), accepts only GET,
  * HEAD and POST on the paths it is given, collects the parameters s and t
  * (query string, or a form-urlencoded or multipart body) and RFC 8058's
  * List-Unsubscribe=One-Click, hands one struct http_request to the
@@ -35,12 +36,17 @@
 #define HTTP_MAX_HEADER ((size_t)16 << 10)
 /* Connections served at once; more wait in the listen queue. */
 #define HTTP_MAX_CONNECTIONS 128
-/* Connections from one address at once. Behind a proxy every request
- * comes from the proxy, so this is not much smaller than the total. */
-#define HTTP_MAX_PER_IP 32
+/* Connections from one address at once, so that a few addresses cannot
+ * take every slot (128 / 8: 16 addresses needed). Not applied to the
+ * trusted proxy, whose address every visitor behind it shares. */
+#define HTTP_MAX_PER_IP 8
 /* Seconds a connection may stay idle before it is dropped (slow clients
  * holding sockets open: slow-loris). */
 #define HTTP_TIMEOUT 10
+/* Seconds a whole request may take, from its connection (or the end of
+ * the previous request on it) to its reply, however steadily a slow
+ * client trickles bytes; when the slots are nearly all taken, 2 s. */
+#define HTTP_DEADLINE 20
 /* Requests per minute from one client address (token bucket refill);
  * a person clicks a few times, a mail provider posts once per message. */
 #define HTTP_RATE_PER_MINUTE 30
@@ -60,13 +66,15 @@ struct http_config {
 	size_t max_header;
 	unsigned max_connections;
 	unsigned max_per_ip;
-	unsigned timeout;       /* seconds */
+	unsigned timeout;       /* seconds idle */
+	unsigned deadline;      /* seconds per request; 0: none */
 	unsigned rate_per_minute; /* 0: no rate limit */
 	unsigned rate_burst;
 	/*
 	 * When the peer is a loopback address (the reverse proxy), the client
 	 * is the last address in its X-Forwarded-For header, so that the rate
-	 * limit applies to each client and not to the proxy as a whole.
+	 * limit applies to each client and not to the proxy as a whole, and
+	 * max_per_ip does not apply to the proxy's connections.
 	 */
 	int trust_loopback_proxy;
 };

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "inbound.h"
+#include "mime.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -118,8 +119,17 @@ int inbound_find_request(const char *msg, char **id, char **token)
 
 	*id = *token = NULL;
 	v = header_value(msg, "Subject");
-	if (v)
-		found = from_subject(v, id, token);
+	if (v) {
+		/* Mail clients may encode the whole subject (RFC 2047). */
+		struct buf subject;
+
+		buf_init(&subject, INBOUND_MAX_SUBJECT);
+		if (mime_decode_words(v, &subject) == 0)
+			found = from_subject(buf_str(&subject), id, token);
+		if (!found)
+			found = from_subject(v, id, token);
+		buf_release(&subject);
+	}
 	free(v);
 	for (i = 0; !found && i < ARRAY_SIZE(rcpt_headers); i++) {
 		v = header_value(msg, rcpt_headers[i]);

@@ -4,8 +4,9 @@
  *
  * Design decision: the message is a stranger's, so this only reads headers
  * and extracts the two strings a request is made of; it never trusts them
- * (the caller verifies the token) and never decodes MIME, since a request
- * is the mailto link of List-Unsubscribe, which is plain ASCII.
+ * (the caller verifies the token) and decodes no MIME body: a request is
+ * the mailto link of List-Unsubscribe, plain ASCII, though a mail client
+ * may send its Subject RFC 2047 encoded, which is decoded.
  */
 #ifndef PAPERBOY_INBOUND_H
 #define PAPERBOY_INBOUND_H
@@ -13,9 +14,12 @@
 /* An id or token longer than this in a Subject is not one of ours
  * (ids are at most SUBS_MAX_ID, tokens well under 100 characters). */
 #define INBOUND_MAX_WORD 127
+/* A decoded Subject longer than this is cut (ours is about 90 bytes). */
+#define INBOUND_MAX_SUBJECT ((size_t)16 << 10)
 
 /*
- * Looks for "unsubscribe ID TOKEN" anywhere in the Subject (any case), then
+ * Looks for "unsubscribe ID TOKEN" anywhere in the Subject (any case; RFC
+ * 2047 encoded words decoded), then
  * for a recipient LOCAL+ID.TOKEN@DOMAIN in Delivered-To, X-Original-To and
  * To, in that order; an id or token with a character ids or tokens never
  * have (whitespace, a line break, '<') does not count. msg is the message

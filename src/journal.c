@@ -17,10 +17,13 @@
  * grown ahead in zero-filled steps (JOURNAL_PREALLOC): a record then
  * overwrites blocks that already exist and fdatasync() flushes data only,
  * instead of committing a new file size each time (measured: about half
- * the cost on ext4). Records never contain a NUL byte, so the first NUL
- * ends the records: whatever follows it was written after the last
- * completed fsync (a later fsync would have made the gap durable too), so
- * no message after it left, and it is cut off on open like a torn line.
+ * the cost on ext4). Records never contain a NUL byte, so a tail of
+ * nothing but zeros is that growth (after a crash, maybe with a torn
+ * record before it), and is cut off on open like a torn line. A NUL with
+ * anything but zeros after it is damage, not growth: the records after it
+ * may say who was already sent, so the journal is refused with the line
+ * of the NUL and nothing is sent, rather than dropping them and mailing
+ * those subscribers again.
  * journal_close cuts the zeros off, so a finished journal is plain text.
  * For the same reason journal_attempt_begin hands the fsync to a thread,
  * so that it runs while the message's data is on its way; the data's end
@@ -250,10 +253,25 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 	if (!p)
 		return 0;
 	end = p + data->len;
-	/* Zeros grown ahead, and whatever no completed fsync covered. */
+	/* Zeros grown ahead: from the first NUL to the end, nothing else. */
 	nl = memchr(p, '\0', data->len);
-	if (nl)
+	if (nl) {
+		const char *q;
+
+		for (q = nl; q < p + data->len && !*q; q++)
+			;
+		if (q < p + data->len) {
+			for (q = p; q < nl; q++)
+				lineno += *q == '\n';
+			return errbuf_set(eb,
+					  "%s:%lu: a NUL byte, and records "
+					  "after it: the journal is damaged; "
+					  "nothing was sent (repair or move "
+					  "the file, then rerun)",
+					  j->path, lineno + 1);
+		}
 		end = nl;
+	}
 	/* A last line without its '\n' is a write torn by a crash. */
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		lineno++;

@@ -260,9 +260,9 @@ static int save_spend(struct llm_judge *j, struct errbuf *eb)
 	buf_addf(&b, "usd %.8f\n# spent on %s through the LLM judge "
 		     "(llm.daily_budget_usd %.4f)\n", j->t.spent_today,
 		 j->today, j->cfg.daily_budget_usd);
-	ret = util_mkdir_p(dir, 0755, eb);
+	ret = util_mkdir_p(dir, 0700, eb);
 	if (!ret)
-		ret = util_write_atomic(j->spend_path, b.data, b.len, 0644, eb);
+		ret = util_write_atomic(j->spend_path, b.data, b.len, 0600, eb);
 	buf_release(&b);
 	free(dir);
 	return ret;
@@ -380,10 +380,10 @@ static int cache_save(struct cache *c, struct errbuf *eb)
 			 c->v[i].version, c->v[i].relevance, c->v[i].novelty,
 			 c->v[i].comment);
 	dir = util_dirname(c->path);
-	ret = util_mkdir_p(dir, 0755, eb);
+	ret = util_mkdir_p(dir, 0700, eb);
 	if (!ret)
 		ret = util_write_atomic(c->path, b.data ? b.data : "", b.len,
-					0644, eb);
+					0600, eb);
 	if (!ret)
 		c->dirty = 0;
 	free(dir);

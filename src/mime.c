@@ -29,6 +29,9 @@
 #define EW_MAX 75
 /* RFC 2047 2: a header line holding encoded words is at most 76. */
 #define EW_LINE 76
+/* Encoded words read from others may break that limit (many mailers
+ * do); one longer than this is left undecoded. */
+#define EW_DECODE_MAX 1024
 /* strlen("=?UTF-8?Q?") + strlen("?="): what every encoded word spends. */
 #define EW_OVERHEAD 12
 /* Room for the widest character: 4 UTF-8 bytes, each "=XX" in Q. */
@@ -341,6 +344,130 @@ static int hexval(char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * One encoded word "=?charset?E?text?=" at s (RFC 2047 2), decoded onto
+ * out. Returns its length, or 0 when s does not start one (nothing added).
+ */
+static size_t decode_word(const char *s, struct buf *out)
+{
+	const char *cs = s + 2, *q, *text, *end;
+	size_t start = out->len;
+	unsigned acc = 0;
+	int bits = 0, err = 0;
+	char enc;
+
+	if (s[0] != '=' || s[1] != '?')
+		return 0;
+	for (q = cs; *q && *q != '?' && *q > ' ' && *q < 0x7f; q++)
+		;
+	if (*q != '?' || q == cs)
+		return 0;
+	enc = q[1];
+	if (!enc || q[2] != '?')
+		return 0;
+	text = q + 3;
+	end = strstr(text, "?=");
+	if (!end || (size_t)(end - s) > EW_DECODE_MAX)
+		return 0;
+	for (q = text; q < end; q++)
+		if (*q <= ' ' || *q >= 0x7f)
+			return 0;
+	if (enc == 'Q' || enc == 'q') {
+		for (q = text; q < end && !err; q++) {
+			int hi, lo;
+
+			if (*q == '_')
+				err = buf_addch(out, ' ');
+			else if (*q == '=' && q + 2 < end &&
+				 (hi = hexval(q[1])) >= 0 &&
+				 (lo = hexval(q[2])) >= 0) {
+				err = buf_addch(out, (char)(hi << 4 | lo));
+				q += 2;
+			} else
+				err = buf_addch(out, *q);
+		}
+	} else if (enc == 'B' || enc == 'b') {
+		for (q = text; q < end && !err; q++) {
+			int v = b64val(*q);
+
+			if (*q == '=')
+				break;
+			if (v < 0) {
+				err = 1;
+				break;
+			}
+			acc = (acc << 6) | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				err = buf_addch(out,
+						(char)((acc >> bits) & 0xff));
+			}
+		}
+	} else {
+		return 0;
+	}
+	if (err) {
+		buf_truncate(out, start);
+		return 0;
+	}
+	return (size_t)(end + 2 - s);
+}
+
+int mime_decode_words(const char *s, struct buf *out)
+{
+	const char *p = s;
+	int after_word = 0;
+
+	while (*p) {
+		size_t n = decode_word(p, out), blanks;
+
+		if (n) {
+			p += n;
+			after_word = 1;
+			continue;
+		}
+		blanks = strspn(p, " \t\r\n");
+		/* RFC 2047 6.2: blanks between two encoded words go. */
+		if (blanks && after_word && p[blanks] == '=' &&
+		    p[blanks + 1] == '?') {
+			size_t at = out->len, m = decode_word(p + blanks, out);
+
+			if (m) {
+				p += blanks + m;
+				continue;
+			}
+			buf_truncate(out, at);
+		}
+		if (blanks) {
+			if (buf_add(out, p, blanks) < 0)
+				return -1;
+			p += blanks;
+		} else {
+			if (buf_addch(out, *p) < 0)
+				return -1;
+			p++;
+		}
+		after_word = 0;
+	}
+	return 0;
 }
 
 int mime_qp_decode(const char *data, size_t len, struct buf *out)

@@ -57,6 +57,16 @@ int mime_qp_encode(const char *data, size_t len, struct buf *out);
 int mime_qp_decode(const char *data, size_t len, struct buf *out);
 
 /*
+ * Appends the header text s with its RFC 2047 encoded words
+ * ("=?UTF-8?Q?unsubscribe_alice?=", Q or B) decoded, the blanks between
+ * two adjacent encoded words dropped (RFC 2047 6.2), and anything that is
+ * not a well-formed encoded word kept as it is. The charset is not
+ * converted: the bytes are the sender's (inbound looks for ASCII words in
+ * them). Returns 0, or -1 when out's limit was reached.
+ */
+int mime_decode_words(const char *s, struct buf *out);
+
+/*
  * Appends "Name: value\r\n" with value RFC 2047 encoded (UTF-8, Q or B
  * encoding, encoded words of at most 75 characters) when it is not plain
  * printable ASCII, and folded to MIME_FOLD_WIDTH. Returns -1 with eb filled

@@ -208,6 +208,9 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 			   s->email);
 		goto out;
 	}
+	/* Invisible reordering (U+202E) has no place in a name that is
+	 * shown in a greeting and a To header. */
+	util_strip_bidi(s->name);
 	if (strlen(s->name) > SUBS_MAX_NAME) {
 		errbuf_set(eb, "%s:%d: 'name' is longer than %d characters",
 			   path, conf_line_of(root, "name"), SUBS_MAX_NAME);

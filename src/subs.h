@@ -119,13 +119,39 @@ const char *subs_status_name(enum subs_status s);
  * libconfig's source line numbers) so that every other line and comment is
  * kept byte for byte; a setting that is missing is added at the end. The
  * new file is written to a temporary file, fsynced and renamed over the
- * old one, under an exclusive lock (a lock file next to the profile), so a
- * concurrent change waits and a reader never sees half a file. Setting the
+ * old one, under an exclusive lock (a lock file next to the profile,
+ * removed again), so a concurrent change waits and a reader never sees
+ * half a file. Nothing is logged (see subs_change_status). Setting the
  * status it already has is a no-op that returns 0 (*changed = 0).
  * Returns 0 or -1 with eb filled ("PATH:LINE: what").
  */
 int subs_set_status(const char *path, enum subs_status status,
 		    const char *when, int *changed, struct errbuf *eb);
+
+/*
+ * subs_set_status, and the change's line in STATE/unsubscribe.log (as
+ * subs_log_change writes it, ACTION from status, VIA "http", "mail" or
+ * "admin"), so that the two never disagree: the line is made durable as
+ * an intent in DIR/.ID.edit before the profile changes, and appended
+ * after; a change killed in between is settled by subs_recover or by the
+ * next change of that profile. Returns 0 (*changed set), -1 with eb
+ * filled and nothing changed, or 1 when the profile changed but its line
+ * could not be written yet (eb says why; it is written on recovery).
+ */
+int subs_change_status(const char *path, const char *state_dir,
+		       enum subs_status status, const char *when,
+		       const char *email, const char *via, int *changed,
+		       struct errbuf *eb);
+
+/*
+ * Settles what changes killed midway left in subs_dir: appends the log
+ * line of a change that reached its profile when the log lacks it, drops
+ * one that did not, and removes every stage folder (.ID.edit) and lock
+ * file (.ID.lock), taking each profile's lock in turn. Returns 0 or -1
+ * with eb filled (the first failure; the others are still settled).
+ */
+int subs_recover(const char *subs_dir, const char *state_dir,
+		 struct errbuf *eb);
 
 /*
  * Appends one line to STATE/unsubscribe.log:

@@ -8,6 +8,16 @@
  * libconfig reports, and only that span changes. Whatever the edit, the
  * result is loaded with subs_load_file() before it replaces the profile:
  * a file paperboy cannot read back is never installed.
+ *
+ * A change and its line in STATE/unsubscribe.log cannot be written at
+ * once, so under the profile's lock the line is first made durable as an
+ * intent in the stage folder DIR/.ID.edit, then the profile is renamed
+ * into place, then the line is appended and the stage removed. A kill
+ * anywhere leaves either no change (the intent is dropped) or a change
+ * whose line the log may lack; subs_recover (at the start of serve,
+ * unsubscribe and inbound) and the next change of that profile append it
+ * then, so the two never disagree once paperboy has started again. The
+ * lock file is removed by its holder, so nothing is left behind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +31,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "strv.h"
 #include "subs.h"
 #include "util.h"
 #include "xalloc.h"
@@ -35,6 +46,8 @@
 #define LOG_MAX_LINE 2048
 /* The log's name inside the state folder. */
 #define LOG_NAME "unsubscribe.log"
+/* In DIR/.ID.edit: the log line of a change on its way (see the top). */
+#define INTENT_NAME "intent"
 
 /* Where a setting is in the text: [start, end) and the line of its name. */
 struct span {
@@ -299,36 +312,57 @@ static char *base_id(const char *path, const char **base)
 	return xstrndup(b, n);
 }
 
-/*
- * Opens and exclusively locks DIR/.ID.lock. The lock is on a file of its
- * own because the profile itself is replaced by rename: a lock on it would
- * be on a file nobody opens any more. Returns the fd or -1.
- */
-static int lock_profile(const char *dir, const char *id, struct errbuf *eb)
+/* DIR/.ID.SUFFIX (caller frees). */
+static char *side_path(const char *dir, const char *id, const char *suffix)
 {
 	struct buf name = BUF_INIT;
-	char *lock;
-	int fd;
+	char *p;
 
-	buf_addf(&name, ".%s.lock", id);
-	lock = util_path_join(dir, buf_str(&name));
+	buf_addf(&name, ".%s.%s", id, suffix);
+	p = util_path_join(dir, buf_str(&name));
 	buf_release(&name);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		errbuf_set(eb, "%s: %s", lock, strerror(errno));
-		goto out;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
-		errbuf_set(eb, "%s: flock: %s", lock, strerror(errno));
+	return p;
+}
+
+/*
+ * Opens and exclusively locks the lock file `lock` (DIR/.ID.lock). The
+ * lock is on a file of its own because the profile itself is replaced by
+ * rename: a lock on it would be on a file nobody opens any more. The
+ * holder removes the file before it lets go (unlock_profile), so no lock
+ * file outlives its edit; a process that was waiting then holds a lock on
+ * a file that is gone, sees that the path no longer names it, and starts
+ * over. Returns the fd or -1.
+ */
+static int lock_profile(const char *lock, struct errbuf *eb)
+{
+	for (;;) {
+		struct stat held, named;
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			      0600);
+
+		if (fd < 0)
+			return errbuf_set(eb, "%s: %s", lock, strerror(errno));
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno == EINTR)
+				continue;
+			errbuf_set(eb, "%s: flock: %s", lock, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &held) == 0 && lstat(lock, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			return fd;
 		close(fd);
-		fd = -1;
-		break;
 	}
-out:
-	free(lock);
-	return fd;
+}
+
+/* Removes the lock file, then lets go of the lock (see lock_profile). */
+static void unlock_profile(const char *lock, int fd)
+{
+	if (fd < 0)
+		return;
+	unlink(lock);
+	close(fd);
 }
 
 /*
@@ -337,19 +371,12 @@ out:
  * will judge the profile. A folder left by a crash is emptied and reused
  * (we hold the lock, so nobody else is using it).
  */
-static int make_stage(const char *stage, struct errbuf *eb)
+/* Empties the stage folder (files only: nothing else is ever put there). */
+static int clear_stage(const char *stage, struct errbuf *eb)
 {
 	struct dirent *de;
-	struct stat st;
-	DIR *d;
+	DIR *d = opendir(stage);
 
-	if (!mkdir(stage, 0700))
-		return 0;
-	if (errno != EEXIST)
-		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
-	if (lstat(stage, &st) < 0 || !S_ISDIR(st.st_mode))
-		return errbuf_set(eb, "%s: exists and is not a folder", stage);
-	d = opendir(stage);
 	if (!d)
 		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
@@ -364,6 +391,37 @@ static int make_stage(const char *stage, struct errbuf *eb)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* Removes the stage folder and what is in it; gone already is fine. */
+static int remove_stage(const char *stage, struct errbuf *eb)
+{
+	struct stat st;
+
+	if (lstat(stage, &st) < 0)
+		return errno == ENOENT ? 0
+				       : errbuf_set(eb, "%s: %s", stage,
+						    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errbuf_set(eb, "%s: exists and is not a folder", stage);
+	if (clear_stage(stage, eb) < 0)
+		return -1;
+	if (rmdir(stage) < 0 && errno != ENOENT)
+		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
+	return 0;
+}
+
+static int make_stage(const char *stage, struct errbuf *eb)
+{
+	struct stat st;
+
+	if (!mkdir(stage, 0700))
+		return 0;
+	if (errno != EEXIST)
+		return errbuf_set(eb, "%s: %s", stage, strerror(errno));
+	if (lstat(stage, &st) < 0 || !S_ISDIR(st.st_mode))
+		return errbuf_set(eb, "%s: exists and is not a folder", stage);
+	return clear_stage(stage, eb);
 }
 
 /* Rewrites "STAGED..." in eb as "PATH..." with a note: the message is
@@ -433,20 +491,21 @@ out:
 /*
  * Writes the new text through the stage (util_write_atomic: temp file,
  * fsync, rename), gives it the profile's exact mode, checks it, and
- * renames it over the profile, then fsyncs the profile's folder.
+ * renames it over the profile, then fsyncs the profile's folder. With an
+ * intent (the log line of the change), it is made durable in the stage
+ * as INTENT_NAME before the rename, and the stage is left holding it for
+ * the caller to finish (*committed: the rename was made).
  */
 static int install(const char *path, const char *dir, const char *id,
 		   const char *base, const struct buf *text, mode_t mode,
 		   enum subs_status status, const char *when,
-		   struct errbuf *eb)
+		   const struct buf *intent, int *committed, struct errbuf *eb)
 {
-	struct buf name = BUF_INIT;
-	char *stage, *staged = NULL;
+	char *stage, *staged = NULL, *intent_path = NULL;
 	int ret = -1;
 
-	buf_addf(&name, ".%s.edit", id);
-	stage = util_path_join(dir, buf_str(&name));
-	buf_release(&name);
+	*committed = 0;
+	stage = side_path(dir, id, "edit");
 	if (make_stage(stage, eb) < 0)
 		goto out;
 	staged = util_path_join(stage, base);
@@ -463,17 +522,30 @@ static int install(const char *path, const char *dir, const char *id,
 	}
 	if (check_staged(staged, path, status, when, eb) < 0)
 		goto out;
+	if (intent) {
+		intent_path = util_path_join(stage, INTENT_NAME);
+		if (util_write_atomic(intent_path, intent->data, intent->len,
+				      0600, eb) < 0) {
+			errbuf_prefix(eb, "%s: not changed", path);
+			goto out;
+		}
+	}
 	if (rename(staged, path) < 0) {
 		errbuf_set(eb, "%s: rename: %s", path, strerror(errno));
 		goto out;
 	}
+	*committed = 1;
 	if (util_fsync_dir(dir, eb) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (staged)
 		unlink(staged);
-	rmdir(stage);
+	/* Not committed: the intent goes with the stage (nothing changed).
+	 * Committed: it stays until the log has the line. */
+	if (!*committed || !intent)
+		remove_stage(stage, NULL);
+	free(intent_path);
 	free(staged);
 	free(stage);
 	return ret;
@@ -541,60 +613,6 @@ static int regular_file(const char *path, struct stat *st, struct errbuf *eb)
 	return 0;
 }
 
-int subs_set_status(const char *path, enum subs_status status,
-		    const char *when, int *changed, struct errbuf *eb)
-{
-	struct conf_doc *doc = NULL;
-	struct buf text, out;
-	struct stat st;
-	const char *base;
-	char *id, *dir = util_dirname(path), *cur = xstrdup("active");
-	int lock = -1, ret = -1;
-
-	buf_init(&text, CONF_MAX_FILE_SIZE);
-	buf_init(&out, CONF_MAX_FILE_SIZE);
-	id = base_id(path, &base);
-	if (changed)
-		*changed = 0;
-	if (status == SUBS_UNSUBSCRIBED && !valid_when(when)) {
-		errbuf_set(eb, "%s: invalid unsubscribe date", path);
-		goto out;
-	}
-	/* Checked before locking too: a mistyped path must not leave a lock
-	 * file for nobody behind. */
-	if (regular_file(path, &st, eb) < 0)
-		goto out;
-	lock = lock_profile(dir, id, eb);
-	if (lock < 0 || regular_file(path, &st, eb) < 0)
-		goto out;
-	if (util_read_file(path, &text, eb) < 0 ||
-	    conf_doc_read(path, &doc, eb) < 0 ||
-	    conf_get_string(doc, conf_doc_root(doc), "status", 1, &cur,
-			    eb) < 0)
-		goto out;
-	if (!strcmp(cur, subs_status_name(status))) {
-		ret = 0;
-		goto out;
-	}
-	if (edit_text(path, &text, doc, status, when, &out, eb) < 0 ||
-	    install(path, dir, id, base, &out, st.st_mode & 07777, status,
-		    when, eb) < 0)
-		goto out;
-	if (changed)
-		*changed = 1;
-	ret = 0;
-out:
-	if (lock >= 0)
-		close(lock);
-	conf_doc_free(doc);
-	buf_release(&text);
-	buf_release(&out);
-	free(cur);
-	free(dir);
-	free(id);
-	return ret;
-}
-
 /* Appends s to b with every control character, tab and invalid UTF-8 byte
  * as '?', cut to LOG_MAX_FIELD bytes on a character boundary; "-" for
  * nothing, so the columns stay countable. */
@@ -621,25 +639,31 @@ static void add_field(struct buf *b, const char *s)
 	}
 }
 
-int subs_log_change(const char *state_dir, const char *when,
-		    const char *action, const char *id, const char *email,
-		    const char *via, struct errbuf *eb)
+/* The log line of a change, '\n' included. */
+static void log_line(struct buf *line, const char *when, const char *action,
+		     const char *id, const char *email, const char *via)
 {
 	const char *fields[] = { when, action, id, email, via };
-	struct buf line;
-	char *path = util_path_join(state_dir, LOG_NAME);
 	size_t i;
+
+	buf_init(line, LOG_MAX_LINE);
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		if (i)
+			buf_addch(line, '\t');
+		add_field(line, fields[i]);
+	}
+	buf_addch(line, '\n');
+}
+
+/* Appends a line to STATE/unsubscribe.log with one write, fsynced. */
+static int log_append(const char *state_dir, const struct buf *line,
+		      struct errbuf *eb)
+{
+	char *path = util_path_join(state_dir, LOG_NAME);
 	ssize_t n;
 	int fd = -1, created = 0, ret = -1;
 
-	buf_init(&line, LOG_MAX_LINE);
-	for (i = 0; i < ARRAY_SIZE(fields); i++) {
-		if (i)
-			buf_addch(&line, '\t');
-		add_field(&line, fields[i]);
-	}
-	buf_addch(&line, '\n');
-	if (util_mkdir_p(state_dir, 0700, eb) < 0)
+	if (util_private_dir(state_dir, eb) < 0)
 		goto out;
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
@@ -653,11 +677,15 @@ int subs_log_change(const char *state_dir, const char *when,
 	}
 	/* One write: with O_APPEND concurrent lines never interleave. */
 	do
-		n = write(fd, line.data, line.len);
+		n = write(fd, line->data, line->len);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 || (size_t)n != line.len) {
+	if (n < 0 || (size_t)n != line->len) {
 		errbuf_set(eb, "%s: write failed: %s", path,
 			   n < 0 ? strerror(errno) : "short write");
+		/* A part of a line must not glue onto the next one. */
+		if (n > 0 && ftruncate(fd, lseek(fd, 0, SEEK_END) - n) < 0)
+			errbuf_set(eb, "%s: a part of a line could not be "
+				       "removed: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fsync(fd) < 0) {
@@ -670,7 +698,308 @@ int subs_log_change(const char *state_dir, const char *when,
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_release(&line);
 	free(path);
+	return ret;
+}
+
+int subs_log_change(const char *state_dir, const char *when,
+		    const char *action, const char *id, const char *email,
+		    const char *via, struct errbuf *eb)
+{
+	struct buf line;
+	int ret;
+
+	log_line(&line, when, action, id, email, via);
+	ret = log_append(state_dir, &line, eb);
+	buf_release(&line);
+	return ret;
+}
+
+/*
+ * 1 if the last line about id in STATE/unsubscribe.log is exactly line:
+ * under the profile's lock, a change's line, once written, is the last
+ * one about its subscriber.
+ */
+static int log_has_last(const char *state_dir, const char *id,
+			const struct buf *line)
+{
+	char *path = util_path_join(state_dir, LOG_NAME);
+	char l[LOG_MAX_LINE + 2];
+	FILE *f = fopen(path, "re");
+	size_t idlen = strlen(id);
+	int last = 0, whole = 1;
+
+	free(path);
+	if (!f)
+		return 0;
+	while (fgets(l, sizeof(l), f)) {
+		size_t n = strlen(l);
+		const char *t1, *t2;
+		int starts = whole;
+
+		whole = n && l[n - 1] == '\n';
+		/* A line longer than ours: none of ours, and neither is the
+		 * rest of it. */
+		if (!starts)
+			continue;
+		t1 = strchr(l, '\t');
+		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2 || strncmp(t2 + 1, id, idlen) || t2[1 + idlen] != '\t')
+			continue;
+		last = whole && n == line->len && !memcmp(l, line->data, n);
+	}
+	fclose(f);
+	return last;
+}
+
+/* 1 if the profile at path says status (and, unsubscribed, since when). */
+static int profile_says(const char *path, enum subs_status status,
+			const char *when)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct conf_doc *doc = NULL;
+	char *cur = xstrdup("active"), *at = NULL;
+	int r = 0;
+
+	if (conf_doc_read(path, &doc, &eb) < 0 ||
+	    conf_get_string(doc, conf_doc_root(doc), "status", 1, &cur,
+			    &eb) < 0)
+		goto out;
+	if (strcmp(cur, subs_status_name(status)))
+		goto out;
+	if (status == SUBS_ACTIVE) {
+		r = 1;
+		goto out;
+	}
+	r = conf_get_string(doc, conf_doc_root(doc), "unsubscribed_at", 1,
+			    &at, &eb) == 0 &&
+	    !strcmp(at, when);
+out:
+	free(cur);
+	free(at);
+	conf_doc_free(doc);
+	return r;
+}
+
+/*
+ * Settles what a change killed midway left in DIR/.ID.edit (we hold the
+ * lock). An intent whose change reached the profile gets its log line
+ * if the log does not end with it for this subscriber; one whose change
+ * did not is dropped, as nothing happened. Then the stage goes. Without
+ * state_dir, an intent is left alone (nothing to settle it with).
+ */
+static int recover_locked(const char *path, const char *stage,
+			  const char *id, const char *state_dir,
+			  struct errbuf *eb)
+{
+	struct errbuf ignored = ERRBUF_INIT;
+	char *intent_path = util_path_join(stage, INTENT_NAME);
+	struct buf line;
+	int ret = -1;
+
+	buf_init(&line, LOG_MAX_LINE);
+	if (access(stage, F_OK) < 0) {
+		ret = 0;
+		goto out;
+	}
+	if (util_read_file(intent_path, &line, &ignored) == 0) {
+		char *copy = xstrdup(buf_str(&line));
+		char *action = strchr(copy, '\t'), *end;
+		int status = -1;
+
+		if (!state_dir) {
+			free(copy);
+			ret = 0;
+			goto out;
+		}
+		if (action) {
+			*action++ = '\0';
+			end = strchr(action, '\t');
+			if (end)
+				*end = '\0';
+			if (!strcmp(action, "unsubscribe"))
+				status = SUBS_UNSUBSCRIBED;
+			else if (!strcmp(action, "resubscribe"))
+				status = SUBS_ACTIVE;
+		}
+		if (status >= 0 && line.len &&
+		    line.data[line.len - 1] == '\n' &&
+		    profile_says(path, (enum subs_status)status, copy) &&
+		    !log_has_last(state_dir, id, &line) &&
+		    log_append(state_dir, &line, eb) < 0) {
+			free(copy);
+			goto out;
+		}
+		free(copy);
+	}
+	ret = remove_stage(stage, eb);
+out:
+	buf_release(&line);
+	free(intent_path);
+	return ret;
+}
+
+/*
+ * The change itself, under the lock. With state_dir, the log line is
+ * made durable as an intent before the profile changes and appended
+ * after; a kill between the two is settled by recover_locked.
+ */
+static int change(const char *path, const char *state_dir,
+		  enum subs_status status, const char *when, const char *email,
+		  const char *via, int *changed, struct errbuf *eb)
+{
+	struct conf_doc *doc = NULL;
+	struct buf text, out, line = BUF_INIT;
+	struct stat st;
+	const char *base;
+	char *id, *dir = util_dirname(path), *cur = xstrdup("active");
+	char *lock_file, *stage;
+	int lock = -1, ret = -1, committed = 0;
+
+	buf_init(&text, CONF_MAX_FILE_SIZE);
+	buf_init(&out, CONF_MAX_FILE_SIZE);
+	id = base_id(path, &base);
+	lock_file = side_path(dir, id, "lock");
+	stage = side_path(dir, id, "edit");
+	if (changed)
+		*changed = 0;
+	if (status == SUBS_UNSUBSCRIBED && !valid_when(when)) {
+		errbuf_set(eb, "%s: invalid unsubscribe date", path);
+		goto out;
+	}
+	/* Checked before locking too: a mistyped path must not make a lock
+	 * file for nobody. */
+	if (regular_file(path, &st, eb) < 0)
+		goto out;
+	lock = lock_profile(lock_file, eb);
+	if (lock < 0 || recover_locked(path, stage, id, state_dir, eb) < 0 ||
+	    regular_file(path, &st, eb) < 0)
+		goto out;
+	if (util_read_file(path, &text, eb) < 0 ||
+	    conf_doc_read(path, &doc, eb) < 0 ||
+	    conf_get_string(doc, conf_doc_root(doc), "status", 1, &cur,
+			    eb) < 0)
+		goto out;
+	if (!strcmp(cur, subs_status_name(status))) {
+		ret = 0;
+		goto out;
+	}
+	if (state_dir)
+		log_line(&line, when,
+			 status == SUBS_UNSUBSCRIBED ? "unsubscribe"
+						     : "resubscribe",
+			 id, email, via);
+	if (edit_text(path, &text, doc, status, when, &out, eb) < 0)
+		goto out;
+	ret = install(path, dir, id, base, &out, st.st_mode & 07777, status,
+		      when, state_dir ? &line : NULL, &committed, eb);
+	if (committed && changed)
+		*changed = 1;
+	if (!committed || !state_dir)
+		goto out;
+	if (log_append(state_dir, &line, eb) < 0) {
+		errbuf_prefix(eb, "%s: changed, but not logged yet (it will "
+				  "be when serve, unsubscribe or inbound next "
+				  "starts)", path);
+		ret = 1;
+		goto out;
+	}
+	if (remove_stage(stage, eb) < 0)
+		ret = 1;
+out:
+	unlock_profile(lock_file, lock);
+	conf_doc_free(doc);
+	buf_release(&text);
+	buf_release(&out);
+	buf_release(&line);
+	free(lock_file);
+	free(stage);
+	free(cur);
+	free(dir);
+	free(id);
+	return ret;
+}
+
+int subs_set_status(const char *path, enum subs_status status,
+		    const char *when, int *changed, struct errbuf *eb)
+{
+	return change(path, NULL, status, when, NULL, NULL, changed, eb) < 0
+		       ? -1
+		       : 0;
+}
+
+int subs_change_status(const char *path, const char *state_dir,
+		       enum subs_status status, const char *when,
+		       const char *email, const char *via, int *changed,
+		       struct errbuf *eb)
+{
+	return change(path, state_dir, status, when, email, via, changed, eb);
+}
+
+/* What ids and so lock and stage names are made of (subs.c). */
+static int valid_id(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+int subs_recover(const char *subs_dir, const char *state_dir,
+		 struct errbuf *eb)
+{
+	struct strv ids = STRV_INIT;
+	struct dirent *de;
+	DIR *d = opendir(subs_dir);
+	size_t i;
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0
+				       : errbuf_set(eb, "%s: %s", subs_dir,
+						    strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		size_t n = strlen(name);
+
+		if (name[0] != '.' || n < 6)
+			continue;
+		if (!util_ends_with(name, ".lock") &&
+		    !util_ends_with(name, ".edit"))
+			continue;
+		if (valid_id(name + 1, n - 6))
+			strv_push_owned(&ids, xstrndup(name + 1, n - 6));
+	}
+	closedir(d);
+	for (i = 0; i < ids.n; i++) {
+		struct errbuf e = ERRBUF_INIT;
+		struct buf cfg = BUF_INIT;
+		char *path, *lock_file = side_path(subs_dir, ids.v[i], "lock");
+		char *stage = side_path(subs_dir, ids.v[i], "edit");
+		int fd;
+
+		buf_addf(&cfg, "%s.cfg", ids.v[i]);
+		path = util_path_join(subs_dir, buf_str(&cfg));
+		fd = lock_profile(lock_file, &e);
+		if (fd < 0 ||
+		    recover_locked(path, stage, ids.v[i], state_dir, &e) < 0) {
+			if (!ret)
+				errbuf_set(eb, "%s", e.msg);
+			ret = -1;
+		}
+		unlock_profile(lock_file, fd);
+		buf_release(&cfg);
+		free(path);
+		free(lock_file);
+		free(stage);
+	}
+	strv_release(&ids);
 	return ret;
 }

@@ -105,6 +105,10 @@ static void copy_char(struct out *o, const char **p, const char *end)
 		return;
 	}
 	cp = util_utf8_next(p, end);
+	/* An embedding, override or isolate would reverse the text after
+	 * it in the digest ("fdp.exe" shown as "exe.pdf"): dropped. */
+	if (util_is_bidi_control(cp))
+		return;
 	if (cp < 0x20 || cp == 0x7F)
 		cp = REPLACEMENT_CHAR;
 	put_cp(o, cp);

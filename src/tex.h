@@ -19,7 +19,9 @@
  * decoded; "--" and "---" outside math kept as is; text inside $...$ left
  * untouched; runs of whitespace (including newlines) folded to one space and
  * leading/trailing whitespace removed. Invalid UTF-8 input bytes are
- * replaced by U+FFFD. Never fails; the caller frees.
+ * replaced by U+FFFD, and the bidirectional embeddings, overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069) are dropped. Never fails; the
+ * caller frees.
  */
 char *tex_decode(const char *s, size_t len);
 

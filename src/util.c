@@ -16,12 +16,23 @@
 int util_read_file(const char *path, struct buf *out, struct errbuf *eb)
 {
 	char chunk[65536];
+	struct stat st;
 	int fd, ret = -1;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * forever; it is refused below like any other non-regular file. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		errbuf_set(eb, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errbuf_set(eb, "%s: not a regular file", path);
+		goto out;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
@@ -173,6 +184,27 @@ out:
 	return ret;
 }
 
+int util_private_dir(const char *path, struct errbuf *eb)
+{
+	struct stat st;
+
+	if (util_mkdir_p(path, 0700, eb) < 0)
+		return -1;
+	if (lstat(path, &st) < 0)
+		return errbuf_set(eb, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return errbuf_set(eb, "%s: not a folder", path);
+	if (!(st.st_mode & 077))
+		return 0;
+	if (st.st_uid != geteuid())
+		return errbuf_set(eb, "%s: open to others (mode %04o) and not "
+				      "ours to tighten; run chmod 700 %s",
+				  path, (unsigned)(st.st_mode & 07777), path);
+	if (chmod(path, (st.st_mode & 07777 & ~077u) | 0700) < 0)
+		return errbuf_set(eb, "%s: chmod: %s", path, strerror(errno));
+	return 0;
+}
+
 int32_t util_utf8_next(const char **pp, const char *end)
 {
 	const unsigned char *p = (const unsigned char *)*pp;
@@ -256,6 +288,23 @@ int util_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+void util_strip_bidi(char *s)
+{
+	const char *p = s, *end = s + strlen(s);
+	char *w = s;
+
+	while (p < end) {
+		const char *q = p;
+		int32_t cp = util_utf8_next(&p, end);
+
+		if (util_is_bidi_control(cp))
+			continue;
+		memmove(w, q, (size_t)(p - q));
+		w += p - q;
+	}
+	*w = '\0';
+}
+
 size_t util_utf8_width(const char *s, size_t len)
 {
 	size_t n = 0, i;
@@ -266,7 +315,7 @@ size_t util_utf8_width(const char *s, size_t len)
 	return n;
 }
 
-int util_parse_date(const char *s, time_t *day)
+int util_check_date(const char *s, time_t *day, struct errbuf *eb)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
 				     31, 31, 30, 31, 30, 31 };
@@ -276,28 +325,38 @@ int util_parse_date(const char *s, time_t *day)
 	for (i = 0; i < 10; i++) {
 		if (i == 4 || i == 7) {
 			if (s[i] != '-')
-				return -1;
+				break;
 		} else if (s[i] < '0' || s[i] > '9') {
-			return -1;
+			break;
 		}
 	}
-	if (s[10] != '\0')
-		return -1;
+	if (i < 10 || s[10] != '\0')
+		return errbuf_set(eb, "'%.64s' is not a date in the form "
+				      "YYYY-MM-DD", s);
 	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
 	    (s[3] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1991 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return -1;
-	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
-				   y % 400 == 0))
-		return -1;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 &&
+	     !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
+		return errbuf_set(eb, "'%s' is not a day of the calendar "
+				      "(YYYY-MM-DD)", s);
+	if (y < UTIL_FIRST_YEAR)
+		return errbuf_set(eb, "'%s' is out of range: dates from "
+				      "%d-01-01 to 9999-12-31 are supported",
+				  s, UTIL_FIRST_YEAR);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	*day = timegm(&tm);
 	return 0;
+}
+
+int util_parse_date(const char *s, time_t *day)
+{
+	return util_check_date(s, day, NULL);
 }
 
 void util_format_date(time_t t, char *out, size_t size)

@@ -22,7 +22,8 @@
 /*
  * Reads the whole file at `path` into `out` (which must be initialised; its
  * limit applies). Returns 0, or -1 with "PATH: reason" in eb, also when the
- * file is larger than out->limit.
+ * file is larger than out->limit, and "PATH: not a regular file" for a
+ * folder, a FIFO or a device (checked before reading: a FIFO never hangs).
  */
 int util_read_file(const char *path, struct buf *out, struct errbuf *eb);
 
@@ -54,6 +55,14 @@ int util_fsync_dir(const char *dir, struct errbuf *eb);
 int util_mkdir_p(const char *path, unsigned mode, struct errbuf *eb);
 
 /*
+ * Creates the folder path (and its parents, mode 0700) if needed and
+ * makes it private: an existing folder of ours that others may enter is
+ * tightened to 0700 (the state folder names subscribers). Returns 0 or -1
+ * with eb filled (also when it is someone else's and open to others).
+ */
+int util_private_dir(const char *path, struct errbuf *eb);
+
+/*
  * Decodes one UTF-8 code point at *p (not past end), advancing *p.
  * Returns the code point, or -1 for an invalid or overlong sequence (then
  * *p advances by one byte).
@@ -63,13 +72,35 @@ int32_t util_utf8_next(const char **p, const char *end);
 int util_utf8_put(struct buf *out, int32_t cp);
 /* 1 if s[0..len) is valid UTF-8 with no NUL byte. */
 int util_utf8_valid(const char *s, size_t len);
+/*
+ * 1 if cp is a bidirectional embedding, override or isolate (U+202A to
+ * U+202E, U+2066 to U+2069): invisible, they reorder the text after them,
+ * so a title or a name can show something else than it says.
+ */
+static inline int util_is_bidi_control(int32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+/* Removes those characters from the UTF-8 string s, in place. */
+void util_strip_bidi(char *s);
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t util_utf8_width(const char *s, size_t len);
 
+/* The first year a date may have: arXiv opened in August 1991. */
+#define UTIL_FIRST_YEAR 1991
+
 /*
- * Parses "YYYY-MM-DD" strictly into *day (midnight UTC). Returns 0 or -1.
+ * Parses "YYYY-MM-DD" strictly into *day (midnight UTC), from
+ * UTIL_FIRST_YEAR-01-01 to 9999-12-31. Returns 0 or -1.
  */
 int util_parse_date(const char *s, time_t *day);
+/*
+ * util_parse_date, saying why not in eb (NULL: not said): "'S' is not a
+ * date in the form YYYY-MM-DD", "... is not a day of the calendar
+ * (YYYY-MM-DD)", or "... is out of range: dates from 1991-01-01 to
+ * 9999-12-31 are supported".
+ */
+int util_check_date(const char *s, time_t *day, struct errbuf *eb);
 /* Formats t (UTC) as "YYYY-MM-DD" into out (at least 11 bytes). */
 void util_format_date(time_t t, char *out, size_t size);
 /* The English weekday name of the UTC day t ("Monday"). */

@@ -62,6 +62,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: paperboy serve [-c FILE] [--listen ADDR:PORT] "
 		"[--timeout SECONDS]\n"
+		"                      [--deadline SECONDS]\n"
 		"\n"
 		"Serves the unsubscribe links of the digests (list.base_url "
 		"+ /unsubscribe)\n"
@@ -78,8 +79,12 @@ static void usage(FILE *out)
 		"                       (0: any free port, printed at "
 		"start)\n"
 		"  --timeout SECONDS    drop a connection idle this long "
-		"(default %d)\n",
-		HTTP_DEFAULT_ADDRESS, HTTP_DEFAULT_PORT, HTTP_TIMEOUT);
+		"(default %d)\n"
+		"  --deadline SECONDS   drop a request not complete after "
+		"this long, however\n"
+		"                       slowly its bytes come (default %d)\n",
+		HTTP_DEFAULT_ADDRESS, HTTP_DEFAULT_PORT, HTTP_TIMEOUT,
+		HTTP_DEADLINE);
 }
 
 /* "127.0.0.1:8025" or "[::1]:8025" into addr (caller frees) and port. */
@@ -302,17 +307,20 @@ static int change(const struct serve *sv, const struct subscriber *s,
 	struct tm tm;
 	time_t now = source_now();
 
+	int r;
+
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (subs_set_status(s->path, status, when, changed, &eb) < 0) {
+	r = subs_change_status(s->path, sv->conf->state_dir, status, when,
+			       s->email, "http", changed, &eb);
+	if (r < 0) {
 		cmd_error("serve: %s for %s: %s", action, s->id, eb.msg);
 		return -1;
 	}
+	if (r > 0)
+		cmd_warn("serve: %s", eb.msg);
 	if (!*changed)
 		return 0;
-	if (subs_log_change(sv->conf->state_dir, when, action, s->id,
-			    s->email, "http", &eb) < 0)
-		cmd_warn("serve: %s", eb.msg);
 	printf("paperboy: %s %s (http, %s)\n", s->id,
 	       status == SUBS_UNSUBSCRIBED ? "unsubscribed" : "resubscribed",
 	       client);
@@ -390,6 +398,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "deadline", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -400,7 +409,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	struct serve sv;
 	struct conf conf;
 	char *addr = NULL, *end;
-	long timeout = HTTP_TIMEOUT;
+	long timeout = HTTP_TIMEOUT, deadline = HTTP_DEADLINE;
 	sigset_t mask;
 	int opt, ret, v6, started;
 
@@ -424,6 +433,17 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 				return EX_USAGE;
 			}
 			break;
+		case 'd':
+			errno = 0;
+			deadline = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || deadline < 1 ||
+			    deadline > SERVE_MAX_TIMEOUT) {
+				cmd_error("--deadline: '%s' is not a number of "
+					  "seconds from 1 to %d",
+					  optarg, SERVE_MAX_TIMEOUT);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -437,6 +457,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		return EX_USAGE;
 	}
 	http_config_init(&hc);
+	hc.deadline = (unsigned)deadline;
 	hc.paths = serve_paths;
 	hc.timeout = (unsigned)timeout;
 	if (listen_arg && parse_listen(listen_arg, &addr, &hc.port) < 0) {
@@ -462,6 +483,9 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_CONFIG;
 		goto out;
 	}
+	/* Changes an earlier process was killed in the middle of. */
+	if (subs_recover(conf.subscribers_dir, conf.state_dir, &eb) < 0)
+		cmd_warn("serve: %s", eb.msg);
 	install_signals(&mask);
 	started = http_start(&hc, handle, &sv, &srv, &eb);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);

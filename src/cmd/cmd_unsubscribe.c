@@ -46,14 +46,16 @@ static int unsubscribe(const struct conf *c, const struct subscriber *s,
 	char when[32];
 	int changed = 0;
 
+	int r;
+
 	now_iso(when, sizeof(when));
-	if (subs_set_status(s->path, SUBS_UNSUBSCRIBED, when, &changed,
-			    &eb) < 0) {
+	r = subs_change_status(s->path, c->state_dir, SUBS_UNSUBSCRIBED, when,
+			       s->email, via, &changed, &eb);
+	if (r < 0) {
 		cmd_error("%s", eb.msg);
 		return EX_IOERR;
 	}
-	if (changed && subs_log_change(c->state_dir, when, "unsubscribe",
-				       s->id, s->email, via, &eb) < 0)
+	if (r > 0)
 		cmd_warn("%s", eb.msg);
 	printf("paperboy: %s (%s) %s\n", s->id, s->email,
 	       changed ? "is now unsubscribed" : "was already unsubscribed");
@@ -93,6 +95,10 @@ static int load(const char *config, const struct cmd_global *g,
 	memset(ld, 0, sizeof(*ld));
 	if ((ret = cmd_load_conf(config, g, &ld->conf)) != EX_OK)
 		return ret;
+	/* Changes an earlier process was killed in the middle of. */
+	if (subs_recover(ld->conf.subscribers_dir, ld->conf.state_dir,
+			 &eb) < 0)
+		cmd_warn("%s", eb.msg);
 	if (cmd_load_subscribers(&ld->conf, &ld->subs) < 0)
 		return EX_CONFIG;
 	if (token_load_key(ld->conf.secret_file, &ld->key, &eb) < 0) {

@@ -18,6 +18,15 @@ state/secret.key there.
                               request line, then GETs PATH on another:
                               fails unless PATH answers 200 at once and
                               the slow one is dropped after 1 to 10 s
+  trickle N SECONDS SRC...    opens N connections, spread over the
+                              source addresses SRC, that send a request
+                              line and then one header byte per 0.5 s
+                              for SECONDS; writes "ready" to trickle.ready
+                              once all are open, and prints how many
+                              the server dropped and when (seconds
+                              after they connected)
+  timed [--src A] PATH        GETs PATH; prints the status and the
+                              seconds it took ("refused" / "timeout")
   storm N                     4 concurrent one-click POSTs for each of
                               s00..s(N-1), each reader from its own
                               loopback address
@@ -181,5 +190,62 @@ def cmd_slowloris(args):
     assert got == b"", got
     assert 1.0 < dropped < 10, dropped
 
-{"token": lambda a: print(token(*a)), "req": cmd_req, "raw": cmd_raw,
+def cmd_trickle(args):
+    import select
+    n, seconds, srcs = int(args[0]), float(args[1]), args[2:]
+    socks, opened, dropped, refused = [], {}, {}, 0
+    for i in range(n):
+        try:
+            s = socket.create_connection(("127.0.0.1", PORT), timeout=5,
+                                         source_address=(srcs[i % len(srcs)], 0))
+            s.sendall(b"GET /unsubscribe HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            s.setblocking(False)
+            socks.append(s)
+            opened[s] = time.monotonic()
+        except OSError:
+            refused += 1
+    open("trickle.ready", "w").write("ready\n")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and len(dropped) < len(socks):
+        live = [s for s in socks if s not in dropped]
+        r, _, _ = select.select(live, [], [], 0.5)
+        now = time.monotonic()
+        for s in r:
+            try:
+                got = s.recv(4096)
+            except OSError:
+                got = b""
+            if not got:
+                dropped[s] = now - opened[s]
+        for s in live:
+            if s in dropped:
+                continue
+            try:
+                s.send(b"a")
+            except OSError:
+                dropped[s] = now - opened[s]
+    times = sorted(dropped.values())
+    print("opened %d refused %d dropped %d first %.1f last %.1f" % (
+        len(socks), refused, len(times), times[0] if times else -1,
+        times[-1] if times else -1))
+    for s in socks:
+        s.close()
+
+def cmd_timed(args):
+    src = fresh_src()
+    if args[0] == "--src":
+        src = args[1]
+        args = args[2:]
+    start = time.monotonic()
+    try:
+        r, _ = request("GET", args[0], src, timeout=15)
+        status = str(r.status)
+    except socket.timeout:
+        status = "timeout"
+    except OSError:
+        status = "refused"
+    print(status, "%.2f" % (time.monotonic() - start))
+
+{"token": lambda a: print(token(*a)), "trickle": cmd_trickle,
+ "timed": cmd_timed, "req": cmd_req, "raw": cmd_raw,
  "burst": cmd_burst, "storm": cmd_storm, "slowloris": cmd_slowloris}[sys.argv[1]](sys.argv[2:])

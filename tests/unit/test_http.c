@@ -2,6 +2,7 @@
  * Unit tests for http: a real server on a loopback port, spoken to over
  * plain sockets, and a handler that records what it was handed.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -553,6 +554,81 @@ static void forwarded_for_from_a_loopback_proxy(void **state)
 	http_close(srv);
 }
 
+/* Opens a connection from src that sends half a request line. */
+static int half_open(struct http_server *srv, const char *src)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	inet_pton(AF_INET, src, &a.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	a.sin_port = htons((uint16_t)http_port(srv));
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(send(fd, "GET /uns", 8, MSG_NOSIGNAL), 8);
+	return fd;
+}
+
+/* 1 if the server closed fd within a second. */
+static int closed_soon(int fd)
+{
+	struct timeval tv = { 1, 0 };
+	char c;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return recv(fd, &c, 1, 0) == 0 || errno == ECONNRESET;
+}
+
+/* Direct clients (no trusted proxy): max_per_ip per address, the next
+ * one is closed at once; another address is served meanwhile. With the
+ * proxy trusted, its address has no such limit. */
+static void per_address_limit(void **state)
+{
+	const char *req = "GET /unsubscribe HTTP/1.1\r\nHost: x\r\n"
+			  "Connection: close\r\n\r\n";
+	struct http_config cfg;
+	struct http_server *srv;
+	int fds[4], extra, i;
+	char *resp;
+
+	http_config_init(&cfg);
+	cfg.trust_loopback_proxy = 0;
+	cfg.max_per_ip = 3;
+	srv = start(&cfg);
+	for (i = 0; i < 3; i++)
+		fds[i] = half_open(srv, "127.0.0.7");
+	extra = half_open(srv, "127.0.0.7");
+	assert_true(closed_soon(extra));
+	close(extra);
+	resp = exchange_from(srv, "127.0.0.8", req, strlen(req));
+	assert_int_equal(status_of(resp), 200);
+	free(resp);
+	/* A slot freed is a slot for that address again. */
+	close(fds[0]);
+	usleep(200 * 1000);
+	fds[0] = half_open(srv, "127.0.0.7");
+	assert_false(closed_soon(fds[0]));
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	http_close(srv);
+
+	http_config_init(&cfg);
+	cfg.max_per_ip = 3;
+	srv = start(&cfg);
+	for (i = 0; i < 4; i++)
+		fds[i] = half_open(srv, "127.0.0.7");
+	assert_false(closed_soon(fds[3]));
+	resp = exchange_from(srv, "127.0.0.7", req, strlen(req));
+	assert_int_equal(status_of(resp), 200);
+	free(resp);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	http_close(srv);
+}
+
 static void start_errors(void **state)
 {
 	struct http_config cfg;
@@ -641,6 +717,7 @@ int main(void)
 		cmocka_unit_test(huge_header_is_refused),
 		cmocka_unit_test(rate_limit_per_client),
 		cmocka_unit_test(forwarded_for_from_a_loopback_proxy),
+		cmocka_unit_test(per_address_limit),
 		cmocka_unit_test(start_errors),
 		cmocka_unit_test(ipv6_loopback),
 		cmocka_unit_test(stop_ends_wait),

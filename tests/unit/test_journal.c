@@ -522,13 +522,61 @@ static void test_malformed(void **state)
 		buf_release(&b);
 	}
 	{
-		/* A NUL byte ends the records: the file is grown ahead with
-		 * zeros, and what follows the first one was written after
-		 * the last completed fsync (see journal.c). It is cut off
-		 * like a torn line, and appends go on after the records. */
+		/* A NUL with a record after it is damage, not the zeros the
+		 * file is grown by: refused with the NUL's line, and the
+		 * file is left as it was (bob's "sent" must not be lost). */
 		static const char nul[] =
 		    "2026-01-02T10:00:01Z\tsent\talice\t<a@x>\t2\0 ok\n"
 		    "2026-01-02T10:00:02Z\tsent\tbob\t<b@x>\t250 ok\n";
+		struct errbuf eb = ERRBUF_INIT;
+		struct journal *j = (struct journal *)1;
+		struct buf b = BUF_INIT;
+		char *text;
+		size_t len;
+
+		snprintf(want, sizeof(want),
+			 "%s:2: a NUL byte, and records after it: the journal "
+			 "is damaged; nothing was sent (repair or move the "
+			 "file, then rerun)",
+			 f->path);
+		buf_addstr(&b, good);
+		buf_add(&b, nul, sizeof(nul) - 1);
+		spew(f->path, b.data, b.len);
+		assert_int_equal(journal_open(f->dir, DAY, &j, &eb), -1);
+		assert_null(j);
+		assert_string_equal(eb.msg, want);
+		text = slurp(f->path, &len);
+		assert_int_equal(len, b.len);
+		assert_memory_equal(text, b.data, len);
+		free(text);
+		buf_release(&b);
+	}
+	{
+		/* A NUL on a line of its own, zeros after a record, then a
+		 * record: damage too (one NUL at 10% of a journal). */
+		struct errbuf eb = ERRBUF_INIT;
+		struct journal *j = (struct journal *)1;
+		struct buf b = BUF_INIT;
+
+		snprintf(want, sizeof(want),
+			 "%s:3: a NUL byte, and records after it: the journal "
+			 "is damaged; nothing was sent (repair or move the "
+			 "file, then rerun)",
+			 f->path);
+		buf_addf(&b, "%s%s", good, good);
+		buf_add(&b, "\0\0\0", 3);
+		buf_addstr(&b, good);
+		spew(f->path, b.data, b.len);
+		assert_int_equal(journal_open(f->dir, DAY, &j, &eb), -1);
+		assert_null(j);
+		assert_string_equal(eb.msg, want);
+		buf_release(&b);
+	}
+	{
+		/* Zeros to the end, after a torn record: the file's growth
+		 * and a crash. Cut off; appends go on after the records. */
+		static const char torn[] =
+		    "2026-01-02T10:00:01Z\tsent\talice\t<a@x>\t25\0\0\0\0";
 		struct errbuf eb = ERRBUF_INIT;
 		struct journal *j;
 		struct buf b = BUF_INIT;
@@ -536,10 +584,10 @@ static void test_malformed(void **state)
 		size_t len;
 
 		buf_addstr(&b, good);
-		buf_add(&b, nul, sizeof(nul) - 1);
+		buf_add(&b, torn, sizeof(torn) - 1);
 		spew(f->path, b.data, b.len);
 		assert_int_equal(journal_open(f->dir, DAY, &j, &eb), 0);
-		expect_state(j, "bob", JOURNAL_NONE, NULL, NULL);
+		expect_state(j, "alice", JOURNAL_IN_DOUBT, "<a@x>", "");
 		journal_close(j);
 		text = slurp(f->path, &len);
 		assert_int_equal(len, strlen(good));

@@ -135,8 +135,8 @@ static void expect_status(const char *path, enum subs_status want)
 	subs_release(&s);
 }
 
-/* Nothing but the profiles and lock files: no temporary file or scratch
- * folder left behind. */
+/* Nothing but the profiles: no lock file (its holder removes it), no
+ * temporary file, no scratch folder left behind. */
 static void expect_clean(const struct fixture *f, size_t profiles,
 			 size_t want_locks)
 {
@@ -205,7 +205,7 @@ static void test_unsubscribe_hand_written(void **state)
 	set_ok(path, SUBS_ACTIVE, NULL, 1);
 	expect_text(path, resub);
 	expect_status(path, SUBS_ACTIVE);
-	expect_clean(f, 1, 1);
+	expect_clean(f, 1, 0);
 	free(path);
 }
 
@@ -379,7 +379,7 @@ static void expect_refused(const struct fixture *f, const char *name,
 	if (!strstr(eb.msg, want))
 		fail_msg("expected \"%s\" in \"%s\"", want, eb.msg);
 	expect_untouched(path, &before, text);
-	expect_clean(f, 1, 1);
+	expect_clean(f, 1, 0);
 	free(path);
 }
 
@@ -447,7 +447,7 @@ static void test_refused(void **state)
 		assert_non_null(strstr(eb.msg, "nobody.cfg: No such file"));
 		free(none);
 	}
-	expect_clean(f, 2, 1);
+	expect_clean(f, 2, 0);
 	free(link);
 	free(path);
 }
@@ -482,7 +482,7 @@ static void test_write_failure(void **state)
 	if (!strstr(eb.msg, strerror(EFBIG)))
 		fail_msg("unexpected message: %s", eb.msg);
 	expect_untouched(path, &before, hand);
-	expect_clean(f, 1, 1);
+	expect_clean(f, 1, 0);
 
 	set_ok(path, SUBS_UNSUBSCRIBED, WHEN, 1);
 	expect_status(path, SUBS_UNSUBSCRIBED);
@@ -610,7 +610,7 @@ static void test_concurrent_flips(void **state)
 	text = slurp(path);
 	assert_true(race_shape(text));
 	free(text);
-	expect_clean(f, 1, 1);
+	expect_clean(f, 1, 0);
 	free(path);
 }
 
@@ -705,7 +705,128 @@ static void test_concurrent_many(void **state)
 		expect_status(paths[i], SUBS_UNSUBSCRIBED);
 		free(paths[i]);
 	}
-	expect_clean(f, FILES, FILES);
+	expect_clean(f, FILES, 0);
+}
+
+#define RPROFILE                                                              \
+	"name = \"R\";\nemail = \"r@example.org\";\n"                          \
+	"topics = ( { name = \"T\"; keywords = [\"x\"]; } );\n"
+#define RLINE WHEN "\tunsubscribe\tr\tr@example.org\thttp\n"
+
+/* Lines of path ("" when it does not exist). */
+static char *slurp_or_empty(const char *path)
+{
+	return access(path, F_OK) ? xstrdup("") : slurp(path);
+}
+
+/* subs_change_status: the change and its log line, nothing left over. */
+static void test_change_logged(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	char *subs = util_path_join(f->dir, "subs");
+	char *st = util_path_join(f->dir, "state");
+	char *path = util_path_join(subs, "r.cfg");
+	char *log = util_path_join(st, "unsubscribe.log"), *text;
+	int changed = 0;
+
+	assert_int_equal(mkdir(subs, 0700), 0);
+	assert_int_equal(util_write_atomic(path, RPROFILE, strlen(RPROFILE),
+					   0644, &eb), 0);
+	assert_int_equal(subs_change_status(path, st, SUBS_UNSUBSCRIBED, WHEN,
+					    "r@example.org", "http", &changed,
+					    &eb), 0);
+	assert_int_equal(changed, 1);
+	expect_status(path, SUBS_UNSUBSCRIBED);
+	text = slurp(log);
+	assert_string_equal(text, RLINE);
+	free(text);
+	{
+		char *lock = util_path_join(subs, ".r.lock");
+		char *stage = util_path_join(subs, ".r.edit");
+
+		assert_int_equal(access(lock, F_OK), -1);
+		assert_int_equal(access(stage, F_OK), -1);
+		free(lock);
+		free(stage);
+	}
+	/* Again: already so, nothing logged. */
+	assert_int_equal(subs_change_status(path, st, SUBS_UNSUBSCRIBED, WHEN,
+					    "r@example.org", "http", &changed,
+					    &eb), 0);
+	assert_int_equal(changed, 0);
+	text = slurp(log);
+	assert_string_equal(text, RLINE);
+	free(text);
+	free(subs);
+	free(st);
+	free(path);
+	free(log);
+}
+
+/*
+ * What a kill leaves, settled by subs_recover: (a) the intent and the
+ * changed profile, no log line: the line is appended; (b) the intent and
+ * an unchanged profile: dropped, nothing logged; (c) the intent, the
+ * change and the line: not logged twice. Lock files and stages go.
+ */
+static void test_recover(void **state)
+{
+	static const char unsub[] = RPROFILE "status = \"unsubscribed\";\n"
+				    "unsubscribed_at = \"" WHEN "\";\n";
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	char *subs = util_path_join(f->dir, "subs");
+	char *st = util_path_join(f->dir, "state");
+	char *path = util_path_join(subs, "r.cfg");
+	char *stage = util_path_join(subs, ".r.edit");
+	char *intent = util_path_join(stage, "intent");
+	char *lock = util_path_join(subs, ".r.lock");
+	char *stale = util_path_join(subs, ".gone.lock");
+	char *log = util_path_join(st, "unsubscribe.log"), *text;
+	int round;
+
+	assert_int_equal(mkdir(subs, 0700), 0);
+	for (round = 0; round < 3; round++) {
+		const char *profile = round == 1 ? RPROFILE : unsub;
+
+		assert_int_equal(util_write_atomic(path, profile,
+						   strlen(profile), 0644, &eb),
+				 0);
+		assert_int_equal(mkdir(stage, 0700), 0);
+		assert_int_equal(util_write_atomic(intent, RLINE,
+						   strlen(RLINE), 0600, &eb),
+				 0);
+		assert_int_equal(util_write_atomic(lock, "", 0, 0600, &eb), 0);
+		assert_int_equal(util_write_atomic(stale, "", 0, 0600, &eb),
+				 0);
+		if (subs_recover(subs, st, &eb) < 0)
+			fail_msg("subs_recover: %s", eb.msg);
+		text = slurp_or_empty(log);
+		/* Round 2: once, not twice. */
+		assert_string_equal(text, round == 1 ? "" : RLINE);
+		free(text);
+		assert_int_equal(access(stage, F_OK), -1);
+		assert_int_equal(access(lock, F_OK), -1);
+		assert_int_equal(access(stale, F_OK), -1);
+		/* Round 1 starts from a log without the line, round 2
+		 * from one that has it already. */
+		if (round == 0)
+			unlink(log);
+		if (round == 1)
+			assert_int_equal(util_write_atomic(log, RLINE,
+							   strlen(RLINE), 0600,
+							   &eb),
+					 0);
+	}
+	free(subs);
+	free(st);
+	free(path);
+	free(stage);
+	free(intent);
+	free(lock);
+	free(stale);
+	free(log);
 }
 
 static void test_log(void **state)
@@ -822,6 +943,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_many, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_change_logged, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_log, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_log_concurrent, setup,
 					    teardown),

@@ -134,6 +134,25 @@ static void test_invalid_utf8(void **state)
 	check("Zürich, 東京, 🙂", "Zürich, 東京, 🙂");
 }
 
+/* Bidirectional overrides and isolates are dropped, in math too;
+ * other non-ASCII text is kept. */
+static void test_bidi_dropped(void **state)
+{
+	static const char in[] = "\xe2\x80\xae"
+				 "exe.pdf \xe2\x81\xa6R{\\o}d\xe2\x81\xa9 "
+				 "$x\xe2\x80\xaay$ \xe2\x80\x8f";
+	char *out;
+
+	(void)state;
+	out = tex_decode(in, strlen(in));
+	assert_string_equal(out, "exe.pdf R\xc3\xb8"
+				 "d $xy$ \xe2\x80\x8f");
+	free(out);
+	out = tex_fold_space(in, strlen(in));
+	assert_string_equal(out, "exe.pdf R{\\o}d $xy$ \xe2\x80\x8f");
+	free(out);
+}
+
 static void test_accent_at_end(void **state)
 {
 	(void)state;
@@ -157,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_fold_space),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_accent_at_end),
+		cmocka_unit_test(test_bidi_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

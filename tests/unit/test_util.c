@@ -133,6 +133,54 @@ static void test_dates(void **state)
 	assert_int_equal(util_parse_date("2025-13-01", &t), -1);
 	assert_int_equal(util_parse_date("2025-1-01", &t), -1);
 	assert_int_equal(util_parse_date("2025-01-011", &t), -1);
+	assert_int_equal(util_parse_date("9999-12-31", &t), 0);
+	assert_int_equal(util_parse_date("1990-12-31", &t), -1);
+}
+
+/* Each refusal says which: the form, the calendar or the range. */
+static void test_date_messages(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	time_t t;
+
+	(void)state;
+	assert_int_equal(util_check_date("1900-01-01", &t, &eb), -1);
+	assert_string_equal(eb.msg, "'1900-01-01' is out of range: dates "
+				    "from 1991-01-01 to 9999-12-31 are "
+				    "supported");
+	assert_int_equal(util_check_date("2025-02-29", &t, &eb), -1);
+	assert_string_equal(eb.msg,
+			    "'2025-02-29' is not a day of the calendar "
+			    "(YYYY-MM-DD)");
+	assert_int_equal(util_check_date("2025-2-3", &t, &eb), -1);
+	assert_string_equal(eb.msg,
+			    "'2025-2-3' is not a date in the form YYYY-MM-DD");
+	assert_int_equal(util_check_date("", &t, &eb), -1);
+	assert_int_equal(util_check_date("1991-01-01", &t, &eb), 0);
+}
+
+/* A FIFO, a folder: refused before reading (a FIFO would block open()). */
+static void test_read_not_regular(void **state)
+{
+	char dir[] = "/tmp/paperboy-util.XXXXXX", fifo[64];
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf b = BUF_INIT;
+	char want[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(util_read_file(fifo, &b, &eb), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file", fifo);
+	assert_string_equal(eb.msg, want);
+	assert_int_equal(util_read_file(dir, &b, &eb), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file", dir);
+	assert_string_equal(eb.msg, want);
+	assert_int_equal(b.len, 0);
+	unlink(fifo);
+	rmdir(dir);
+	buf_release(&b);
 }
 
 static void test_wrap(void **state)
@@ -174,6 +222,8 @@ int main(void)
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_date_messages),
+		cmocka_unit_test(test_read_not_regular),
 		cmocka_unit_test(test_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
