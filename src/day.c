@@ -121,6 +121,12 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 		return -1;
 	if (!d->items)
 		return 0;
+	/* A change to a profile killed halfway (an unsubscribe, say) is
+	 * settled before the profiles are read: its log line is written,
+	 * or the change dropped, and no lock is left behind. */
+	if (!o->dry_run && subs_recover(d->conf.subscribers_dir,
+					d->conf.state_dir, eb) < 0)
+		return errbuf_kind(eb, ERRBUF_IO);
 	if (day_load_subscribers(&d->conf, &d->subs, &d->broken, eb) < 0)
 		return -1;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types,

@@ -263,8 +263,8 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 		if (q < p + data->len) {
 			for (q = p; q < nl; q++)
 				lineno += *q == '\n';
-			return errbuf_set(eb,
-					  "%s:%lu: a NUL byte, and records "
+			return errbuf_setk(eb, ERRBUF_DATA,
+					   "%s:%lu: a NUL byte, and records "
 					  "after it: the journal is damaged; "
 					  "nothing was sent (repair or move "
 					  "the file, then rerun)",
@@ -276,8 +276,8 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		lineno++;
 		if (replay_line(j, p, (size_t)(nl - p)) < 0)
-			return errbuf_set(eb,
-					  "%s:%lu: malformed journal record",
+			return errbuf_setk(eb, ERRBUF_DATA,
+					   "%s:%lu: malformed journal record",
 					  j->path, lineno);
 		p = nl + 1;
 	}
@@ -316,14 +316,16 @@ int journal_open(const char *dir, const char *date, struct journal **out,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errbuf_set(eb, "%s: not a regular file", j->path);
+		errbuf_setk(eb, ERRBUF_DATA, "%s: not a regular file",
+			    j->path);
 		goto out;
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			errbuf_set(
-			    eb, "another paperboy run is using the journal %s",
-			    j->path);
+			errbuf_setk(eb, ERRBUF_TEMP,
+				    "another paperboy run is using the journal "
+				    "%s",
+				    j->path);
 		else
 			errbuf_set(eb, "%s: flock: %s", j->path,
 				   strerror(errno));

@@ -47,6 +47,16 @@ static char *day_dir(const struct conf *c, const char *date)
 	return dir;
 }
 
+/* Makes the day's cache folder; STATE stays private (it also holds
+ * who reads what). */
+static int cache_dir(const struct conf *c, const char *dir,
+		     struct errbuf *eb)
+{
+	if (util_private_dir(c->state_dir, eb) < 0)
+		return -1;
+	return util_mkdir_p(dir, 0700, eb);
+}
+
 /* Appends s percent-encoded for a URL query (RFC 3986 unreserved kept). */
 static void url_escape(struct buf *out, const char *s)
 {
@@ -139,7 +149,7 @@ static int keep(const char *dir, struct day_files *f, const char *kind,
 		const char *name, const struct buf *data, struct errbuf *eb)
 {
 	char *path = util_path_join(dir, name);
-	int ret = util_write_atomic(path, buf_str(data), data->len, 0644, eb);
+	int ret = util_write_atomic(path, buf_str(data), data->len, 0600, eb);
 
 	free(path);
 	if (ret == 0) {
@@ -159,7 +169,7 @@ static int write_manifest(const char *dir, const struct day_files *f,
 
 	for (i = 0; i < f->names.n; i++)
 		buf_addf(&text, "%s %s\n", f->kinds.v[i], f->names.v[i]);
-	ret = util_write_atomic(path, buf_str(&text), text.len, 0644, eb);
+	ret = util_write_atomic(path, buf_str(&text), text.len, 0600, eb);
 	free(path);
 	buf_release(&text);
 	return ret;
@@ -355,7 +365,7 @@ static int acquire(struct acquire *a, time_t now, struct listing *l,
 				       10);
 	if (fetch_new(&fc, &a->fetcher, eb) < 0)
 		goto out;
-	if (a->store && util_mkdir_p(a->dir, 0755, eb) < 0)
+	if (a->store && cache_dir(a->c, a->dir, eb) < 0)
 		goto out;
 	if (a->day == latest && now >= feed_at)
 		ret = fetch_rss(a, l, items, eb);
@@ -494,7 +504,7 @@ int source_load(const struct conf *c, const char *date,
 		    check_day(c, date, a.day, listing_path, l, eb) < 0)
 			goto out;
 		*items = n;
-		if (a.store && (util_mkdir_p(dir, 0755, eb) < 0 ||
+		if (a.store && (cache_dir(c, dir, eb) < 0 ||
 				keep(dir, &a.files, "arxiv", "arxiv.xml", &data,
 				     eb) < 0 ||
 				write_manifest(dir, &a.files, eb) < 0)) {

@@ -525,7 +525,8 @@ static int prepare(struct run *r, struct errbuf *eb)
 	dir = util_path_join(d->conf.state_dir, "journal");
 	if (journal_open(dir, d->date, &r->journal, eb) < 0) {
 		cmd_error("%s", eb->msg);
-		ret = EX_TEMPFAIL;
+		/* A damaged journal is data to repair, not a wait. */
+		ret = cmd_exit_code(eb, EX_IOERR);
 		goto out;
 	}
 	util_parse_date(d->date, &today);

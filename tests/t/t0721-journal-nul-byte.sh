@@ -5,7 +5,7 @@ test_description='bad input: one NUL byte in the middle of the journal'
 setup_site && use_profiles alice chen || exit 1
 j=state/journal/2025-12-30
 
-test_expect_success 'records after a NUL are not dropped: file:line error, nobody mailed again' '
+test_expect_success 'records after a NUL are not dropped: file:line error, exit 65 (data, not "later"), nobody mailed again' '
 	run_sample 0 &&
 	mailed alice chen &&
 	test "$(wc -l <$j)" = 4 &&
@@ -13,7 +13,8 @@ test_expect_success 'records after a NUL are not dropped: file:line error, nobod
 	$PYTHON -c "import sys; p = sys.argv[1]; d = bytearray(open(p, \"rb\").read()); d[30] = 0; open(p, \"wb\").write(d)" $j &&
 	rm -rf outbox &&
 	cp $j journal.damaged &&
-	! paperboy run --date 2025-12-30 --listing "$SAMPLE_LISTING" >out 2>err &&
+	expect_status 65 paperboy run --date 2025-12-30 \
+		--listing "$SAMPLE_LISTING" >out 2>err &&
 	cat err &&
 	grep_file "$j:1: a NUL byte, and records after it" err &&
 	mailed &&

@@ -36,4 +36,14 @@ test_expect_success 'one left open by an older version is made private by the ne
 	test -z "$(find state -perm /077 -path "state/history*")"
 '
 
+test_expect_success 'fetch run first keeps state private too, cache included' '
+	umask 022 &&
+	rm -rf state outbox &&
+	paperboy fetch --date 2025-12-30 --listing "$SAMPLE_LISTING" >out &&
+	test "$(mode state)" = 700 &&
+	test "$(mode state/cache/2025-12-30)" = 700 &&
+	test "$(mode state/cache/2025-12-30/arxiv.xml)" = 600 &&
+	test "$(mode state/cache/2025-12-30/MANIFEST)" = 600
+'
+
 test_done
