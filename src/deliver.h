@@ -55,6 +55,9 @@ enum deliver_outcome {
 struct deliver_item {
 	const char *tag;        /* subscriber id, for hooks and messages */
 	const char *rcpt;       /* envelope recipient */
+	/* Envelope sender of this message (a VERP address, token.h), or
+	 * NULL for the configuration's envelope_from. */
+	const char *envelope_from;
 	const char *data;       /* the message, CRLF line ends */
 	size_t len;
 	const char *message_id;
