@@ -36,9 +36,9 @@ struct slice {
 /* What the walk over the MIME tree found. */
 struct walk {
 	int parts;
-	int is_report;	      /* multipart/report; report-type=delivery-status */
-	int has_dsn;	      /* a message/delivery-status part was read */
-	struct buf text;      /* decoded text/plain parts, in order */
+	int is_report;	 /* multipart/report; report-type=delivery-status */
+	int has_dsn;	 /* a message/delivery-status part was read */
+	struct buf text; /* decoded text/plain parts, in order */
 	struct bounce_report *r;
 	/* From the delivery-status part: the worst recipient block. */
 	char *action;
@@ -57,7 +57,8 @@ static char *trim_dup(const char *p, size_t n)
 		p++;
 		n--;
 	}
-	while (n && (is_blank(p[n - 1]) || p[n - 1] == '\r' || p[n - 1] == '\n'))
+	while (n &&
+	       (is_blank(p[n - 1]) || p[n - 1] == '\r' || p[n - 1] == '\n'))
 		n--;
 	return xstrndup(p, n);
 }
@@ -167,8 +168,7 @@ struct get_ctx {
 	struct strv *all;
 };
 
-static int get_one(const char *name, size_t nlen, const char *value,
-		   void *ctx)
+static int get_one(const char *name, size_t nlen, const char *value, void *ctx)
 {
 	struct get_ctx *g = ctx;
 
@@ -185,7 +185,7 @@ static int get_one(const char *name, size_t nlen, const char *value,
 /* The first header `name` in hdr (unfolded; caller frees) or NULL. */
 static char *hdr_get(struct slice hdr, const char *name)
 {
-	struct get_ctx g = { name, NULL, NULL };
+	struct get_ctx g = {name, NULL, NULL};
 
 	each_header(hdr, get_one, &g);
 	return g.value;
@@ -194,7 +194,7 @@ static char *hdr_get(struct slice hdr, const char *name)
 /* Every header `name` in hdr, in order, appended to out. */
 static void hdr_get_all(struct slice hdr, const char *name, struct strv *out)
 {
-	struct get_ctx g = { name, NULL, out };
+	struct get_ctx g = {name, NULL, out};
 
 	each_header(hdr, get_one, &g);
 }
@@ -303,7 +303,8 @@ static void decode_body(struct slice body, const char *cte, struct buf *out)
 			}
 			if (p + 1 < end && p[1] == '\n') {
 				p++;
-			} else if (p + 2 < end && p[1] == '\r' && p[2] == '\n') {
+			} else if (p + 2 < end && p[1] == '\r' &&
+				   p[2] == '\n') {
 				p += 2;
 			} else if (p + 2 < end && hex_value(p[1]) >= 0 &&
 				   hex_value(p[2]) >= 0) {
@@ -382,7 +383,8 @@ static void add_message_id(struct bounce_report *r, const char *value)
 	char *id;
 	size_t i, n;
 
-	if (!lt || !(gt = strchr(lt, '>')) || r->message_ids.n >= BOUNCE_MAX_IDS)
+	if (!lt || !(gt = strchr(lt, '>')) ||
+	    r->message_ids.n >= BOUNCE_MAX_IDS)
 		return;
 	n = (size_t)(gt - lt + 1);
 	if (n < 5 || n > BOUNCE_MAX_FIELD)
@@ -438,8 +440,8 @@ static int find_enhanced(const char *s, size_t n, char out[13])
 
 		if (s[i] != '4' && s[i] != '5')
 			continue;
-		if (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') ||
-			      s[i - 1] == '.'))
+		if (i > 0 &&
+		    ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))
 			continue;
 		if (s[i + 1] != '.')
 			continue;
@@ -449,8 +451,8 @@ static int find_enhanced(const char *s, size_t n, char out[13])
 			continue;
 		for (j++; j < n && s[j] >= '0' && s[j] <= '9'; j++)
 			d2++;
-		if (!d2 || d2 > 3 || (j < n && (s[j] == '.' ||
-						(s[j] >= '0' && s[j] <= '9'))))
+		if (!d2 || d2 > 3 ||
+		    (j < n && (s[j] == '.' || (s[j] >= '0' && s[j] <= '9'))))
 			continue;
 		memcpy(out, s + i, j - i);
 		out[j - i] = '\0';
@@ -493,11 +495,11 @@ static int dsn_field(const char *name, size_t nlen, const char *value,
 		const char *name;
 		size_t off;
 	} fields[] = {
-		{ "Final-Recipient", offsetof(struct dsn_block, final_rcpt) },
-		{ "Original-Recipient", offsetof(struct dsn_block, orig_rcpt) },
-		{ "Action", offsetof(struct dsn_block, action) },
-		{ "Status", offsetof(struct dsn_block, status) },
-		{ "Diagnostic-Code", offsetof(struct dsn_block, diag) },
+	    {"Final-Recipient", offsetof(struct dsn_block, final_rcpt)},
+	    {"Original-Recipient", offsetof(struct dsn_block, orig_rcpt)},
+	    {"Action", offsetof(struct dsn_block, action)},
+	    {"Status", offsetof(struct dsn_block, status)},
+	    {"Diagnostic-Code", offsetof(struct dsn_block, diag)},
 	};
 	size_t i;
 
@@ -538,7 +540,7 @@ static int action_rank(const char *action)
 static void read_dsn(struct walk *w, struct slice body)
 {
 	const char *end = body.p + body.n, *start = body.p;
-	struct dsn_block best = { 0 }, cur = { 0 };
+	struct dsn_block best = {0}, cur = {0};
 	int best_rank = -1;
 
 	w->has_dsn = 1;
@@ -617,7 +619,7 @@ static void walk_multipart(struct walk *w, struct slice body,
 				    p[bl + 2] == '-' && p[bl + 3] == '-';
 
 			if (part) {
-				struct slice s = { part, (size_t)(p - part) };
+				struct slice s = {part, (size_t)(p - part)};
 
 				walk_entity(w, s, depth + 1);
 			}
@@ -629,7 +631,7 @@ static void walk_multipart(struct walk *w, struct slice body,
 	}
 	/* A last part without its closing delimiter still counts. */
 	if (part && part < end) {
-		struct slice s = { part, (size_t)(end - part) };
+		struct slice s = {part, (size_t)(end - part)};
 
 		walk_entity(w, s, depth + 1);
 	}
@@ -686,8 +688,9 @@ static void walk_entity(struct walk *w, struct slice ent, int depth)
 	} else if (!strcmp(type, "text/plain") && w->text.len < MAX_TEXT) {
 		decode_body(body, cte, &dec);
 		buf_add(&w->text, dec.data ? dec.data : "",
-			dec.len < MAX_TEXT - w->text.len ? dec.len
-							 : MAX_TEXT - w->text.len);
+			dec.len < MAX_TEXT - w->text.len
+			    ? dec.len
+			    : MAX_TEXT - w->text.len);
 		buf_addch(&w->text, '\n');
 	}
 	buf_release(&dec);
@@ -700,12 +703,12 @@ static void walk_entity(struct walk *w, struct slice ent, int depth)
 
 /* Where a copy of the returned message starts in a text bounce. */
 static const char *const copy_markers[] = {
-	"------ This is a copy of the message",	   /* Exim */
-	"--- Below this line is a copy of the message", /* qmail */
-	"----- Original message -----",
-	"------ The body of the message is",
-	"Original message headers:", /* Exchange */
-	"----- Original Message -----",
+    "------ This is a copy of the message",	    /* Exim */
+    "--- Below this line is a copy of the message", /* qmail */
+    "----- Original message -----",
+    "------ The body of the message is",
+    "Original message headers:", /* Exchange */
+    "----- Original Message -----",
 };
 
 /* Text that follows only a delivery failure report. */
@@ -713,94 +716,81 @@ static const struct {
 	const char *text;
 	const char *format;
 } body_markers[] = {
-	{ "This message was created automatically by mail delivery software",
-	  "exim" },
-	{ "I'm afraid I wasn't able to deliver your message", "qmail" },
-	{ "This is the mail system at host", "postfix" },
-	{ "Your message did not reach some or all of the intended recipients",
-	  "exchange" },
-	{ "Delivery has failed to these recipients or groups", "exchange" },
-	{ "The following recipient(s) cannot be reached", "exchange" },
-	{ "Your message wasn't delivered to", "gmail" },
-	{ "Address not found", "gmail" },
-	{ "Delivery to the following recipient failed permanently", "gmail" },
-	{ "The following address(es) failed", "exim" },
-	{ "could not be delivered to one or more of its", "exim" },
-	{ "Message delivery has been delayed", "text" },
-	{ "Delivery to the following recipients failed", "text" },
-	{ "The original message was received at", "text" },
+    {"This message was created automatically by mail delivery software",
+     "exim"},
+    {"I'm afraid I wasn't able to deliver your message", "qmail"},
+    {"This is the mail system at host", "postfix"},
+    {"Your message did not reach some or all of the intended recipients",
+     "exchange"},
+    {"Delivery has failed to these recipients or groups", "exchange"},
+    {"The following recipient(s) cannot be reached", "exchange"},
+    {"Your message wasn't delivered to", "gmail"},
+    {"Address not found", "gmail"},
+    {"Delivery to the following recipient failed permanently", "gmail"},
+    {"The following address(es) failed", "exim"},
+    {"could not be delivered to one or more of its", "exim"},
+    {"Message delivery has been delayed", "text"},
+    {"Delivery to the following recipients failed", "text"},
+    {"The original message was received at", "text"},
 };
 
 /* The recipient follows these (next word with an '@'). */
 static const char *const rcpt_markers[] = {
-	"The following address(es) failed:",
-	"Delivery has failed to these recipients or groups:",
-	"The following recipient(s) cannot be reached:",
-	"Your message wasn't delivered to ",
-	"Delivery to the following recipient failed permanently:",
-	"Delivery to the following recipient has been delayed:",
-	"Delivery to the following recipients failed.",
-	"wasn't able to deliver your message to the following addresses.",
+    "The following address(es) failed:",
+    "Delivery has failed to these recipients or groups:",
+    "The following recipient(s) cannot be reached:",
+    "Your message wasn't delivered to ",
+    "Delivery to the following recipient failed permanently:",
+    "Delivery to the following recipient has been delayed:",
+    "Delivery to the following recipients failed.",
+    "wasn't able to deliver your message to the following addresses.",
 };
 
 /* Subjects of failure reports. */
 static const char *const bounce_subjects[] = {
-	"Undelivered Mail Returned to Sender",
-	"Mail delivery failed",
-	"Undeliverable:",
-	"Undeliverable mail",
-	"Delivery Status Notification",
-	"failure notice",
-	"Returned mail:",
-	"Delivery failure",
-	"Mail System Error",
-	"Warning: message",
-	"Delayed Mail",
-	"Delivery delayed",
-	"Non remis",
-	"Unzustellbar",
+    "Undelivered Mail Returned to Sender",
+    "Mail delivery failed",
+    "Undeliverable:",
+    "Undeliverable mail",
+    "Delivery Status Notification",
+    "failure notice",
+    "Returned mail:",
+    "Delivery failure",
+    "Mail System Error",
+    "Warning: message",
+    "Delayed Mail",
+    "Delivery delayed",
+    "Non remis",
+    "Unzustellbar",
 };
 
 /* Subjects of auto-replies (RFC 3834 replies of people who are away). */
 static const char *const autoreply_subjects[] = {
-	"Out of Office",
-	"Out of the Office",
-	"Automatic reply",
-	"Auto:",
-	"Autoreply",
-	"Auto-Reply",
-	"Auto Response",
-	"Away from",
-	"Vacation",
-	"Abwesenheitsnotiz",
-	"Réponse automatique",
+    "Out of Office", "Out of the Office", "Automatic reply",	 "Auto:",
+    "Autoreply",     "Auto-Reply",	  "Auto Response",	 "Away from",
+    "Vacation",	     "Abwesenheitsnotiz", "Réponse automatique",
 };
 
 /* Words that make a report without a status permanent or temporary. */
 static const char *const permanent_words[] = {
-	"This is a permanent error",
-	"failed permanently",
-	"I've given up",
-	"address couldn't be found",
-	"does not exist",
-	"User unknown",
-	"No such user",
-	"unknown user",
-	"mailbox unavailable",
-	"Recipient address rejected",
-	"email account that you tried to reach does not exist",
+    "This is a permanent error",
+    "failed permanently",
+    "I've given up",
+    "address couldn't be found",
+    "does not exist",
+    "User unknown",
+    "No such user",
+    "unknown user",
+    "mailbox unavailable",
+    "Recipient address rejected",
+    "email account that you tried to reach does not exist",
 };
 static const char *const temporary_words[] = {
-	"has been delayed",
-	"will retry",
-	"will be retried",
-	"temporary",
-	"delayed",
-	"still trying",
+    "has been delayed", "will retry", "will be retried",
+    "temporary",	"delayed",    "still trying",
 };
 
-static int subject_has(const char *subject, const char *const *list,
-		       size_t n)
+static int subject_has(const char *subject, const char *const *list, size_t n)
 {
 	size_t i;
 
@@ -876,8 +866,8 @@ static void read_text(struct walk *w, const char **format)
 	for (i = 0; i < ARRAY_SIZE(rcpt_markers) && !r->recipient; i++) {
 		m = find_ci(s, expl, rcpt_markers[i]);
 		if (m)
-			r->recipient = address_after(m + strlen(rcpt_markers[i]),
-						     end);
+			r->recipient =
+			    address_after(m + strlen(rcpt_markers[i]), end);
 	}
 	if (!r->recipient)
 		r->recipient = bracket_line_address(s, expl);
@@ -913,7 +903,8 @@ static void read_text(struct walk *w, const char **format)
 
 		while (q < e && is_blank(*q))
 			q++;
-		if ((size_t)(e - q) > 11 && !strncasecmp(q, "Message-ID:", 11)) {
+		if ((size_t)(e - q) > 11 &&
+		    !strncasecmp(q, "Message-ID:", 11)) {
 			char *v = xstrndup(q + 11, (size_t)(e - q - 11));
 
 			add_message_id(r, v);
@@ -958,15 +949,16 @@ static const char *report_format(const char *from, const char *subject)
 				"Delivery Status Notification")) ||
 	    (from && find_ci(from, strlen(from), "google")))
 		return "gmail";
-	if (subject && find_ci(subject, strlen(subject), "Mail delivery failed"))
+	if (subject &&
+	    find_ci(subject, strlen(subject), "Mail delivery failed"))
 		return "exim";
 	return "rfc3464";
 }
 
 static void envelope_candidates(struct slice hdr, struct bounce_report *r)
 {
-	static const char *const names[] = { "Delivered-To", "X-Original-To",
-					     "Envelope-To", "To" };
+	static const char *const names[] = {"Delivered-To", "X-Original-To",
+					    "Envelope-To", "To"};
 	struct strv all = STRV_INIT;
 	size_t i, j;
 
@@ -1032,8 +1024,8 @@ int bounce_parse(const char *msg, size_t len, struct bounce_report *out)
 			goto not_bounce;
 		}
 		if (out->status)
-			out->kind = out->status[0] == '5' ? BOUNCE_HARD
-							  : BOUNCE_SOFT;
+			out->kind =
+			    out->status[0] == '5' ? BOUNCE_HARD : BOUNCE_SOFT;
 		else
 			out->kind = BOUNCE_SOFT;
 		if (rank == 2)
@@ -1051,14 +1043,12 @@ int bounce_parse(const char *msg, size_t len, struct bounce_report *out)
 		out->reason = "an auto-reply, not a bounce";
 		goto not_bounce;
 	}
-	sender_signal = xfr != NULL ||
-			(rp && !strcmp(rp, "<>")) ||
-			(from && (find_ci(from, strlen(from), "mailer-daemon") ||
-				  find_ci(from, strlen(from), "postmaster@") ||
-				  find_ci(from, strlen(from),
-					  "Mail Delivery"))) ||
-			subject_has(subject, bounce_subjects,
-				    ARRAY_SIZE(bounce_subjects));
+	sender_signal =
+	    xfr != NULL || (rp && !strcmp(rp, "<>")) ||
+	    (from && (find_ci(from, strlen(from), "mailer-daemon") ||
+		      find_ci(from, strlen(from), "postmaster@") ||
+		      find_ci(from, strlen(from), "Mail Delivery"))) ||
+	    subject_has(subject, bounce_subjects, ARRAY_SIZE(bounce_subjects));
 	if (!sender_signal) {
 		out->reason = "not from a mail system and no failure report";
 		goto not_bounce;

@@ -52,7 +52,7 @@ struct bounce_report {
 	/* Where the bounce was addressed, best first: Delivered-To,
 	 * X-Original-To, Envelope-To, To (addr-specs, no brackets). */
 	struct strv envelope_to;
-	char *bounce_id;	 /* the bounce's own Message-ID or NULL */
+	char *bounce_id; /* the bounce's own Message-ID or NULL */
 	/* Why it is or is not a bounce, for a log line (static). */
 	const char *reason;
 };

@@ -46,7 +46,8 @@ static int valid_id(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
 
-	return n && n <= SUBS_MAX_ID && id[0] != '.' && !id[strspn(id, ID_CHARS)];
+	return n && n <= SUBS_MAX_ID && id[0] != '.' &&
+	       !id[strspn(id, ID_CHARS)];
 }
 
 /* Appends s as one field: controls and tabs as '?', "-" for nothing. */
@@ -61,9 +62,8 @@ static void add_field(struct buf *b, const char *s)
 	if (n > MAX_FIELD)
 		n = MAX_FIELD;
 	for (i = 0; i < n; i++)
-		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f
-				     ? '?'
-				     : s[i]);
+		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?'
+									: s[i]);
 }
 
 static void format_time(time_t t, char out[TIME_LEN + 1])
@@ -81,8 +81,7 @@ static int parse_time(const char *s, time_t *t)
 
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		   &n) != 6 ||
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
 	    n != TIME_LEN)
 		return -1;
 	tm.tm_year -= 1900;
@@ -166,8 +165,10 @@ static int read_record(int fd, const char *id, struct buf *out,
 		if (n == 0)
 			return 0;
 		if (buf_add(out, chunk, (size_t)n) < 0)
-			return errbuf_set(eb, "bounces/%s: larger than %zu "
-					      "bytes", id, BOUNCES_MAX_FILE * 2);
+			return errbuf_set(eb,
+					  "bounces/%s: larger than %zu "
+					  "bytes",
+					  id, BOUNCES_MAX_FILE * 2);
 		at += n;
 	}
 }
@@ -246,7 +247,7 @@ static void tally_one(const struct record *r, const char *line, size_t len,
 int bounces_count(const char *state_dir, const char *id, time_t now,
 		  long window_days, long *hard, long *soft, struct errbuf *eb)
 {
-	struct tally t = { 0 };
+	struct tally t = {0};
 	struct buf text;
 	int fd, ret = -1;
 
@@ -276,7 +277,7 @@ out:
 static int shrink(const char *state_dir, const char *id, const struct buf *text,
 		  time_t now, long window_days, struct errbuf *eb)
 {
-	struct tally t = { 0 };
+	struct tally t = {0};
 	struct buf keep;
 	char *path = record_path(state_dir, id);
 	int ret;
@@ -296,15 +297,14 @@ static const char *kind_word(enum bounce_kind kind)
 	return kind == BOUNCE_HARD ? "hard" : "soft";
 }
 
-int bounces_record(const char *state_dir, const char *id,
-		   enum bounce_kind kind, const char *via,
-		   const char *message_id, const char *status,
+int bounces_record(const char *state_dir, const char *id, enum bounce_kind kind,
+		   const char *via, const char *message_id, const char *status,
 		   const char *bounce_id, time_t when, int *duplicate,
 		   struct errbuf *eb)
 {
 	char stamp[TIME_LEN + 1];
 	struct buf text, line, bid;
-	struct tally t = { 0 };
+	struct tally t = {0};
 	int fd, ret = -1;
 
 	*duplicate = 0;
@@ -360,8 +360,8 @@ out:
 }
 
 int bounces_apply_limit(const char *state_dir, const struct subscriber *s,
-			long limit, long window_days, time_t now,
-			int *changed, struct errbuf *eb)
+			long limit, long window_days, time_t now, int *changed,
+			struct errbuf *eb)
 {
 	char stamp[TIME_LEN + 1];
 	long hard, soft;
@@ -400,8 +400,8 @@ static char *tie_verp(const struct bounces_config *cfg,
 
 /* Who a journal of the window recorded one of r's Message-IDs for. */
 static int tie_message_id(const struct bounces_config *cfg,
-			  const struct bounce_report *r, time_t now,
-			  char **id, const char **mid, struct errbuf *eb)
+			  const struct bounce_report *r, time_t now, char **id,
+			  const char **mid, struct errbuf *eb)
 {
 	char *jdir = util_path_join(cfg->state_dir, "journal");
 	time_t today = now - now % DAY_SECONDS;
@@ -472,7 +472,8 @@ int bounces_handle(const struct bounces_config *cfg,
 	    (!r->recipient || strcasecmp(r->recipient, s->email))) {
 		snprintf(out->why, sizeof(out->why),
 			 "quotes the message sent to %s, but names %s as the "
-			 "failed recipient", s->id,
+			 "failed recipient",
+			 s->id,
 			 r->recipient ? "another address" : "no address");
 		free(id);
 		return 0;
@@ -486,9 +487,8 @@ int bounces_handle(const struct bounces_config *cfg,
 			  &out->hard, &out->soft, eb) < 0)
 		return -1;
 	if (r->kind == BOUNCE_HARD &&
-	    bounces_apply_limit(cfg->state_dir, s, cfg->limit,
-				cfg->window_days, now, &out->suppressed,
-				eb) < 0)
+	    bounces_apply_limit(cfg->state_dir, s, cfg->limit, cfg->window_days,
+				now, &out->suppressed, eb) < 0)
 		return -1;
 	return 0;
 fail:

@@ -32,7 +32,7 @@
  * decades). */
 #define BOUNCES_MAX_FILE ((size_t)1 << 20)
 /* Defaults of delivery.bounce_limit and delivery.bounce_window_days. */
-#define BOUNCES_DEFAULT_LIMIT 3
+#define BOUNCES_DEFAULT_LIMIT	    3
 #define BOUNCES_DEFAULT_WINDOW_DAYS 30
 
 struct bounces_config {
@@ -51,11 +51,11 @@ enum bounces_result {
 
 struct bounces_outcome {
 	enum bounces_result result;
-	char *subscriber;  /* the id (COUNTED, DUPLICATE), else NULL */
-	const char *via;   /* "verp", "message-id" (static) or NULL */
-	long hard, soft;   /* in the window, this one included */
-	int suppressed;    /* the profile became "bouncing" just now */
-	char why[256];     /* NOT_OURS: why, for a log line */
+	char *subscriber; /* the id (COUNTED, DUPLICATE), else NULL */
+	const char *via;  /* "verp", "message-id" (static) or NULL */
+	long hard, soft;  /* in the window, this one included */
+	int suppressed;	  /* the profile became "bouncing" just now */
+	char why[256];	  /* NOT_OURS: why, for a log line */
 };
 
 /*
@@ -78,9 +78,8 @@ void bounces_outcome_release(struct bounces_outcome *o);
  * may be NULL. With a bounce_id already on record nothing is appended and
  * *duplicate is 1. Returns 0 or -1 with eb filled.
  */
-int bounces_record(const char *state_dir, const char *id,
-		   enum bounce_kind kind, const char *via,
-		   const char *message_id, const char *status,
+int bounces_record(const char *state_dir, const char *id, enum bounce_kind kind,
+		   const char *via, const char *message_id, const char *status,
 		   const char *bounce_id, time_t when, int *duplicate,
 		   struct errbuf *eb);
 
@@ -95,7 +94,7 @@ int bounces_count(const char *state_dir, const char *id, time_t now,
  * whether it did. Returns 0 or -1 with eb filled.
  */
 int bounces_apply_limit(const char *state_dir, const struct subscriber *s,
-			long limit, long window_days, time_t now,
-			int *changed, struct errbuf *eb);
+			long limit, long window_days, time_t now, int *changed,
+			struct errbuf *eb);
 
 #endif

@@ -33,46 +33,42 @@ struct expect {
 };
 
 static const struct expect corpus[] = {
-	{ "postfix-hard.eml", BOUNCE_HARD, "postfix", "bob@example.net",
-	  "5.1.1", "<1767074401.9c2f0e4d8b7a6135@digest.example.org>",
-	  "digest+bounce-bob-3f9a1c0e5b7d2468@example.org" },
-	{ "postfix-delayed.eml", BOUNCE_SOFT, "postfix", "carol@example.com",
-	  "4.4.1", "<1767160809.51d0a8e3c4b2f796@digest.example.org>",
-	  "digest@example.org" },
-	{ "exim-hard.eml", BOUNCE_HARD, "exim", "dave@example.com", "5.1.1",
-	  "<1767074402.7a1be94c03d2f586@digest.example.org>",
-	  "digest+bounce-dave-0d6e2b9a7c41f853@example.org" },
-	{ "exim-delay.eml", BOUNCE_SOFT, "exim", "erin@example.com", "4.7.1",
-	  NULL, "digest@example.org" },
-	{ "exchange-ndr.eml", BOUNCE_HARD, "exchange", "frank@contoso.com",
-	  "5.1.10", "<1767074403.e8d71c2b5a490f63@digest.example.org>",
-	  "digest+bounce-frank-c2e47a91b8d0f356@example.org" },
-	{ "exchange-legacy.eml", BOUNCE_HARD, "exchange",
-	  "grace@fabrikam.example", "5.1.1",
-	  "<1767074404.2b6f0a9d3e8c7145@digest.example.org>",
-	  "digest+bounce-grace-5a0c93e1d7b2f648@example.org" },
-	{ "gmail-address-not-found.eml", BOUNCE_HARD, "gmail",
-	  "ivan@example.com", "5.1.1",
-	  "<1767074406.0d9c8b7a6f5e4321@digest.example.org>",
-	  "digest+bounce-ivan-71b5e0c8a3d29f46@example.org" },
-	{ "gmail-text-only.eml", BOUNCE_HARD, "gmail", "heidi@example.edu",
-	  "5.1.1", "<1767074405.c47e2a0b9f1d8356@digest.example.org>",
-	  "digest+bounce-heidi-9e3d1f7b0a2c6584@example.org" },
-	{ "qmail-failure.eml", BOUNCE_HARD, "qmail", "judy@example.info",
-	  "5.1.1", "<1767074407.f1e2d3c4b5a69788@digest.example.org>",
-	  "digest+bounce-judy-4c8e2a6f1b9d0357@example.org" },
-	/* Well-formed, and a lie: it reads as a bounce; bounces.c refuses
-	 * it because it is tied to nothing we sent. */
-	{ "forged-dsn.eml", BOUNCE_HARD, "postfix", "alice@example.org",
-	  "5.1.1", "<1767074400.deadbeefdeadbeef@digest.example.org>",
-	  "digest@example.org" },
-	/* Not bounces: each quotes one of our Message-IDs somewhere. */
-	{ "reply.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL,
-	  "digest@example.org" },
-	{ "out-of-office.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL,
-	  "digest+bounce-carol-8f0b3d5e7a1c2469@example.org" },
-	{ "delivered-dsn.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL,
-	  "digest@example.org" },
+    {"postfix-hard.eml", BOUNCE_HARD, "postfix", "bob@example.net", "5.1.1",
+     "<1767074401.9c2f0e4d8b7a6135@digest.example.org>",
+     "digest+bounce-bob-3f9a1c0e5b7d2468@example.org"},
+    {"postfix-delayed.eml", BOUNCE_SOFT, "postfix", "carol@example.com",
+     "4.4.1", "<1767160809.51d0a8e3c4b2f796@digest.example.org>",
+     "digest@example.org"},
+    {"exim-hard.eml", BOUNCE_HARD, "exim", "dave@example.com", "5.1.1",
+     "<1767074402.7a1be94c03d2f586@digest.example.org>",
+     "digest+bounce-dave-0d6e2b9a7c41f853@example.org"},
+    {"exim-delay.eml", BOUNCE_SOFT, "exim", "erin@example.com", "4.7.1", NULL,
+     "digest@example.org"},
+    {"exchange-ndr.eml", BOUNCE_HARD, "exchange", "frank@contoso.com", "5.1.10",
+     "<1767074403.e8d71c2b5a490f63@digest.example.org>",
+     "digest+bounce-frank-c2e47a91b8d0f356@example.org"},
+    {"exchange-legacy.eml", BOUNCE_HARD, "exchange", "grace@fabrikam.example",
+     "5.1.1", "<1767074404.2b6f0a9d3e8c7145@digest.example.org>",
+     "digest+bounce-grace-5a0c93e1d7b2f648@example.org"},
+    {"gmail-address-not-found.eml", BOUNCE_HARD, "gmail", "ivan@example.com",
+     "5.1.1", "<1767074406.0d9c8b7a6f5e4321@digest.example.org>",
+     "digest+bounce-ivan-71b5e0c8a3d29f46@example.org"},
+    {"gmail-text-only.eml", BOUNCE_HARD, "gmail", "heidi@example.edu", "5.1.1",
+     "<1767074405.c47e2a0b9f1d8356@digest.example.org>",
+     "digest+bounce-heidi-9e3d1f7b0a2c6584@example.org"},
+    {"qmail-failure.eml", BOUNCE_HARD, "qmail", "judy@example.info", "5.1.1",
+     "<1767074407.f1e2d3c4b5a69788@digest.example.org>",
+     "digest+bounce-judy-4c8e2a6f1b9d0357@example.org"},
+    /* Well-formed, and a lie: it reads as a bounce; bounces.c refuses
+     * it because it is tied to nothing we sent. */
+    {"forged-dsn.eml", BOUNCE_HARD, "postfix", "alice@example.org", "5.1.1",
+     "<1767074400.deadbeefdeadbeef@digest.example.org>", "digest@example.org"},
+    /* Not bounces: each quotes one of our Message-IDs somewhere. */
+    {"reply.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL, "digest@example.org"},
+    {"out-of-office.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL,
+     "digest+bounce-carol-8f0b3d5e7a1c2469@example.org"},
+    {"delivered-dsn.eml", BOUNCE_NONE, NULL, NULL, NULL, NULL,
+     "digest@example.org"},
 };
 
 static void read_fixture(const char *name, struct buf *b)
@@ -213,24 +209,24 @@ static void test_truncated(void **state)
 static void test_not_bounces(void **state)
 {
 	static const char *const msgs[] = {
-		"",
-		"\n\n",
-		"Subject: hello\n\nhi\n",
-		/* A bounce's subject from a person, with no report. */
-		"From: Bob <bob@example.net>\nSubject: Re: Undeliverable: "
-		"x\n\nwhat does this mean?\n",
-		/* A mailer-daemon with no recipient and no status. */
-		"From: MAILER-DAEMON@example.net\nSubject: failure notice\n\n"
-		"Something went wrong.\n",
-		/* An auto-reply from a mail system. */
-		"From: MAILER-DAEMON@example.net\nSubject: Out of Office\n\n"
-		"This message was created automatically by mail delivery "
-		"software. <x@example.net>: 550 5.1.1\n",
-		/* A report whose recipients were all delivered. */
-		"Content-Type: multipart/report; report-type=delivery-status; "
-		"boundary=b\n\n--b\nContent-Type: message/delivery-status\n\n"
-		"Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@b.c\n"
-		"Action: delivered\nStatus: 2.0.0\n\n--b--\n",
+	    "",
+	    "\n\n",
+	    "Subject: hello\n\nhi\n",
+	    /* A bounce's subject from a person, with no report. */
+	    "From: Bob <bob@example.net>\nSubject: Re: Undeliverable: "
+	    "x\n\nwhat does this mean?\n",
+	    /* A mailer-daemon with no recipient and no status. */
+	    "From: MAILER-DAEMON@example.net\nSubject: failure notice\n\n"
+	    "Something went wrong.\n",
+	    /* An auto-reply from a mail system. */
+	    "From: MAILER-DAEMON@example.net\nSubject: Out of Office\n\n"
+	    "This message was created automatically by mail delivery "
+	    "software. <x@example.net>: 550 5.1.1\n",
+	    /* A report whose recipients were all delivered. */
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=b\n\n--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@b.c\n"
+	    "Action: delivered\nStatus: 2.0.0\n\n--b--\n",
 	};
 	size_t i;
 
@@ -277,9 +273,9 @@ static void test_hostile_values(void **state)
 	/* A NUL ends the message: what follows it is not read. */
 	{
 		static const char msg[] =
-			"From: MAILER-DAEMON@x.example\nSubject: failure "
-			"notice\n\n\0I'm afraid I wasn't able to deliver your "
-			"message\n<a@b.example>:\n550 5.1.1\n";
+		    "From: MAILER-DAEMON@x.example\nSubject: failure "
+		    "notice\n\n\0I'm afraid I wasn't able to deliver your "
+		    "message\n<a@b.example>:\n550 5.1.1\n";
 
 		assert_int_equal(bounce_parse(msg, sizeof(msg) - 1, &r), 0);
 		bounce_report_release(&r);
@@ -295,8 +291,10 @@ static void test_limits(void **state)
 
 	(void)state;
 	for (i = 0; i < 50; i++)
-		buf_addf(&m, "Content-Type: multipart/mixed; boundary=b%d\n\n"
-			      "--b%d\n", i, i);
+		buf_addf(&m,
+			 "Content-Type: multipart/mixed; boundary=b%d\n\n"
+			 "--b%d\n",
+			 i, i);
 	buf_addstr(&m, "Content-Type: message/delivery-status\n\n"
 		       "Final-Recipient: rfc822; a@b.c\nAction: failed\n"
 		       "Status: 5.1.1\n");
@@ -317,13 +315,13 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_corpus),
-		cmocka_unit_test(test_corpus_crlf),
-		cmocka_unit_test(test_corpus_complete),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_not_bounces),
-		cmocka_unit_test(test_hostile_values),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_corpus),
+	    cmocka_unit_test(test_corpus_crlf),
+	    cmocka_unit_test(test_corpus_complete),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_not_bounces),
+	    cmocka_unit_test(test_hostile_values),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,25 +31,25 @@
 
 #define CORPUS "tests/fixtures/bounces/"
 /* 2025-12-30T08:00:00Z: two hours after the day's digests went out. */
-#define NOW ((time_t)1767081600)
-#define DAY "2025-12-30"
-#define VERP "digest+bounce-{id}@example.org"
-#define BOB_MID "<1767074401.9c2f0e4d8b7a6135@digest.example.org>"
+#define NOW		  ((time_t)1767081600)
+#define DAY		  "2025-12-30"
+#define VERP		  "digest+bounce-{id}@example.org"
+#define BOB_MID		  "<1767074401.9c2f0e4d8b7a6135@digest.example.org>"
 #define POSTFIX_BOUNCE_ID "<20251230060004.4dQx2L1s7Rz9v@mail.example.org>"
 
 /* bob's profile, written by hand: comments and layout must survive. */
-#define BOB_HEAD                                                              \
-	"# Bob reads about compression.\n"                                    \
-	"name = \"Bob Example\";   # display name\n"                         \
+#define BOB_HEAD                                                               \
+	"# Bob reads about compression.\n"                                     \
+	"name = \"Bob Example\";   # display name\n"                           \
 	"email = \"bob@example.net\";\n"
-#define BOB_TAIL                                                              \
+#define BOB_TAIL                                                               \
 	"  // set by hand\n"                                                   \
-	"topics = ( { name = \"Compression\";\n"                              \
-	"             keywords = [\"pruning\", \"status = \\\"x\\\"\"]; } );\n" \
+	"topics = ( { name = \"Compression\";\n"                               \
+	"             keywords = [\"pruning\", \"status = \\\"x\\\"\"]; } "    \
+	");\n"                                                                 \
 	"/* the end */\n"
 static const char bob_cfg[] = BOB_HEAD "status  =  \"active\";" BOB_TAIL;
-static const char bob_bouncing[] =
-	BOB_HEAD "status = \"bouncing\";" BOB_TAIL;
+static const char bob_bouncing[] = BOB_HEAD "status = \"bouncing\";" BOB_TAIL;
 
 struct fixture {
 	char base[64];
@@ -64,8 +64,8 @@ static void put(const char *dir, const char *name, const char *text)
 	struct errbuf eb = ERRBUF_INIT;
 	char *path = util_path_join(dir, name);
 
-	assert_int_equal(util_write_atomic(path, text, strlen(text), 0644,
-					   &eb), 0);
+	assert_int_equal(util_write_atomic(path, text, strlen(text), 0644, &eb),
+			 0);
 	free(path);
 }
 
@@ -86,8 +86,7 @@ static void load_subs(struct fixture *f)
 
 	subs_list_release(&f->subs);
 	memset(&f->subs, 0, sizeof(f->subs));
-	assert_int_equal(subs_load_dir(f->subs_dir, &f->subs, &errors, &eb),
-			 0);
+	assert_int_equal(subs_load_dir(f->subs_dir, &f->subs, &errors, &eb), 0);
 	if (errors.n)
 		fail_msg("%s", errors.v[0]);
 	strv_release(&errors);
@@ -128,16 +127,17 @@ static int setup(void **state)
 		free(jdir);
 	}
 	static const char *const sent[][2] = {
-		{ "alice", "<1767074400.0123456789abcdef@digest.example.org>" },
-		{ "bob", BOB_MID },
-		{ "carol", "<1767160809.51d0a8e3c4b2f796@digest.example.org>" },
-		{ "judy", "<1767074407.f1e2d3c4b5a69788@digest.example.org>" },
+	    {"alice", "<1767074400.0123456789abcdef@digest.example.org>"},
+	    {"bob", BOB_MID},
+	    {"carol", "<1767160809.51d0a8e3c4b2f796@digest.example.org>"},
+	    {"judy", "<1767074407.f1e2d3c4b5a69788@digest.example.org>"},
 	};
 	for (i = 0; i < ARRAY_SIZE(sent); i++) {
-		assert_int_equal(journal_attempt(j, sent[i][0], sent[i][1],
-						 &eb), 0);
+		assert_int_equal(
+		    journal_attempt(j, sent[i][0], sent[i][1], &eb), 0);
 		assert_int_equal(journal_result(j, sent[i][0], JOURNAL_SENT,
-						sent[i][1], "250 ok", &eb), 0);
+						sent[i][1], "250 ok", &eb),
+				 0);
 	}
 	journal_close(j);
 	for (i = 0; i < sizeof(f->key.secret); i++)
@@ -280,7 +280,8 @@ static void test_three_hard_bounces(void **state)
 	path = util_path_join(f->state, "unsubscribe.log");
 	log = slurp(path);
 	assert_non_null(log);
-	assert_non_null(strstr(log, "\tbouncing\tbob\tbob@example.net\tbounce\n"));
+	assert_non_null(
+	    strstr(log, "\tbouncing\tbob\tbob@example.net\tbounce\n"));
 	free(log);
 	free(path);
 	/* The profile loads as bouncing; a fourth bounce changes nothing. */
@@ -331,7 +332,8 @@ static void test_forged_changes_nothing(void **state)
 			 i);
 		msg = fixture_with("forged-dsn.eml",
 				   "<20251230120000.forged@mail.attacker."
-				   "example>", id);
+				   "example>",
+				   id);
 		handle(f, msg, NOW + i, &o);
 		free(msg);
 		assert_int_equal(o.result, BOUNCES_NOT_OURS);
@@ -398,7 +400,8 @@ static void test_verp(void **state)
 			 i);
 		m1 = fixture_with("exim-hard.eml",
 				  "digest+bounce-dave-0d6e2b9a7c41f853@"
-				  "example.org", verp);
+				  "example.org",
+				  verp);
 		{
 			struct buf b = BUF_INIT;
 			const char *p = strstr(m1, "<E1vaXyZ-0004Qk-2s@");
@@ -431,7 +434,8 @@ static void test_verp(void **state)
 	{
 		char *msg = fixture_with("exim-hard.eml",
 					 "digest+bounce-dave-0d6e2b9a7c41f853@"
-					 "example.org", flipped);
+					 "example.org",
+					 flipped);
 
 		handle(f, msg, NOW, &o);
 		free(msg);
@@ -472,7 +476,8 @@ static void test_soft_never_suppresses(void **state)
 		snprintf(id, sizeof(id), "<delay.%d@mail.example.org>", i);
 		msg = fixture_with("postfix-delayed.eml",
 				   "<20251231100012.8Kq3Zm1sbPz2T@mail."
-				   "example.org>", id);
+				   "example.org>",
+				   id);
 		handle(f, msg, NOW + 86400 + i, &o);
 		free(msg);
 		assert_int_equal(o.result, BOUNCES_COUNTED);
@@ -500,12 +505,13 @@ static void test_window(void **state)
 		assert_int_equal(bounces_record(f->state, "bob", BOUNCE_HARD,
 						"smtp", NULL, "5.1.1", NULL,
 						NOW - (40 + i) * 86400, &dup,
-						&eb), 0);
-	assert_int_equal(bounces_count(f->state, "bob", NOW, 30, &hard, &soft,
-				       &eb), 0);
+						&eb),
+				 0);
+	assert_int_equal(
+	    bounces_count(f->state, "bob", NOW, 30, &hard, &soft, &eb), 0);
 	assert_int_equal(hard, 0);
-	assert_int_equal(bounces_count(f->state, "bob", NOW, 60, &hard, &soft,
-				       &eb), 0);
+	assert_int_equal(
+	    bounces_count(f->state, "bob", NOW, 60, &hard, &soft, &eb), 0);
 	assert_int_equal(hard, 5);
 	msg = bob_bounce(9);
 	handle(f, msg, NOW, &o);
@@ -518,13 +524,15 @@ static void test_window(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(bounces_record(f->state, "bob", BOUNCE_HARD,
 						"smtp", BOB_MID, "5.1.1", NULL,
-						NOW, &dup, &eb), 0);
+						NOW, &dup, &eb),
+				 0);
 	{
 		int changed;
 		const struct subscriber *s = subs_find(&f->subs, "bob");
 
-		assert_int_equal(bounces_apply_limit(f->state, s, 3, 30, NOW,
-						     &changed, &eb), 0);
+		assert_int_equal(
+		    bounces_apply_limit(f->state, s, 3, 30, NOW, &changed, &eb),
+		    0);
 		assert_int_equal(changed, 1);
 	}
 	expect_file(f->subs_dir, "bob.cfg", bob_bouncing);
@@ -544,7 +552,8 @@ static void test_unsubscribed_stays(void **state)
 	for (i = 1; i <= 4; i++) {
 		char *msg = fixture_with("qmail-failure.eml",
 					 "digest+bounce-judy-4c8e2a6f1b9d0357@"
-					 "example.org", verp);
+					 "example.org",
+					 verp);
 
 		/* qmail reports carry no Message-ID: each arrival counts. */
 		handle(f, msg, NOW + i, &o);
@@ -567,16 +576,19 @@ static void test_bad_ids(void **state)
 	int dup;
 
 	assert_int_equal(bounces_record(f->state, "../x", BOUNCE_HARD, "smtp",
-					NULL, NULL, NULL, NOW, &dup, &eb), -1);
+					NULL, NULL, NULL, NOW, &dup, &eb),
+			 -1);
 	assert_int_equal(bounces_record(f->state, "..", BOUNCE_HARD, "smtp",
-					NULL, NULL, NULL, NOW, &dup, &eb), -1);
+					NULL, NULL, NULL, NOW, &dup, &eb),
+			 -1);
 	assert_int_equal(bounces_record(f->state, "bob", BOUNCE_NONE, "smtp",
-					NULL, NULL, NULL, NOW, &dup, &eb), -1);
-	assert_int_equal(bounces_count(f->state, "a/b", NOW, 30, &hard, &soft,
-				       &eb), -1);
+					NULL, NULL, NULL, NOW, &dup, &eb),
+			 -1);
+	assert_int_equal(
+	    bounces_count(f->state, "a/b", NOW, 30, &hard, &soft, &eb), -1);
 	/* Nobody has bounced yet: no record is zero, not an error. */
-	assert_int_equal(bounces_count(f->state, "carol", NOW, 30, &hard,
-				       &soft, &eb), 0);
+	assert_int_equal(
+	    bounces_count(f->state, "carol", NOW, 30, &hard, &soft, &eb), 0);
 	assert_int_equal(hard + soft, 0);
 }
 
@@ -585,15 +597,15 @@ static void test_bad_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_three_hard_bounces),
-		T(test_forged_changes_nothing),
-		T(test_other_address),
-		T(test_verp),
-		T(test_duplicate_counts_once),
-		T(test_soft_never_suppresses),
-		T(test_window),
-		T(test_unsubscribed_stays),
-		T(test_bad_ids),
+	    T(test_three_hard_bounces),
+	    T(test_forged_changes_nothing),
+	    T(test_other_address),
+	    T(test_verp),
+	    T(test_duplicate_counts_once),
+	    T(test_soft_never_suppresses),
+	    T(test_window),
+	    T(test_unsubscribed_stays),
+	    T(test_bad_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@
 /* No test takes 10 s; SIGALRM ends one that hangs. */
 #define TEST_SECONDS 60
 #define DEFAULT_FROM "digest@example.org"
-#define VERP_FROM "digest+bounce-alice-0123456789abcdef@example.org"
+#define VERP_FROM    "digest+bounce-alice-0123456789abcdef@example.org"
 
 extern char **environ;
 
@@ -149,17 +149,17 @@ static void start_server(struct fixture *f, int tls)
 	/* Debian's python3-aiosmtpd lives in /usr/bin/python3, which may
 	 * not be the python3 on PATH (as tests/lib/servers.sh says). */
 	const char *python = access("/usr/bin/python3", X_OK) == 0
-				     ? "/usr/bin/python3"
-				     : getenv("PYTHON");
+				 ? "/usr/bin/python3"
+				 : getenv("PYTHON");
 	char *argv[16];
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = {0, 20 * 1000 * 1000};
 	int n = 0, i, status, err;
 
 	if (tls) {
-		char *req[] = { "openssl", "req", "-x509", "-newkey",
-				"rsa:2048", "-nodes", "-days", "2", "-subj",
-				"/CN=localhost", "-keyout", f->key, "-out",
-				f->cert, NULL };
+		char *req[] = {
+		    "openssl", "req",	"-x509", "-newkey", "rsa:2048",
+		    "-nodes",  "-days", "2",	 "-subj",   "/CN=localhost",
+		    "-keyout", f->key,	"-out",	 f->cert,   NULL};
 
 		if (run(req)) {
 			print_message("openssl not found: skipped\n");
@@ -239,7 +239,7 @@ static char *mail_from_for(const struct fixture *f, const char *rcpt)
 		if (json_array_size(tos) == 1 &&
 		    !strcmp(json_string_value(json_array_get(tos, 0)), rcpt))
 			found = xstrdup(json_string_value(
-				json_object_get(meta, "mail_from")));
+			    json_object_get(meta, "mail_from")));
 		json_decref(meta);
 	}
 	closedir(d);
@@ -252,7 +252,7 @@ static void send_two(struct fixture *f, const char *tls)
 {
 	static const char msg[] = "From: <digest@example.org>\r\n"
 				  "Subject: x\r\n\r\nhello\r\n";
-	struct deliver_smtp_config cfg = { 0 };
+	struct deliver_smtp_config cfg = {0};
 	struct deliver_item items[3];
 	struct deliver_smtp *s;
 	struct errbuf eb = ERRBUF_INIT;
@@ -317,8 +317,8 @@ static void test_smtps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_smtp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_smtps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_smtp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_smtps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
