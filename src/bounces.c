@@ -38,9 +38,15 @@
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 /* The folder under STATE. */
 #define BOUNCES_DIR "bounces"
-/* Journal days looked at beyond the window: a run that went on past
- * midnight, or a bounce that took a day to come back. */
-#define JOURNAL_SLACK_DAYS 2
+/* Journal days looked at around the day a Message-ID was made: the
+ * journal is named by the announcement day, and a day's digests go out
+ * that day (UTC), or the next morning for a run that went on late. */
+#define JOURNAL_DAYS_BEFORE 3
+#define JOURNAL_DAYS_AFTER  1
+/* Message-IDs of one report looked up: a report returns one message;
+ * each lookup reads a few journal files, which a stranger's mail must
+ * not be able to multiply. */
+#define MAX_LOOKUPS 2
 
 static int valid_id(const char *id)
 {
@@ -398,23 +404,53 @@ static char *tie_verp(const struct bounces_config *cfg,
 	return id;
 }
 
-/* Who a journal of the window recorded one of r's Message-IDs for. */
+/*
+ * When message_id was made: mime_new_message_id() writes
+ * "<UNIX-TIME.RANDOM@domain>". Returns 0 and *when, or -1 for a
+ * Message-ID of another form (not one of ours).
+ */
+static int message_time(const char *message_id, time_t *when)
+{
+	const char *p = message_id + 1;
+	long long t = 0;
+	int digits = 0;
+
+	if (message_id[0] != '<')
+		return -1;
+	for (; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
+		t = t * 10 + (*p - '0');
+	if (*p != '.' || digits < 9)
+		return -1;
+	*when = (time_t)t;
+	return 0;
+}
+
+/*
+ * Who a journal recorded one of r's Message-IDs for: the journals of the
+ * days around the day the Message-ID was made, if that was within the
+ * window before now.
+ */
 static int tie_message_id(const struct bounces_config *cfg,
 			  const struct bounce_report *r, time_t now, char **id,
 			  const char **mid, struct errbuf *eb)
 {
 	char *jdir = util_path_join(cfg->state_dir, "journal");
-	time_t today = now - now % DAY_SECONDS;
+	time_t made, day;
 	long d;
 	size_t i;
 	int ret = 0;
 
 	*id = NULL;
-	for (i = 0; i < r->message_ids.n && !ret; i++) {
-		for (d = -1; d <= cfg->window_days + JOURNAL_SLACK_DAYS; d++) {
+	for (i = 0; i < r->message_ids.n && i < MAX_LOOKUPS && !ret; i++) {
+		if (message_time(r->message_ids.v[i], &made) < 0 ||
+		    made > now + DAY_SECONDS ||
+		    made < now - (time_t)cfg->window_days * DAY_SECONDS)
+			continue;
+		day = made - made % DAY_SECONDS;
+		for (d = -JOURNAL_DAYS_AFTER; d <= JOURNAL_DAYS_BEFORE; d++) {
 			char date[16];
 
-			util_format_date(today - (time_t)d * DAY_SECONDS, date,
+			util_format_date(day - (time_t)d * DAY_SECONDS, date,
 					 sizeof(date));
 			ret = journal_find_message(jdir, date,
 						   r->message_ids.v[i], id, eb);

@@ -13,8 +13,9 @@
  * sent, because anyone can mail a well-formed DSN to the list address:
  * either it came to a VERP address whose signature verifies (token.h),
  * which names the subscriber, or it names the failed recipient and quotes
- * a Message-ID that a journal of the last window_days recorded as sent to
- * that subscriber, and the recipient is that subscriber's address. A
+ * a Message-ID of ours, made in the last window_days, that the journal
+ * of its day recorded as sent to that subscriber, and the recipient is
+ * that subscriber's address. A
  * report delivered twice (the same bounce Message-ID) counts once.
  */
 #ifndef PAPERBOY_BOUNCES_H

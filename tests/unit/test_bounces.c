@@ -538,6 +538,22 @@ static void test_window(void **state)
 	expect_file(f->subs_dir, "bob.cfg", bob_bouncing);
 }
 
+/* Our Message-ID, but made before the window: not counted any more. */
+static void test_old_message(void **state)
+{
+	struct fixture *f = *state;
+	struct bounces_outcome o;
+	char *msg = bob_bounce(11);
+
+	handle(f, msg, NOW + 31 * 86400, &o);
+	assert_int_equal(o.result, BOUNCES_NOT_OURS);
+	bounces_outcome_release(&o);
+	handle(f, msg, NOW + 29 * 86400, &o);
+	assert_int_equal(o.result, BOUNCES_COUNTED);
+	bounces_outcome_release(&o);
+	free(msg);
+}
+
 /* An unsubscribed profile is recorded but never made "bouncing". */
 static void test_unsubscribed_stays(void **state)
 {
@@ -604,6 +620,7 @@ int main(void)
 	    T(test_duplicate_counts_once),
 	    T(test_soft_never_suppresses),
 	    T(test_window),
+	    T(test_old_message),
 	    T(test_unsubscribed_stays),
 	    T(test_bad_ids),
 	};
