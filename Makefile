@@ -31,7 +31,8 @@ BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
 	libmicrohttpd-dev liblinear-dev libstemmer-dev tzdata
 TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium \
-	tidy valgrind clang libclang-rt-14-dev man-db
+	tidy valgrind clang libclang-rt-14-dev man-db opendkim \
+	opendkim-tools nginx-light systemd
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 # Where `make install` puts things.

@@ -1,5 +1,11 @@
 /*
  * deliver: the Maildir outbox transport (see deliver.h).
+ *
+ * Design decision: messages are composed once, with CRLF line ends (what
+ * SMTP carries), and the outbox writes each CRLF as LF: Maildir readers
+ * (mutt, Dovecot) expect the local convention and show a CR as ^M. The
+ * conversion is done on the way to the file, in bounded chunks, so the
+ * composed message is never copied whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,8 @@
 
 /* Maildir file names stay well under NAME_MAX with this much hostname. */
 #define DELIVER_MAX_HOSTNAME 64
+/* Bytes converted to LF line ends per write(): a page or two of text. */
+#define DELIVER_LF_CHUNK 8192
 
 int deliver_outbox_open(const char *dir, struct errbuf *eb)
 {
@@ -32,6 +40,28 @@ int deliver_outbox_open(const char *dir, struct errbuf *eb)
 			return errbuf_prefix(eb, "outbox");
 	}
 	return 0;
+}
+
+/*
+ * Writes msg[0..len) to fd with every CRLF as LF (a lone CR or LF is kept
+ * as it is). Returns 0 or -1 (errno).
+ */
+static int write_lf(int fd, const char *msg, size_t len)
+{
+	char chunk[DELIVER_LF_CHUNK];
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n')
+			continue;
+		chunk[n++] = msg[i];
+		if (n == sizeof(chunk)) {
+			if (util_write_all(fd, chunk, n) < 0)
+				return -1;
+			n = 0;
+		}
+	}
+	return util_write_all(fd, chunk, n);
 }
 
 /* time.MusecPpidQn.host,tag: the Maildir convention, plus our tag. */
@@ -71,7 +101,7 @@ int deliver_outbox_put(const char *dir, const char *tag, const char *msg,
 		errbuf_set(eb, "%s: %s", buf_str(&tmp), strerror(errno));
 		goto out;
 	}
-	if (util_write_all(fd, msg, len) < 0 || fsync(fd) < 0) {
+	if (write_lf(fd, msg, len) < 0 || fsync(fd) < 0) {
 		errbuf_set(eb, "%s: %s", buf_str(&tmp), strerror(errno));
 		goto out;
 	}

@@ -4,7 +4,8 @@
  * Two transports behind one per-message outcome model:
  *  - the outbox, a Maildir (outbox/tmp, new, cur) that any mail reader can
  *    read: a message is written and fsynced in tmp/, then renamed into
- *    new/, so a reader never sees half a message;
+ *    new/, so a reader never sees half a message; its files have LF line
+ *    ends, as Maildir readers expect (CRLF is for the wire);
  *  - SMTP through libesmtp: one connection carries a batch of messages,
  *    one recipient each, and every message's outcome is read from the
  *    recipient and transfer status (smtp_start_session() returning 1 says
@@ -34,8 +35,9 @@
 int deliver_outbox_open(const char *dir, struct errbuf *eb);
 
 /*
- * Writes one message into dir/new under a unique Maildir name that
- * contains `tag` (a subscriber id; letters, digits, '-', '_', '.').
+ * Writes one message (CRLF line ends, as composed for SMTP) into dir/new
+ * under a unique Maildir name that contains `tag` (a subscriber id;
+ * letters, digits, '-', '_', '.'), with each CRLF written as LF.
  * Returns 0 and the new file's path in *path (caller frees), or -1 with eb
  * filled and nothing left in new/ or tmp/.
  */
@@ -53,6 +55,9 @@ enum deliver_outcome {
 struct deliver_item {
 	const char *tag;        /* subscriber id, for hooks and messages */
 	const char *rcpt;       /* envelope recipient */
+	/* Envelope sender of this message (a VERP address, token.h), or
+	 * NULL for the configuration's envelope_from. */
+	const char *envelope_from;
 	const char *data;       /* the message, CRLF line ends */
 	size_t len;
 	const char *message_id;

@@ -580,7 +580,9 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 		readers[i].it = &items[i];
 		readers[i].ss = &ss;
 		readers[i].message = m;
-		smtp_set_reverse_path(m, s->envelope_from);
+		smtp_set_reverse_path(m, items[i].envelope_from
+						 ? items[i].envelope_from
+						 : s->envelope_from);
 		smtp_message_set_application_data_release(m, &readers[i],
 							  NULL);
 		smtp_set_messagecb(m, message_cb, &readers[i]);

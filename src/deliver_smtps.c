@@ -449,7 +449,7 @@ static int send_one(CURL *h, struct session *ss, struct deliver_item *it,
 {
 	struct deliver_smtps *t = ss->t;
 	struct curl_slist *rcpt = NULL;
-	struct buf addr = BUF_INIT;
+	struct buf addr = BUF_INIT, from = BUF_INIT;
 	curl_off_t limit;
 	long code = 0, conns = 0;
 	CURLcode rc;
@@ -466,9 +466,20 @@ static int send_one(CURL *h, struct session *ss, struct deliver_item *it,
 	ss->final_code = 0;
 	ss->error[0] = '\0';
 	buf_addf(&addr, "<%s>", it->rcpt);
+	if (it->envelope_from)
+		buf_addf(&from, "<%s>", it->envelope_from);
 	rcpt = curl_slist_append(NULL, buf_str(&addr));
 	limit = (curl_off_t)t->timeout * SMTPS_REPLIES_PER_MESSAGE +
 		(curl_off_t)(it->len / SMTPS_MIN_RATE);
+	/* libcurl copies the sender; the batch's when this one has none. */
+	if (curl_easy_setopt(h, CURLOPT_MAIL_FROM,
+			     it->envelope_from ? buf_str(&from)
+					       : t->mail_from)) {
+		errbuf_set(eb, "MAIL: libcurl refused the sender %s",
+			   it->envelope_from ? it->envelope_from
+					     : t->envelope_from);
+		goto out;
+	}
 	if (!rcpt || curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt) ||
 	    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
 			     (curl_off_t)it->len) ||
@@ -489,6 +500,7 @@ out:
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpt);
 	buf_release(&addr);
+	buf_release(&from);
 	return ret;
 }
 

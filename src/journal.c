@@ -646,6 +646,59 @@ void journal_foreach(const struct journal *j,
 		   j->entries[i].message_id, j->entries[i].reply, ctx);
 }
 
+int journal_find_message(const char *dir, const char *date,
+			 const char *message_id, char **subscriber,
+			 struct errbuf *eb)
+{
+	struct buf data;
+	char *path, *p, *end, *nl;
+	time_t day;
+	int ret = 0;
+
+	*subscriber = NULL;
+	if (util_parse_date(date, &day) < 0)
+		return errbuf_set(eb, "%s: not a date (YYYY-MM-DD)", date);
+	if (!message_id || !message_id[0] ||
+	    strlen(message_id) > MAX_MESSAGE_ID)
+		return 0;
+	path = util_path_join(dir, date);
+	buf_init(&data, JOURNAL_MAX_FILE);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		goto out;
+	if (util_read_file(path, &data, eb) < 0) {
+		ret = -1;
+		goto out;
+	}
+	p = data.data;
+	end = p ? p + data.len : p;
+	if (p && (nl = memchr(p, '\0', data.len)) != NULL)
+		end = nl;
+	while (p && p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		char *f[5];
+		size_t nf = 0;
+
+		*nl = '\0';
+		f[nf++] = p;
+		while (nf < 5 && (p = strchr(p, '\t')) != NULL) {
+			*p++ = '\0';
+			f[nf++] = p;
+		}
+		if (nf == 5 && !strcmp(f[3], message_id) &&
+		    (!strcmp(f[1], event_names[JOURNAL_IN_DOUBT]) ||
+		     !strcmp(f[1], event_names[JOURNAL_SENT])) &&
+		    valid_id(f[2], strlen(f[2]))) {
+			*subscriber = xstrdup(f[2]);
+			ret = 1;
+			break;
+		}
+		p = nl + 1;
+	}
+out:
+	buf_release(&data);
+	free(path);
+	return ret;
+}
+
 int journal_prune(const char *dir, time_t today, int keep_days, size_t *removed,
 		  struct errbuf *eb)
 {

@@ -93,6 +93,18 @@ void journal_foreach(const struct journal *j,
 				void *ctx),
 		     void *ctx);
 
+/*
+ * Who was sent message_id on `date`: reads the journal file of that day
+ * in dir (without taking its lock: a run may be appending meanwhile; a
+ * torn last line is ignored) for an "attempt" or "sent" record with that
+ * Message-ID (exactly, brackets included). Returns 1 with *subscriber
+ * set (caller frees), 0 when that day has no such record or no journal,
+ * -1 with eb filled when the file cannot be read.
+ */
+int journal_find_message(const char *dir, const char *date,
+			 const char *message_id, char **subscriber,
+			 struct errbuf *eb);
+
 /* "sent", "failed", "deferred", "in-doubt" or "none". */
 const char *journal_state_name(enum journal_state s);
 

@@ -220,9 +220,12 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 		s->status = SUBS_ACTIVE;
 	} else if (!strcmp(status, "unsubscribed")) {
 		s->status = SUBS_UNSUBSCRIBED;
+	} else if (!strcmp(status, "bouncing")) {
+		s->status = SUBS_BOUNCING;
 	} else {
-		errbuf_set(eb, "%s:%d: 'status' must be \"active\" or "
-			       "\"unsubscribed\" (got \"%s\")", path,
+		errbuf_set(eb, "%s:%d: 'status' must be \"active\", "
+			       "\"unsubscribed\" or \"bouncing\" (got \"%s\")",
+			   path,
 			   conf_line_of(root, "status"), status);
 		goto out;
 	}
@@ -494,5 +497,12 @@ struct subscriber *subs_find(const struct subs_list *l, const char *id)
 
 const char *subs_status_name(enum subs_status s)
 {
-	return s == SUBS_ACTIVE ? "active" : "unsubscribed";
+	switch (s) {
+	case SUBS_ACTIVE:
+		return "active";
+	case SUBS_BOUNCING:
+		return "bouncing";
+	default:
+		return "unsubscribed";
+	}
 }

@@ -32,6 +32,7 @@
 enum subs_status {
 	SUBS_ACTIVE,
 	SUBS_UNSUBSCRIBED,
+	SUBS_BOUNCING, /* too many hard bounces (bounces.c); never mailed */
 };
 
 struct subs_topic {
@@ -115,7 +116,8 @@ const char *subs_status_name(enum subs_status s);
 /*
  * Sets the status of the profile at path in place of its old value:
  * `status = "unsubscribed";` / `"active"` and `unsubscribed_at = "WHEN";`
- * (removed again on resubscribe), editing only those lines (found through
+ * (removed again on resubscribe; `"bouncing"` changes the status line
+ * only and leaves unsubscribed_at as it is), editing only those lines (found through
  * libconfig's source line numbers) so that every other line and comment is
  * kept byte for byte; a setting that is missing is added at the end. The
  * new file is written to a temporary file, fsynced and renamed over the

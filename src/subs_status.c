@@ -475,7 +475,9 @@ static int check_staged(const char *staged, const char *path,
 		blame_edit(staged, path, eb);
 		goto out;
 	}
-	if (status == SUBS_UNSUBSCRIBED ? (r || strcmp(at, when)) : !r) {
+	/* Unsubscribed: this date; active: none; bouncing: as it was. */
+	if (status == SUBS_UNSUBSCRIBED ? (r || strcmp(at, when))
+					: (status == SUBS_ACTIVE && !r)) {
 		errbuf_set(eb, "%s: the edited profile has the wrong "
 			       "unsubscribed_at; the file was not changed",
 			   path);
@@ -587,7 +589,7 @@ static int edit_text(const char *path, const struct buf *text,
 		} else {
 			buf_addf(&tail, "%s%s", buf_str(&set_at), nl);
 		}
-	} else if (has_at) {
+	} else if (status == SUBS_ACTIVE && has_at) {
 		deletion(buf_str(text), text->len, &at, &edits[n++]);
 	}
 	if (apply(text, edits, n, buf_str(&tail), nl, out) < 0) {

@@ -7,13 +7,16 @@
  * about the MAC), and the two MACs are compared with CRYPTO_memcmp() over
  * their full length. The signed purpose is its name ("unsubscribe",
  * "resubscribe", "test"), so the message bytes are readable and a test can
- * recompute a token with the openssl command line tool.
+ * recompute a token with the openssl command line tool. VERP addresses
+ * (token.h) sign the purpose "verp" with an empty address, so no VERP
+ * signature is ever a prefix of another purpose's MAC for the same id.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -377,6 +380,162 @@ int token_verify(const struct token_key *key, enum token_purpose purpose,
 out:
 	OPENSSL_cleanse(want, sizeof(want));
 	OPENSSL_cleanse(got, sizeof(got));
+	return ok;
+}
+
+/* The placeholder a VERP form holds once. */
+#define VERP_PLACEHOLDER "{id}"
+/* What a subscriber id is made of (subs.c), and its longest. */
+#define VERP_ID_CHARS                                                          \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+#define VERP_MAX_ID 64
+
+static const char hexdigits[] = "0123456789abcdef";
+
+int token_verp_check_form(const char *form, struct errbuf *eb)
+{
+	const char *ph, *at, *p;
+
+	if (!form || !*form)
+		return errbuf_set(eb, "the VERP form is empty");
+	ph = strstr(form, VERP_PLACEHOLDER);
+	at = strchr(form, '@');
+	if (!ph)
+		return errbuf_set(eb, "VERP form \"%s\": no \"%s\" in it", form,
+				  VERP_PLACEHOLDER);
+	if (strstr(ph + 1, VERP_PLACEHOLDER))
+		return errbuf_set(eb, "VERP form \"%s\": more than one \"%s\"",
+				  form, VERP_PLACEHOLDER);
+	if (!at || strchr(at + 1, '@') || !at[1])
+		return errbuf_set(eb, "VERP form \"%s\": not an address "
+				      "(LOCAL{id}@DOMAIN)", form);
+	if (ph > at)
+		return errbuf_set(eb, "VERP form \"%s\": \"%s\" must be in "
+				      "the part before the '@'", form,
+				  VERP_PLACEHOLDER);
+	for (p = form; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("<>\"(),:;[]\\", *p))
+			return errbuf_set(eb, "VERP form \"%s\": '%c' cannot "
+					      "be in an address", form,
+					  (unsigned char)*p > ' ' &&
+						  (unsigned char)*p < 0x7f
+					      ? *p : '?');
+	if (strlen(form) > TOKEN_VERP_MAX)
+		return errbuf_set(eb, "VERP form \"%s\": longer than %d "
+				      "characters", form, TOKEN_VERP_MAX);
+	return 0;
+}
+
+/* The TOKEN_VERP_SIG_LEN hex digits for id into sig (+ NUL). */
+static void verp_sig(const struct token_key *key, const char *id,
+		     char sig[TOKEN_VERP_SIG_LEN + 1])
+{
+	unsigned char mac[MAC_BYTES];
+	size_t i;
+
+	if (compute_mac(key, "verp", id, "", mac) < 0)
+		die_crypto();
+	for (i = 0; i < TOKEN_VERP_SIG_LEN / 2; i++) {
+		sig[2 * i] = hexdigits[mac[i] >> 4];
+		sig[2 * i + 1] = hexdigits[mac[i] & 15];
+	}
+	sig[TOKEN_VERP_SIG_LEN] = '\0';
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+static int verp_valid_id(const char *id, size_t n)
+{
+	size_t i;
+
+	if (!n || n > VERP_MAX_ID)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!id[i] || !strchr(VERP_ID_CHARS, id[i]))
+			return 0;
+	return 1;
+}
+
+char *token_verp_make(const struct token_key *key, const char *form,
+		      const char *subscriber_id, struct errbuf *eb)
+{
+	char sig[TOKEN_VERP_SIG_LEN + 1];
+	struct buf b = BUF_INIT;
+	const char *ph;
+
+	if (token_verp_check_form(form, eb) < 0)
+		return NULL;
+	if (!subscriber_id ||
+	    !verp_valid_id(subscriber_id, strlen(subscriber_id))) {
+		errbuf_set(eb, "\"%s\": not a subscriber id for a VERP "
+			       "address", subscriber_id ? subscriber_id : "");
+		return NULL;
+	}
+	ph = strstr(form, VERP_PLACEHOLDER);
+	verp_sig(key, subscriber_id, sig);
+	buf_add(&b, form, (size_t)(ph - form));
+	buf_addf(&b, "%s-%s%s", subscriber_id, sig,
+		 ph + strlen(VERP_PLACEHOLDER));
+	OPENSSL_cleanse(sig, sizeof(sig));
+	if (b.len > TOKEN_VERP_MAX) {
+		errbuf_set(eb, "the VERP address for \"%s\" would be longer "
+			       "than %d characters", subscriber_id,
+			   TOKEN_VERP_MAX);
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+int token_verp_parse(const struct token_key *key, const char *form,
+		     const char *address, char **subscriber_id)
+{
+	char want[TOKEN_VERP_SIG_LEN + 1], got[TOKEN_VERP_SIG_LEN + 1];
+	const char *ph, *mid, *suffix;
+	size_t alen, plen, slen, mlen, idlen, i;
+	char *id = NULL;
+	struct errbuf eb;
+	int ok = 0;
+
+	*subscriber_id = NULL;
+	if (!address || token_verp_check_form(form, &eb) < 0)
+		return 0;
+	alen = strnlen(address, TOKEN_VERP_MAX + 3);
+	if (alen > TOKEN_VERP_MAX + 2)
+		return 0;
+	if (alen >= 2 && address[0] == '<' && address[alen - 1] == '>') {
+		address++;
+		alen -= 2;
+	}
+	ph = strstr(form, VERP_PLACEHOLDER);
+	plen = (size_t)(ph - form);
+	suffix = ph + strlen(VERP_PLACEHOLDER);
+	slen = strlen(suffix);
+	if (alen < plen + slen + 2 + TOKEN_VERP_SIG_LEN ||
+	    strncasecmp(address, form, plen) ||
+	    strncasecmp(address + alen - slen, suffix, slen))
+		return 0;
+	mid = address + plen;
+	mlen = alen - plen - slen;
+	idlen = mlen - TOKEN_VERP_SIG_LEN - 1;
+	if (mid[idlen] != '-' || !verp_valid_id(mid, idlen))
+		return 0;
+	for (i = 0; i < TOKEN_VERP_SIG_LEN; i++) {
+		char c = util_tolower(mid[idlen + 1 + i]);
+
+		if (!strchr(hexdigits, c) || !c)
+			return 0;
+		got[i] = c;
+	}
+	got[TOKEN_VERP_SIG_LEN] = '\0';
+	id = xstrndup(mid, idlen);
+	verp_sig(key, id, want);
+	ok = CRYPTO_memcmp(want, got, TOKEN_VERP_SIG_LEN) == 0;
+	OPENSSL_cleanse(want, sizeof(want));
+	if (ok)
+		*subscriber_id = id;
+	else
+		free(id);
 	return ok;
 }
 

@@ -1,5 +1,6 @@
 /*
- * token: signed unsubscribe tokens (HMAC-SHA256, OpenSSL libcrypto).
+ * token: signed unsubscribe tokens and VERP envelope senders
+ * (HMAC-SHA256, OpenSSL libcrypto).
  *
  * A token is base64url (no padding) of HMAC-SHA256(secret, "paperboy-v1"
  * NUL purpose NUL subscriber-id NUL lower-case(address)). It carries no
@@ -57,6 +58,46 @@ char *token_make(const struct token_key *key, enum token_purpose purpose,
 int token_verify(const struct token_key *key, enum token_purpose purpose,
 		 const char *subscriber_id, const char *email,
 		 const char *token);
+
+/*
+ * VERP: a per-subscriber envelope sender, so a bounce names who it is for
+ * whatever the bouncing server writes. The form is an address with one
+ * "{id}" in its local part (delivery.verp, e.g.
+ * "digest+bounce-{id}@example.org"); "{id}" becomes "ID-SIG", where SIG is
+ * TOKEN_VERP_SIG_LEN lower-case hex digits of HMAC-SHA256(secret,
+ * "paperboy-v1" NUL "verp" NUL ID NUL): only an address we made verifies,
+ * so a bounce mailed to a made-up VERP address counts for nobody. Hex,
+ * because some servers change the case of a local part in their reports.
+ */
+/* 64 bits of MAC: guessing one is 2^64 tries, each a mail. */
+#define TOKEN_VERP_SIG_LEN 16
+/* A VERP address longer than this is refused (RFC 5321's path limit). */
+#define TOKEN_VERP_MAX 256
+
+/*
+ * Checks that form holds exactly one "{id}", in the local part, with
+ * nothing around it that cannot go into an address (whitespace, '<', '>',
+ * quotes, a second '@'), and a domain. Returns 0 or -1 with eb filled.
+ */
+int token_verp_check_form(const char *form, struct errbuf *eb);
+
+/*
+ * The VERP address of subscriber_id for form (caller frees), or NULL with
+ * eb filled when the form is not valid (token_verp_check_form) or the
+ * address would be longer than TOKEN_VERP_MAX.
+ */
+char *token_verp_make(const struct token_key *key, const char *form,
+		      const char *subscriber_id, struct errbuf *eb);
+
+/*
+ * Reads address (bare, or in angle brackets) back: 1 when it is form's
+ * address for some subscriber id and its signature verifies, with *id set
+ * (caller frees); 0 with *id NULL for anything else: another address, a
+ * malformed, forged or flipped signature, an id with a character ids
+ * never have. Prefix and domain compare without regard to case.
+ */
+int token_verp_parse(const struct token_key *key, const char *form,
+		     const char *address, char **subscriber_id);
 
 /* SHA-256 of data[0..len) into out (32 bytes); here because this is the
  * only module that includes libcrypto. Returns 0, or -1 (out zeroed). */

@@ -887,6 +887,52 @@ static void test_state_names(void **state)
 	assert_string_equal(journal_state_name((enum journal_state)42), "none");
 }
 
+/* Who got a Message-ID: attempt and sent count, failed does not, and a
+ * run holding the lock does not stop the lookup. */
+static void test_find_message(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	struct journal *j;
+	char *who;
+
+	assert_int_equal(journal_find_message(f->dir, DAY, "<a@x>", &who, &eb),
+			 0);
+	assert_null(who);
+	assert_int_equal(journal_open(f->dir, DAY, &j, &eb), 0);
+	assert_int_equal(journal_attempt(j, "alice", "<a@x>", &eb), 0);
+	assert_int_equal(journal_result(j, "alice", JOURNAL_SENT, "<a@x>",
+					"250 ok", &eb), 0);
+	assert_int_equal(journal_attempt(j, "bob", "<b@x>", &eb), 0);
+	assert_int_equal(journal_attempt(j, "carol", "<c@x>", &eb), 0);
+	assert_int_equal(journal_result(j, "carol", JOURNAL_FAILED, "<c@x>",
+					"550 no", &eb), 0);
+	/* Read while the journal is open and locked by "the run". */
+	assert_int_equal(journal_find_message(f->dir, DAY, "<a@x>", &who, &eb),
+			 1);
+	assert_string_equal(who, "alice");
+	free(who);
+	journal_close(j);
+	assert_int_equal(journal_find_message(f->dir, DAY, "<b@x>", &who, &eb),
+			 1);
+	assert_string_equal(who, "bob");
+	free(who);
+	/* carol's attempt is on record; her failed line is not a send. */
+	assert_int_equal(journal_find_message(f->dir, DAY, "<c@x>", &who, &eb),
+			 1);
+	free(who);
+	assert_int_equal(journal_find_message(f->dir, DAY, "<d@x>", &who, &eb),
+			 0);
+	assert_int_equal(journal_find_message(f->dir, DAY, "a@x", &who, &eb),
+			 0);
+	assert_int_equal(journal_find_message(f->dir, DAY, "", &who, &eb), 0);
+	assert_int_equal(journal_find_message(f->dir, "2026-01-03", "<a@x>",
+					      &who, &eb), 0);
+	assert_int_equal(journal_find_message(f->dir, "../x", "<a@x>", &who,
+					      &eb), -1);
+	assert_null(who);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -907,6 +953,7 @@ int main(void)
 	    T(test_append_failure),
 	    T(test_many_subscribers),
 	    T(test_prune),
+	    T(test_find_message),
 	    cmocka_unit_test(test_state_names),
 	};
 

@@ -209,6 +209,27 @@ static void test_unsubscribe_hand_written(void **state)
 	free(path);
 }
 
+/* Bouncing changes the status line only, and comes back to active. */
+static void test_bouncing_hand_written(void **state)
+{
+	static const char bouncing[] =
+	    HAND_HEAD "status = \"bouncing\";" HAND_TAIL;
+	static const char resub[] =
+	    HAND_HEAD "status = \"active\";" HAND_TAIL;
+	struct fixture *f = *state;
+	char *path = put(f, "alice.cfg", hand, 0644);
+
+	set_ok(path, SUBS_BOUNCING, NULL, 1);
+	expect_text(path, bouncing);
+	expect_status(path, SUBS_BOUNCING);
+	set_ok(path, SUBS_BOUNCING, NULL, 0);
+	expect_text(path, bouncing);
+	set_ok(path, SUBS_ACTIVE, NULL, 1);
+	expect_text(path, resub);
+	expect_clean(f, 1, 1);
+	free(path);
+}
+
 #define BOB_AUTHORS "authors = [\"Yoshua Bengio\"];\n"
 
 /* Other settings on the status line, before and after it. */
@@ -927,6 +948,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_unsubscribe_hand_written,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bouncing_hand_written, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_same_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resubscribe_same_line, setup,
 					    teardown),

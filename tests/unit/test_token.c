@@ -685,6 +685,147 @@ static void test_secret_cannot_create(void **state)
 	free(path);
 }
 
+#define VERP_FORM "digest+bounce-{id}@example.org"
+
+static void test_verp_round_trip(void **state)
+{
+	struct token_key key;
+	struct errbuf eb = ERRBUF_INIT;
+	char *a, *b, *id, *br;
+	const char *sig;
+
+	(void)state;
+	fixed_key(&key);
+	a = token_verp_make(&key, VERP_FORM, "alice", &eb);
+	assert_non_null(a);
+	assert_true(!strncmp(a, "digest+bounce-alice-", 20));
+	assert_true(util_ends_with(a, "@example.org"));
+	sig = a + 20;
+	assert_int_equal(strspn(sig, "0123456789abcdef"), TOKEN_VERP_SIG_LEN);
+	assert_int_equal(strlen(a), 20 + TOKEN_VERP_SIG_LEN + 12);
+	/* The same id always gets the same address; another id another. */
+	b = token_verp_make(&key, VERP_FORM, "alice", &eb);
+	assert_string_equal(a, b);
+	free(b);
+	b = token_verp_make(&key, VERP_FORM, "alicf", &eb);
+	assert_string_not_equal(a + 20, b + 20);
+	assert_int_equal(token_verp_parse(&key, VERP_FORM, a, &id), 1);
+	assert_string_equal(id, "alice");
+	free(id);
+	/* Angle brackets, and a server that upper-cased it all. */
+	br = xstrdup("<");
+	br = xrealloc(br, strlen(a) + 3);
+	strcat(br, a);
+	strcat(br, ">");
+	assert_int_equal(token_verp_parse(&key, VERP_FORM, br, &id), 1);
+	assert_string_equal(id, "alice");
+	free(id);
+	for (size_t i = 0; br[i]; i++)
+		if (br[i] >= 'a' && br[i] <= 'z' && (br + i < strchr(br, '-') ||
+						     br + i > strchr(br, '@')))
+			br[i] = (char)(br[i] - 'a' + 'A');
+	assert_int_equal(token_verp_parse(&key, VERP_FORM, br, &id), 1);
+	assert_string_equal(id, "alice");
+	free(id);
+	free(br);
+	/* An id with '-' and '.' in it reads back whole. */
+	free(b);
+	b = token_verp_make(&key, VERP_FORM, "x-y.z_1", &eb);
+	assert_int_equal(token_verp_parse(&key, VERP_FORM, b, &id), 1);
+	assert_string_equal(id, "x-y.z_1");
+	free(id);
+	free(b);
+	free(a);
+}
+
+static void expect_refused(const struct token_key *key, const char *addr)
+{
+	char *id = (char *)"unchanged";
+
+	if (token_verp_parse(key, VERP_FORM, addr, &id) != 0 || id)
+		fail_msg("\"%s\" was taken for a VERP address", addr);
+}
+
+static void test_verp_forged(void **state)
+{
+	struct token_key key, other;
+	struct errbuf eb = ERRBUF_INIT;
+	char *a, *f, *sig;
+	size_t i;
+
+	(void)state;
+	fixed_key(&key);
+	other_key(&other);
+	a = token_verp_make(&key, VERP_FORM, "alice", &eb);
+	/* Every flipped signature digit is refused. */
+	f = xstrdup(a);
+	sig = f + 20;
+	for (i = 0; i < TOKEN_VERP_SIG_LEN; i++) {
+		char c = sig[i];
+
+		sig[i] = c == '0' ? '1' : '0';
+		expect_refused(&key, f);
+		sig[i] = c;
+	}
+	assert_int_equal(token_verp_parse(&key, VERP_FORM, f, &sig), 1);
+	free(sig);
+	/* Another list's key, another id with this signature. */
+	expect_refused(&other, a);
+	memcpy(f + 14, "alicf", 5);
+	expect_refused(&key, f);
+	free(f);
+	/* Made-up, truncated, extended or wrongly placed. */
+	expect_refused(&key, "digest+bounce-alice-0000000000000000@example.org");
+	expect_refused(&key, "digest+bounce-alice@example.org");
+	expect_refused(&key, "digest@example.org");
+	expect_refused(&key, "");
+	f = xstrdup(a);
+	f[strlen(f) - 13] = '\0';
+	strcat(f, "@example.org");
+	expect_refused(&key, f);
+	free(f);
+	f = xmalloc(strlen(a) + 8);
+	strcpy(f, a);
+	strcpy(strchr(f, '@'), "@example.net");
+	expect_refused(&key, f);
+	strcpy(f, a);
+	strcpy(strchr(f, '@'), "0@example.org");
+	expect_refused(&key, f);
+	strcpy(f, "x");
+	strcat(f, a);
+	expect_refused(&key, f);
+	free(f);
+	/* An id with a character ids never have, even if "signed". */
+	expect_refused(&key, "digest+bounce-a/b-0123456789abcdef@example.org");
+	expect_refused(&key, "digest+bounce--0123456789abcdef@example.org");
+	free(a);
+}
+
+static void test_verp_bad_form(void **state)
+{
+	struct token_key key;
+	struct errbuf eb = ERRBUF_INIT;
+	char *id;
+
+	(void)state;
+	fixed_key(&key);
+	assert_int_equal(token_verp_check_form(VERP_FORM, &eb), 0);
+	assert_int_equal(token_verp_check_form("bounces-{id}@x.org", &eb), 0);
+	assert_int_equal(token_verp_check_form("digest@example.org", &eb), -1);
+	assert_non_null(strstr(eb.msg, "no \"{id}\""));
+	assert_int_equal(token_verp_check_form("a{id}{id}@x.org", &eb), -1);
+	assert_int_equal(token_verp_check_form("a@{id}.org", &eb), -1);
+	assert_int_equal(token_verp_check_form("a{id}", &eb), -1);
+	assert_int_equal(token_verp_check_form("a {id}@x.org", &eb), -1);
+	assert_int_equal(token_verp_check_form("<a{id}@x.org>", &eb), -1);
+	assert_int_equal(token_verp_check_form("a{id}@x@y.org", &eb), -1);
+	assert_null(token_verp_make(&key, "nope@x.org", "alice", &eb));
+	assert_null(token_verp_make(&key, VERP_FORM, "a b", &eb));
+	assert_int_equal(token_verp_parse(&key, "nope@x.org", "nope@x.org",
+					  &id), 0);
+	assert_null(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +853,9 @@ int main(void)
 						setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_secret_cannot_create,
 						setup_dir, teardown_dir),
+		cmocka_unit_test(test_verp_round_trip),
+		cmocka_unit_test(test_verp_forged),
+		cmocka_unit_test(test_verp_bad_form),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
