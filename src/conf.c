@@ -414,6 +414,10 @@ static const struct conf_setting settings[] = {
 	STR("list.contact", contact, CONF_FOR_SMTP, "",
 	    "The operator's address, in the User-Agent of every fetch; \"\" "
 	    "means list.from's address."),
+	STR("list.owner", list_owner, 0, "",
+	    "The address of the list's owner: replies that are neither "
+	    "unsubscribes nor bounces are forwarded there, and it is the "
+	    "List-Owner; \"\" means list.contact's."),
 	STR("list.postal", postal, 0, "",
 	    "A postal or contact line for the digest's footer; may be \"\"."),
 
@@ -476,6 +480,15 @@ static const struct conf_setting settings[] = {
 	    "The Maildir the outbox method writes to (its new/)."),
 	INT("delivery.journal_keep_days", journal_keep_days, 1, 36500, 90,
 	    "Days a run's journal is kept."),
+	STR("delivery.verp", verp, 0, "",
+	    "A signed VERP envelope sender, e.g. "
+	    "\"digest+bounce-{id}@example.org\" ({id} becomes the "
+	    "subscriber's id and a signature); \"\" for none."),
+	INT("delivery.bounce_limit", bounce_limit, 1, 100, 3,
+	    "Hard bounces within bounce_window_days that make a profile "
+	    "\"bouncing\" (no more digests)."),
+	INT("delivery.bounce_window_days", bounce_window_days, 1, 365, 30,
+	    "Days over which hard bounces are counted."),
 	GROUP("delivery.smtp", "The SMTP server of the smtp method."),
 	STR("delivery.smtp.host", smtp_host, 0, "localhost",
 	    "The server's host name."),

@@ -143,6 +143,7 @@ struct conf {
 	char *hf_url;           /* daily papers endpoint; ?date= appended */
 	char *contact;          /* operator address in the User-Agent */
 	char *postal;           /* list.postal: footer line; may be "" */
+	char *list_owner;       /* list.owner: replies go there; may be "" */
 
 	char *template_html;    /* templates.html, default TEMPLATES/digest.html */
 	char *template_text;    /* templates.text, default TEMPLATES/digest.txt */
@@ -168,6 +169,9 @@ struct conf {
 	char *smtp_helo;           /* EHLO name; "" = libesmtp's choice */
 	long smtp_connections;     /* SMTP sessions at once */
 	long journal_keep_days;    /* older journal files are pruned */
+	char *verp;                /* VERP sender form with {id}; "" none */
+	long bounce_limit;         /* hard bounces that stop digests */
+	long bounce_window_days;   /* ... counted over this many days */
 
 	int llm_enabled;
 	char *llm_endpoint;

@@ -187,3 +187,45 @@ out:
 	buf_release(&password);
 	return ret;
 }
+
+int deliver_one(const struct conf *c, struct deliver_item *it, char **where,
+		struct errbuf *eb)
+{
+	struct deliver_smtp *smtp = NULL;
+	struct buf w = BUF_INIT;
+	int r, ret = -1;
+
+	*where = NULL;
+	if (strcmp(c->delivery_method, "smtp")) {
+		if (deliver_outbox_open(c->outbox_dir, eb) < 0 ||
+		    deliver_outbox_put(c->outbox_dir, it->tag, it->data,
+				       it->len, where, eb) < 0)
+			return errbuf_kind(eb, ERRBUF_IO);
+		it->outcome = DELIVER_SENT;
+		return 0;
+	}
+	if (deliver_smtp_open(c, &smtp, eb) < 0)
+		return -1;
+	r = deliver_smtp_send(smtp, it, 1, NULL, eb);
+	if (it->outcome == DELIVER_SENT) {
+		buf_addf(&w, "%s:%ld: %s", c->smtp_host, c->smtp_port,
+			 it->reply);
+		*where = buf_detach(&w, NULL);
+		ret = 0;
+	} else if (r < 0 || it->outcome == DELIVER_PENDING) {
+		if (eb->kind == ERRBUF_UNKNOWN)
+			errbuf_kind(eb, r == -2 ? ERRBUF_PROTOCOL
+						: ERRBUF_TEMP);
+	} else {
+		errbuf_setk(eb,
+			    it->outcome == DELIVER_FAILED ? ERRBUF_REFUSED
+							  : ERRBUF_TEMP,
+			    "%s: %s", it->attempted ? "DATA" : "RCPT",
+			    it->outcome == DELIVER_IN_DOUBT
+				    ? "the connection was lost after the data"
+				    : it->reply);
+	}
+	deliver_smtp_free(smtp);
+	buf_release(&w);
+	return ret;
+}

@@ -134,6 +134,17 @@ struct conf;
 int deliver_smtp_open(const struct conf *c, struct deliver_smtp **out,
 		      struct errbuf *eb);
 
+/*
+ * Sends one message (it: tag, rcpt, data, len, message_id) by c's
+ * delivery method: written into the outbox (*where: its file) or over one
+ * SMTP session of its own (*where: "HOST:PORT: REPLY"). Returns 0 with
+ * *where set (caller frees), or -1 with eb filled, *where NULL and the
+ * kind set: ERRBUF_TEMP (deferred, not reached, or in doubt), ERRBUF_PROTOCOL
+ * (refused), ERRBUF_AUTH, ERRBUF_CONFIG or ERRBUF_IO (the outbox).
+ */
+int deliver_one(const struct conf *c, struct deliver_item *it, char **where,
+		struct errbuf *eb);
+
 /* Connections opened so far (for the run summary and tests). */
 unsigned long deliver_smtp_connections(const struct deliver_smtp *s);
 

@@ -496,7 +496,8 @@ static int session_error(struct session_state *ss, struct errbuf *eb)
 	if (ss->tls_failed)
 		return errbuf_set(eb, "TLS: %s", ss->tls_error), -2;
 	if (ss->auth_failed)
-		return errbuf_set(eb, "AUTH: authentication failed for user "
+		return errbuf_setk(eb, ERRBUF_AUTH,
+				   "AUTH: authentication failed for user "
 				      "\"%s\": %s", ss->s->user, ss->reply),
 		       -2;
 	if (!strcmp(ss->s->tls, "starttls") && !ss->tls_ok)

@@ -371,7 +371,8 @@ static int session_error(struct session *ss, CURLcode rc, struct errbuf *eb)
 	switch (rc) {
 	case CURLE_LOGIN_DENIED:
 		/* Not after AUTH: no mechanism both sides know. */
-		errbuf_set(eb, "AUTH: authentication failed for user \"%s\": "
+		errbuf_setk(eb, ERRBUF_AUTH,
+			    "AUTH: authentication failed for user \"%s\": "
 			       "%s", t->user ? t->user : "",
 			   !strcmp(ss->step, "AUTH") ? ss->reply : why);
 		return -2;

@@ -25,7 +25,8 @@ enum errbuf_kind {
 	ERRBUF_DATA,     /* an input (listing, journal, mail) is malformed */
 	ERRBUF_TEMP,     /* may pass by itself: network, server busy, 4xx */
 	ERRBUF_AUTH,     /* the server refused our credentials */
-	ERRBUF_PROTOCOL, /* the server refused for good (5xx) */
+	ERRBUF_PROTOCOL, /* the session failed for good (TLS, 5xx to MAIL) */
+	ERRBUF_REFUSED,  /* the server refused this message for good (5xx) */
 	ERRBUF_IO,       /* reading or writing our own files failed */
 	ERRBUF_SOFTWARE, /* a bug or an impossible state */
 };

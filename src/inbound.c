@@ -139,3 +139,32 @@ int inbound_find_request(const char *msg, char **id, char **token)
 	}
 	return found;
 }
+
+int inbound_forward_copy(const char *msg, size_t len, const char *why,
+			 struct buf *out, struct errbuf *eb)
+{
+	char *seen;
+	size_t i;
+
+	/* header_value reads up to the first NUL: the headers come first. */
+	seen = header_value(msg, INBOUND_FORWARDED_HEADER);
+	if (seen) {
+		free(seen);
+		return errbuf_setk(eb, ERRBUF_DATA,
+				   "the message was forwarded by paperboy "
+				   "before (" INBOUND_FORWARDED_HEADER "): not "
+				   "again, or mail would loop");
+	}
+	buf_addf(out, INBOUND_FORWARDED_HEADER ": %s\r\n", why);
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+			buf_addch(out, '\r');
+		buf_addch(out, msg[i]);
+	}
+	if (len && msg[len - 1] != '\n')
+		buf_addstr(out, "\r\n");
+	if (buf_failed(out))
+		return errbuf_setk(eb, ERRBUF_DATA,
+				   "the message is too large to forward");
+	return 0;
+}

@@ -2,6 +2,8 @@
  * inbound: finds an unsubscribe request in a raw mail message, as `paperboy
  * inbound` receives it on stdin from the MTA.
  *
+ * Also: the copy of a reply forwarded to the list's owner.
+ *
  * Design decision: the message is a stranger's, so this only reads headers
  * and extracts the two strings a request is made of; it never trusts them
  * (the caller verifies the token) and decodes no MIME body: a request is
@@ -10,6 +12,11 @@
  */
 #ifndef PAPERBOY_INBOUND_H
 #define PAPERBOY_INBOUND_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "errbuf.h"
 
 /* An id or token longer than this in a Subject is not one of ours
  * (ids are at most SUBS_MAX_ID, tokens well under 100 characters). */
@@ -27,5 +34,19 @@
  * frees both), or 0 with both NULL when the message holds no request.
  */
 int inbound_find_request(const char *msg, char **id, char **token);
+
+/* The header paperboy puts on what it forwards: a message that has it
+ * came back to us and is not forwarded again (no mail loop). */
+#define INBOUND_FORWARDED_HEADER "X-Paperboy-Forwarded"
+
+/*
+ * A copy of msg (len bytes) to forward to the list's owner: a first
+ * header "X-Paperboy-Forwarded: WHY" (why: one line, e.g. "a reply"),
+ * then the message as it came, with CRLF line ends for the wire. Returns
+ * 0, or -1 with eb filled when msg already carries that header (it was
+ * forwarded by us once) or the copy would exceed out's limit.
+ */
+int inbound_forward_copy(const char *msg, size_t len, const char *why,
+			 struct buf *out, struct errbuf *eb);
 
 #endif

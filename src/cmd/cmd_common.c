@@ -98,6 +98,8 @@ int cmd_exit_code(const struct errbuf *eb, int fallback)
 		return EX_NOPERM;
 	case ERRBUF_PROTOCOL:
 		return EX_PROTOCOL;
+	case ERRBUF_REFUSED:
+		return EX_UNAVAILABLE;
 	case ERRBUF_IO:
 		return EX_IOERR;
 	case ERRBUF_SOFTWARE:
@@ -186,9 +188,6 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb)
 {
-	if (ret == -2 && !strncmp(eb->msg, "AUTH", 4))
-		return EX_NOPERM;
-	if (ret == -2)
-		return EX_PROTOCOL;
-	return EX_TEMPFAIL;
+	/* -2: a retry will not help; the kind says whether it was AUTH. */
+	return cmd_exit_code(eb, ret == -2 ? EX_PROTOCOL : EX_TEMPFAIL);
 }

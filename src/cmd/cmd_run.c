@@ -69,7 +69,7 @@ static void usage(FILE *out)
 }
 
 struct run_counts {
-	size_t sent, deferred, failed, in_doubt, unsubscribed, empty;
+	size_t sent, deferred, failed, in_doubt, unsubscribed, bouncing, empty;
 	size_t already_sent, failed_earlier, compose_failed;
 };
 
@@ -418,6 +418,12 @@ static void run_one(struct run *r, const struct subscriber *s)
 	struct errbuf eb = ERRBUF_INIT;
 	struct pending *p;
 
+	if (s->status == SUBS_BOUNCING) {
+		printf("  %-20s skipped: bouncing (hard bounces, see "
+		       "STATE/bounces/%s)\n", s->id, s->id);
+		r->n.bouncing++;
+		return;
+	}
 	if (s->status != SUBS_ACTIVE) {
 		printf("  %-20s skipped: unsubscribed\n", s->id);
 		r->n.unsubscribed++;
@@ -494,6 +500,8 @@ static void summary(const struct run *r)
 	printf("  %-22s %zu\n", "failed", n->failed + n->compose_failed);
 	printf("  %-22s %zu\n", "in-doubt", n->in_doubt);
 	printf("  %-22s %zu\n", "skipped-unsubscribed", n->unsubscribed);
+	if (n->bouncing)
+		printf("  %-22s %zu\n", "skipped-bouncing", n->bouncing);
 	printf("  %-22s %zu\n", "skipped-empty", n->empty);
 	printf("  %-22s %zu\n", "already-sent", n->already_sent);
 	if (n->failed_earlier)

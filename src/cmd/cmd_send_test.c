@@ -48,51 +48,22 @@ static const struct subscriber *pick(const struct day *d, const char *id)
 	return NULL;
 }
 
-static int send_smtp(const struct day *d, struct deliver_item *it)
+static int send_one(const struct day *d, struct deliver_item *it)
 {
-	struct deliver_smtp *smtp = NULL;
 	struct errbuf eb = ERRBUF_INIT;
-	int ret, r;
+	char *where = NULL;
 
-	if (deliver_smtp_open(&d->conf, &smtp, &eb) < 0) {
-		cmd_error("%s", eb.msg);
-		return cmd_exit_code(&eb, EX_CONFIG);
-	}
-	r = deliver_smtp_send(smtp, it, 1, NULL, &eb);
-	if (it->outcome == DELIVER_SENT) {
-		printf("paperboy: test issue sent to %s via %s:%ld: %s\n",
-		       it->rcpt, d->conf.smtp_host, d->conf.smtp_port,
-		       it->reply);
-		ret = EX_OK;
-	} else if (r == -2 || it->outcome == DELIVER_PENDING) {
+	if (deliver_one(&d->conf, it, &where, &eb) < 0) {
 		cmd_error("test issue not sent: %s", eb.msg);
-		ret = cmd_smtp_exit_code(r, &eb);
-	} else {
-		cmd_error("test issue not sent: %s: %s",
-			  it->attempted ? "DATA" : "RCPT",
-			  it->outcome == DELIVER_IN_DOUBT
-				  ? "the connection was lost after the data"
-				  : it->reply);
-		ret = it->outcome == DELIVER_FAILED ? EX_UNAVAILABLE
-						    : EX_TEMPFAIL;
+		return cmd_exit_code(&eb, EX_TEMPFAIL);
 	}
-	deliver_smtp_free(smtp);
-	return ret;
-}
-
-static int send_outbox(const struct day *d, struct deliver_item *it)
-{
-	struct errbuf eb = ERRBUF_INIT;
-	char *path = NULL;
-
-	if (deliver_outbox_open(d->conf.outbox_dir, &eb) < 0 ||
-	    deliver_outbox_put(d->conf.outbox_dir, it->tag, it->data, it->len,
-			       &path, &eb) < 0) {
-		cmd_error("%s", eb.msg);
-		return EX_CANTCREAT;
-	}
-	printf("paperboy: test issue for %s written to %s\n", it->rcpt, path);
-	free(path);
+	if (!strcmp(d->conf.delivery_method, "smtp"))
+		printf("paperboy: test issue sent to %s via %s\n", it->rcpt,
+		       where);
+	else
+		printf("paperboy: test issue for %s written to %s\n",
+		       it->rcpt, where);
+	free(where);
 	return EX_OK;
 }
 
@@ -180,10 +151,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 	item.message_id = issue.message_id;
 	printf("paperboy: test issue of %s's digest for %s (%zu papers)\n",
 	       s->id, d.date, issue.digest.n);
-	if (!strcmp(d.conf.delivery_method, "smtp"))
-		ret = send_smtp(&d, &item);
-	else
-		ret = send_outbox(&d, &item);
+	ret = send_one(&d, &item);
 out:
 	if (composed)
 		issue_release(&issue);

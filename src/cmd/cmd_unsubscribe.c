@@ -5,10 +5,11 @@
  * in List-Unsubscribe, handed over on stdin by a Postfix pipe transport or
  * procmail).
  *
- * Design decision: inbound mail is from strangers, so `inbound` acts only
- * on a valid signed token and otherwise does nothing but say why, on
- * stderr, exiting 0 so that the MTA does not bounce junk back to a forged
- * sender.
+ * Design decision: inbound mail is from strangers, so `inbound` changes a
+ * profile only on a valid signed token, or on a bounce tied to a message
+ * we sent (a signed VERP address, or a Message-ID in our journal); every
+ * other message goes to a person, the list's owner, never silently
+ * dropped, and exits 0 so the MTA does not bounce it to a forged sender.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -19,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
+#include "bounces.h"
 #include "cmd.h"
+#include "deliver.h"
 #include "inbound.h"
 #include "util.h"
 #include "xalloc.h"
@@ -196,17 +200,111 @@ static void usage_inbound(FILE *out)
 	fprintf(out,
 		"usage: paperboy inbound [-c FILE] < MESSAGE\n"
 		"\n"
-		"Reads one message on stdin (as a Postfix pipe transport or "
-		"procmail hands\n"
-		"it over). If its Subject holds \"unsubscribe ID TOKEN\" (the "
-		"mailto link\n"
-		"of List-Unsubscribe) or a recipient is LOCAL+ID.TOKEN@DOMAIN, "
-		"and the\n"
-		"token is valid for that subscriber, unsubscribes them. "
-		"Anything else is\n"
-		"ignored with the reason on stderr; the exit code is 0 "
-		"either way so the\n"
-		"MTA bounces nothing.\n");
+		"Handles one message sent to the list (a Postfix pipe "
+		"transport or procmail\n"
+		"hands it over on stdin): a bounce of a digest we sent is "
+		"counted for its\n"
+		"subscriber (delivery.bounce_limit hard bounces: "
+		"status \"bouncing\"); an\n"
+		"unsubscribe request with a valid token unsubscribes; "
+		"anything else is\n"
+		"forwarded to list.owner. See paperboy(1).\n");
+}
+
+/* A bounce: counted when tied to a message we sent, else only said. */
+static int handle_bounce(const struct loaded *ld,
+			 const struct bounce_report *rep)
+{
+	const struct conf *c = &ld->conf;
+	struct bounces_config bc = { c->state_dir, c->verp, &ld->key,
+				     c->bounce_limit, c->bounce_window_days };
+	struct bounces_outcome o;
+	struct errbuf eb = ERRBUF_INIT;
+
+	if (bounces_handle(&bc, &ld->subs, rep, time(NULL), &o, &eb) < 0) {
+		cmd_error("inbound: bounce: %s", eb.msg);
+		/* The MTA keeps the message and tries again. */
+		return cmd_exit_code(&eb, EX_TEMPFAIL);
+	}
+	switch (o.result) {
+	case BOUNCES_COUNTED:
+		printf("paperboy: %s bounce for %s (via %s): %ld hard, %ld "
+		       "soft within %ld days%s\n",
+		       bounce_kind_name(rep->kind), o.subscriber, o.via,
+		       o.hard, o.soft, c->bounce_window_days,
+		       o.suppressed ? "; the profile is now \"bouncing\": no "
+				      "more digests"
+				    : "");
+		break;
+	case BOUNCES_DUPLICATE:
+		printf("paperboy: this bounce for %s was counted before\n",
+		       o.subscriber);
+		break;
+	default:
+		cmd_warn("inbound: ignored: a %s bounce tied to no message we "
+			 "sent: %s",
+			 bounce_kind_name(rep->kind), o.why);
+		break;
+	}
+	bounces_outcome_release(&o);
+	return EX_OK;
+}
+
+/* 1 if addr is list.from's address ("Name <addr>" or a bare addr). */
+static int is_list_address(const struct conf *c, const char *addr)
+{
+	const char *from = c->list_from, *lt = strrchr(from, '<');
+	size_t n = strlen(addr);
+
+	if (lt)
+		from = lt + 1;
+	return !strncasecmp(from, addr, n) &&
+	       (from[n] == '\0' || (lt && from[n] == '>'));
+}
+
+/* Anything else goes to a person: the list's owner. */
+static int forward(const struct loaded *ld, const struct buf *msg,
+		   const char *why)
+{
+	const struct conf *c = &ld->conf;
+	const char *owner = c->list_owner[0] ? c->list_owner : c->contact;
+	struct deliver_item it;
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf copy;
+	char *where = NULL;
+	int ret = EX_OK;
+
+	/* contact defaults to list.from's address: the list itself, where
+	 * a forwarded copy would come straight back. */
+	if (!owner[0] || is_list_address(c, owner)) {
+		cmd_error("inbound: %s, and there is no one to forward it to: "
+			  "set list.owner in %s",
+			  why, c->path);
+		/* The MTA returns it to its sender: not lost. */
+		return EX_CONFIG;
+	}
+	buf_init(&copy, INBOUND_MAX_MESSAGE + INBOUND_MAX_MESSAGE / 8);
+	if (inbound_forward_copy(buf_str(msg), msg->len, why, &copy, &eb) <
+	    0) {
+		cmd_warn("inbound: ignored: %s", eb.msg);
+		goto out;
+	}
+	memset(&it, 0, sizeof(it));
+	it.tag = "reply";
+	it.rcpt = owner;
+	it.data = buf_str(&copy);
+	it.len = copy.len;
+	it.message_id = "";
+	if (deliver_one(c, &it, &where, &eb) < 0) {
+		cmd_error("inbound: forwarding to %s: %s", owner, eb.msg);
+		ret = cmd_exit_code(&eb, EX_TEMPFAIL);
+		goto out;
+	}
+	printf("paperboy: %s: forwarded to %s (%s)\n", why, owner, where);
+out:
+	free(where);
+	buf_release(&copy);
+	return ret;
 }
 
 int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
@@ -218,6 +316,7 @@ int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
 	};
 	const char *config = NULL;
 	const struct subscriber *s;
+	struct bounce_report rep;
 	struct buf msg;
 	struct loaded ld;
 	char *id = NULL, *token = NULL;
@@ -243,27 +342,38 @@ int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
 		usage_inbound(stderr);
 		return EX_USAGE;
 	}
+	memset(&rep, 0, sizeof(rep));
 	buf_init(&msg, INBOUND_MAX_MESSAGE);
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
 		if (buf_add(&msg, chunk, n) < 0)
 			break; /* the headers are in what we have */
 	if ((ret = load(config, g, &ld)) != EX_OK)
 		goto out;
+	if (bounce_parse(buf_str(&msg), msg.len, &rep) == 1) {
+		ret = handle_bounce(&ld, &rep);
+		goto out;
+	}
 	if (!inbound_find_request(buf_str(&msg), &id, &token)) {
-		cmd_warn("inbound: ignored: no \"unsubscribe ID TOKEN\" in the "
-			 "subject and no +ID.TOKEN recipient");
+		ret = forward(&ld, &msg,
+			      buf_failed(&msg) ? "a reply (cut at 1 MiB)"
+					       : "a reply");
 		goto out;
 	}
 	s = by_token(&ld.subs, &ld.key, id, token);
 	if (!s) {
-		cmd_warn("inbound: ignored: the token is not valid for "
-			 "subscriber '%.64s'", id);
+		cmd_warn("inbound: the unsubscribe token is not valid for "
+			 "subscriber '%.64s'",
+			 id);
+		ret = forward(&ld, &msg,
+			      "an unsubscribe request with a token that is "
+			      "not valid");
 		goto out;
 	}
 	ret = unsubscribe(&ld.conf, s, "mail");
 out:
 	free(id);
 	free(token);
+	bounce_report_release(&rep);
 	buf_release(&msg);
 	unload(&ld);
 	return ret;
