@@ -17,7 +17,8 @@ Options:
   --port-file F         the chosen port, written once it accepts connections
   --pid-file F          this process's pid
   --spool DIR           DIR/NNNNNN.eml (raw message) + DIR/NNNNNN.json
-                        {"mail_from", "rcpt_tos", "session", "tls", "auth"}
+                        {"mail_from", "rcpt_tos", "session", "tls", "auth",
+                        "helo": the name the client gave in EHLO/HELO}
                         ("tls": STARTTLS or implicit TLS);
                         DIR/connections: SMTP sessions so far
   --tls-cert F --tls-key F   offer STARTTLS with that certificate
@@ -38,6 +39,8 @@ Options:
                                                (not spooled)
                           drop-after-data:ADDR spool the message, then close
                                                the connection without a reply
+                          hang-after-data:ADDR spool the message, then never
+                                               reply (until the client leaves)
                         CODE is "451" or a whole reply, "550 5.1.1 no such";
                         ADDR matches case-insensitively, data faults apply
                         to a message with ADDR among its recipients, and
@@ -93,9 +96,9 @@ def parse_fault(spec):
     kind, sep, rest = spec.partition(":")
     if not sep:
         raise ValueError("fault %r: expected KIND:ADDR..." % spec)
-    if kind == "drop-after-data":
+    if kind in ("drop-after-data", "hang-after-data"):
         if not rest or ":" in rest:
-            raise ValueError("fault %r: expected drop-after-data:ADDR" % spec)
+            raise ValueError("fault %r: expected %s:ADDR" % (spec, kind))
         return kind, rest.lower(), None
     if kind not in ("rcpt", "rcpt-once", "data"):
         raise ValueError("fault %r: unknown kind %r" % (spec, kind))
@@ -202,6 +205,7 @@ class Handler:
                     server.transport.get_extra_info("ssl_object")
                     is not None),
             "auth": session.auth_data if session.authenticated else None,
+            "helo": session.host_name,
         }
         path = self.spool.save(envelope.original_content, meta)
         log.info("session %d: saved %s (%d bytes) from <%s> to %s",
@@ -216,6 +220,14 @@ class Handler:
             # connection_lost() cancels this coroutine: no reply is sent.
             await asyncio.sleep(SESSION_TIMEOUT)
             return "421 4.4.2 Injected drop failed to close"
+        fault = self.fault_for(("hang-after-data",), rcpts)
+        if fault:
+            log.info("session %d: never answering the data for %s",
+                     server.number, fault[1])
+            # Ends when the client gives up and closes (connection_lost()
+            # cancels this coroutine), or at aiosmtpd's session timeout.
+            await asyncio.sleep(SESSION_TIMEOUT)
+            return "421 4.4.2 Injected hang is over"
         return "250 2.0.0 Ok: queued as %06d" % self.spool.messages
 
     def authenticator(self, server, session, envelope, mechanism, auth_data):
