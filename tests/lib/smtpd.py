@@ -32,6 +32,10 @@ Options:
   --auth USER:PASSWORD  offer AUTH PLAIN/LOGIN (after STARTTLS when TLS is
                         configured), 535 on wrong credentials, 530 to MAIL
                         before AUTH
+  --close-after N       once N messages are spooled (by this server), the
+                        next MAIL FROM is answered "421" and the connection
+                        closed, as by a server that shuts down mid-session;
+                        later sessions are served as usual
   --fault SPEC          repeatable:
                           rcpt:ADDR:CODE       answer RCPT TO:<ADDR> with CODE
                           rcpt-once:ADDR:CODE  the same, first attempt only
@@ -42,6 +46,8 @@ Options:
                           hang-after-data:ADDR spool the message, then never
                                                reply (until the client leaves)
                         CODE is "451" or a whole reply, "550 5.1.1 no such";
+                        a 421 reply closes the connection after it, as a
+                        server that shuts down does (RFC 5321 4.2.2);
                         ADDR matches case-insensitively, data faults apply
                         to a message with ADDR among its recipients, and
                         the first matching --fault wins.
@@ -148,11 +154,13 @@ class Spool:
 
 
 class Handler:
-    def __init__(self, spool, faults, auth):
+    def __init__(self, spool, faults, auth, close_after=None):
         self.spool = spool
         self.faults = faults
         self.auth = auth
         self.once_done = set()
+        self.close_after = close_after
+        self.saved = 0
 
     def fault_for(self, kinds, addrs):
         for kind, addr, reply in self.faults:
@@ -169,6 +177,27 @@ class Handler:
                          if not r[4:].upper().startswith("AUTH")]
         return responses
 
+    @staticmethod
+    def reply_and_maybe_close(server, reply):
+        """A 421 says the server closes the connection: it does, once the
+        reply is out (aiosmtpd writes it as soon as the handler returns;
+        close() sends what is buffered first)."""
+        if reply.startswith("421"):
+            asyncio.get_running_loop().call_later(0.05,
+                                                  server.transport.close)
+        return reply
+
+    async def handle_MAIL(self, server, session, envelope, address,
+                          mail_options):
+        if self.close_after is not None and self.saved >= self.close_after:
+            self.close_after = None
+            reply = "421 4.3.2 Injected shutdown, closing the connection"
+            log.info("session %d: MAIL -> %s", server.number, reply)
+            return self.reply_and_maybe_close(server, reply)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         addr = address.lower()
@@ -178,12 +207,12 @@ class Handler:
             if kind == "rcpt":
                 log.info("session %d: RCPT %s -> %s", server.number,
                          address, reply)
-                return reply
+                return self.reply_and_maybe_close(server, reply)
             if kind == "rcpt-once" and (faddr, reply) not in self.once_done:
                 self.once_done.add((faddr, reply))
                 log.info("session %d: RCPT %s -> %s (once)", server.number,
                          address, reply)
-                return reply
+                return self.reply_and_maybe_close(server, reply)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -194,7 +223,7 @@ class Handler:
         if fault:
             log.info("session %d: DATA for %s -> %s", server.number,
                      fault[1], fault[2])
-            return fault[2]
+            return self.reply_and_maybe_close(server, fault[2])
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -208,6 +237,7 @@ class Handler:
             "helo": session.host_name,
         }
         path = self.spool.save(envelope.original_content, meta)
+        self.saved += 1
         log.info("session %d: saved %s (%d bytes) from <%s> to %s",
                  server.number, os.path.basename(path),
                  len(envelope.original_content), envelope.mail_from,
@@ -334,7 +364,7 @@ async def serve(args, faults, auth):
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
     spool = Spool(args.spool)
-    handler = Handler(spool, faults, auth)
+    handler = Handler(spool, faults, auth, args.close_after)
     kwargs = {
         "hostname": "smtpd.test",
         "tls_context": tls,
@@ -392,6 +422,7 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth", metavar="USER:PASSWORD")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC")
+    p.add_argument("--close-after", type=int, metavar="N")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):
