@@ -149,7 +149,7 @@ static const char *python(void)
 /* 1 if python() runs and imports aiosmtpd. */
 static int have_aiosmtpd(void)
 {
-	char *argv[] = { (char *)python(), "-c", "import aiosmtpd", NULL };
+	char *argv[] = {(char *)python(), "-c", "import aiosmtpd", NULL};
 	pid_t pid;
 	int status;
 
@@ -165,14 +165,15 @@ static int have_aiosmtpd(void)
 static void serve(struct server *s, const char *const *faults)
 {
 	char *argv[14 + 2 * MAX_FAULTS];
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = {0, 20 * 1000 * 1000};
 	posix_spawn_file_actions_t fa;
 	int i, k = 0, status, err;
 
 	if (!smtpd_missing && !have_aiosmtpd()) {
 		smtpd_missing = 1;
 		print_message("test_deliver_smtp: %s has no aiosmtpd, skipping "
-			      "(make deps)\n", python());
+			      "(make deps)\n",
+			      python());
 	}
 	if (smtpd_missing)
 		skip();
@@ -214,8 +215,8 @@ static void serve(struct server *s, const char *const *faults)
 	fail_msg("%s did not start within %d s", SMTPD, STARTUP_SECONDS);
 }
 
-static struct deliver_smtp *transport(const struct server *s,
-				      const char *helo, long timeout)
+static struct deliver_smtp *transport(const struct server *s, const char *helo,
+				      long timeout)
 {
 	struct deliver_smtp_config cfg;
 	struct deliver_smtp *t = NULL;
@@ -240,8 +241,8 @@ static const char message[] = "From: digest@example.org\r\n"
 			      "Hello.\r\n";
 
 /* n items to a@example.org, b@example.org, ... */
-static void make_items(struct deliver_item *items, size_t n,
-		       char rcpt[][32], char mid[][32])
+static void make_items(struct deliver_item *items, size_t n, char rcpt[][32],
+		       char mid[][32])
 {
 	size_t i;
 
@@ -289,8 +290,7 @@ static const char *helo_of(json_t *rec)
 	return json_string_value(json_object_get(rec, "helo"));
 }
 
-static void send_one_with_helo(void **state, const char *helo,
-			       const char *want)
+static void send_one_with_helo(void **state, const char *helo, const char *want)
 {
 	struct server *s = *state;
 	struct deliver_item items[1];
@@ -338,11 +338,11 @@ static void test_helo_default_is_host_name(void **state)
 static void test_timeout_after_data_is_in_doubt(void **state)
 {
 	struct server *s = *state;
-	const char *faults[] = { "hang-after-data:b@example.org", NULL };
+	const char *faults[] = {"hang-after-data:b@example.org", NULL};
 	struct deliver_item items[3];
 	char rcpt[3][32], mid[3][32];
 	struct seen seen;
-	struct deliver_hooks hooks = { on_attempt, NULL, on_result, &seen };
+	struct deliver_hooks hooks = {on_attempt, NULL, on_result, &seen};
 	struct errbuf eb = ERRBUF_INIT;
 	struct deliver_smtp *t;
 	json_t *rec;
@@ -356,8 +356,8 @@ static void test_timeout_after_data_is_in_doubt(void **state)
 	ret = deliver_smtp_send(t, items, 3, &hooks, &eb);
 	assert_int_equal(items[0].outcome, DELIVER_SENT);
 	assert_int_equal(items[1].outcome, DELIVER_IN_DOUBT);
-	assert_non_null(strstr(items[1].reply,
-			       "no reply to the end of the data"));
+	assert_non_null(
+	    strstr(items[1].reply, "no reply to the end of the data"));
 	assert_int_equal(items[2].outcome, DELIVER_PENDING);
 	/* The session ended early: the caller is told why. */
 	assert_int_equal(ret, -1);
@@ -378,7 +378,7 @@ static void test_timeout_after_data_is_in_doubt(void **state)
 static void test_drop_after_data_is_in_doubt(void **state)
 {
 	struct server *s = *state;
-	const char *faults[] = { "drop-after-data:a@example.org", NULL };
+	const char *faults[] = {"drop-after-data:a@example.org", NULL};
 	struct deliver_item items[2];
 	char rcpt[2][32], mid[2][32];
 	struct errbuf eb = ERRBUF_INIT;
@@ -403,8 +403,8 @@ static void test_drop_after_data_is_in_doubt(void **state)
 static void test_rcpt_replies_are_kept(void **state)
 {
 	struct server *s = *state;
-	const char *faults[] = { "rcpt:a@example.org:550 5.1.1 no such user",
-				 "rcpt:b@example.org:451", NULL };
+	const char *faults[] = {"rcpt:a@example.org:550 5.1.1 no such user",
+				"rcpt:b@example.org:451", NULL};
 	struct deliver_item items[3];
 	char rcpt[3][32], mid[3][32];
 	struct errbuf eb = ERRBUF_INIT;
@@ -426,16 +426,15 @@ static void test_rcpt_replies_are_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_helo_is_said, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_helo_default_is_host_name,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_timeout_after_data_is_in_doubt, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_drop_after_data_is_in_doubt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rcpt_replies_are_kept,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helo_is_said, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helo_default_is_host_name,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_after_data_is_in_doubt,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_after_data_is_in_doubt,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rcpt_replies_are_kept, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
