@@ -178,13 +178,16 @@ class Handler:
         return responses
 
     @staticmethod
-    def reply_and_maybe_close(server, reply):
-        """A 421 says the server closes the connection: it does, once the
-        reply is out (aiosmtpd writes it as soon as the handler returns;
-        close() sends what is buffered first)."""
-        if reply.startswith("421"):
-            asyncio.get_running_loop().call_later(0.05,
-                                                  server.transport.close)
+    async def reply_and_maybe_close(server, reply):
+        """A 421 says the server closes the connection: it writes the
+        reply and closes at once, reading nothing more (what the client
+        pipelined is left unread, as by a server that shuts down)."""
+        if not reply.startswith("421"):
+            return reply
+        server.transport.write(reply.encode() + b"\r\n")
+        server.transport.close()
+        # connection_lost() cancels this coroutine: nothing more is said.
+        await asyncio.sleep(SESSION_TIMEOUT)
         return reply
 
     async def handle_MAIL(self, server, session, envelope, address,
@@ -193,7 +196,7 @@ class Handler:
             self.close_after = None
             reply = "421 4.3.2 Injected shutdown, closing the connection"
             log.info("session %d: MAIL -> %s", server.number, reply)
-            return self.reply_and_maybe_close(server, reply)
+            return await self.reply_and_maybe_close(server, reply)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -207,12 +210,12 @@ class Handler:
             if kind == "rcpt":
                 log.info("session %d: RCPT %s -> %s", server.number,
                          address, reply)
-                return self.reply_and_maybe_close(server, reply)
+                return await self.reply_and_maybe_close(server, reply)
             if kind == "rcpt-once" and (faddr, reply) not in self.once_done:
                 self.once_done.add((faddr, reply))
                 log.info("session %d: RCPT %s -> %s (once)", server.number,
                          address, reply)
-                return self.reply_and_maybe_close(server, reply)
+                return await self.reply_and_maybe_close(server, reply)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -223,7 +226,7 @@ class Handler:
         if fault:
             log.info("session %d: DATA for %s -> %s", server.number,
                      fault[1], fault[2])
-            return self.reply_and_maybe_close(server, fault[2])
+            return await self.reply_and_maybe_close(server, fault[2])
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
