@@ -32,6 +32,9 @@ Options:
   --auth USER:PASSWORD  offer AUTH PLAIN/LOGIN (after STARTTLS when TLS is
                         configured), 535 on wrong credentials, 530 to MAIL
                         before AUTH
+  --greeting REPLY      greet every client with REPLY (say "554 5.7.1 no
+                        service") instead of the 220 banner; a 421 closes
+                        the connection after it
   --close-after N       once N messages are spooled (by this server), the
                         next MAIL FROM is answered "421" and the connection
                         closed, as by a server that shuts down mid-session;
@@ -280,10 +283,11 @@ class Handler:
 class Server:
     """Shared state of the listening socket: counter, probes, sessions."""
 
-    def __init__(self, spool):
+    def __init__(self, spool, greeting=None):
         self.spool = spool
         self.probes = set()
         self.live = set()
+        self.greeting = greeting
 
 
 def make_protocol(state, handler, kwargs):
@@ -308,6 +312,19 @@ def make_protocol(state, handler, kwargs):
         def connection_lost(self, error):
             state.live.discard(self)
             super().connection_lost(error)
+
+        async def push(self, status):
+            # aiosmtpd's first push is its banner; probes get it as is.
+            first = not getattr(self, "greeted", False)
+            self.greeted = True
+            if first and state.greeting and self.number > 0:
+                log.info("session %d: greeting %s", self.number,
+                         state.greeting)
+                await super().push(state.greeting)
+                if state.greeting.startswith("421"):
+                    self.transport.close()
+                return
+            await super().push(status)
 
     return lambda: CountingSMTP(handler, **kwargs)
 
@@ -380,7 +397,7 @@ async def serve(args, faults, auth):
     }
     if auth is None:
         kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
-    state = Server(spool)
+    state = Server(spool, args.greeting)
     server = await loop.create_server(make_protocol(state, handler, kwargs),
                                       host=args.host, port=args.port,
                                       ssl=implicit)
@@ -426,6 +443,7 @@ def main():
     p.add_argument("--auth", metavar="USER:PASSWORD")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC")
     p.add_argument("--close-after", type=int, metavar="N")
+    p.add_argument("--greeting", metavar="REPLY")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -165,4 +165,22 @@ test_expect_success '4xx greeting: deferred, the greeting named' '
 	! grep -r "221" out err $JOURNAL
 '
 
+test_expect_success 'a 554 greeting (aiosmtpd): exit 76, the greeting reported' '
+	start_smtpd greet554 --greeting "554 5.7.1 No service for you" &&
+	write_cfg $greet554_port &&
+	run_day 76 && summary_ok &&
+	grep_file "refused the session: 554 5.7.1 No service for you" err &&
+	! grep -r "221" out err
+'
+
+test_expect_success 'a 554 greeting over implicit TLS (libcurl): exit 76, the greeting reported' '
+	make_test_cert certs &&
+	start_smtpd tls554 --implicit-tls --tls-cert certs/cert.pem \
+		--tls-key certs/key.pem --greeting "554 5.7.1 No service for you" &&
+	printf "s3cret\n" >smtp.pw && chmod 600 smtp.pw &&
+	write_smtp_cfg $tls554_port implicit 10 &&
+	run_day 76 && summary_ok &&
+	grep_file "refused the session: 554 5.7.1 No service for you" err
+'
+
 test_done
