@@ -303,6 +303,14 @@ static void on_mail_status(struct session_state *ss, smtp_message_t m)
 	}
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Highest descriptor searched for libesmtp's socket. */
 #define DELIVER_MAX_FD_SCAN 4096
 
@@ -352,6 +360,7 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 	switch (event) {
 	case SMTP_EV_CONNECT:
 		ss->connected = 1;
+		ss->last_io_ms = now_ms(); /* the greeting is awaited */
 		ss->s->connections++;
 		set_nodelay(ss->s->port);
 		break;
@@ -472,14 +481,6 @@ static int reply_code(const char *r)
 	    r[2] < '0' || r[2] > '9')
 		return 0;
 	return (r[0] - '0') * 100 + (r[1] - '0') * 10 + (r[2] - '0');
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
