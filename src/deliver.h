@@ -44,12 +44,23 @@ int deliver_outbox_open(const char *dir, struct errbuf *eb);
 int deliver_outbox_put(const char *dir, const char *tag, const char *msg,
 		       size_t len, char **path, struct errbuf *eb);
 
+/*
+ * A message's fate, from the server's replies alone. The caller can tell
+ * apart what needs nothing more (SENT), what a later run should retry
+ * (DEFERRED, PENDING), what no retry fixes today (FAILED) and what only
+ * a person can settle (IN_DOUBT).
+ */
 enum deliver_outcome {
-	DELIVER_PENDING,  /* not tried yet, or never reached the server */
+	DELIVER_PENDING,  /* not tried yet, or the session ended before it
+			     reached the server: nothing was sent */
 	DELIVER_SENT,     /* 2xx after the data */
-	DELIVER_DEFERRED, /* 4xx for the recipient or the data */
+	DELIVER_DEFERRED, /* 4xx for MAIL, the recipient or the data, or the
+			     connection ended before the data began: the
+			     server has nothing */
 	DELIVER_FAILED,   /* 5xx for the recipient or the data */
-	DELIVER_IN_DOUBT, /* data sent, connection lost before the reply */
+	DELIVER_IN_DOUBT, /* the data began and no final reply came (the
+			     connection was lost, or the reply timed out):
+			     the server may have stored it */
 };
 
 struct deliver_item {
@@ -64,7 +75,11 @@ struct deliver_item {
 	void *user;             /* the caller's */
 	/* Filled by deliver_smtp_send: */
 	enum deliver_outcome outcome;
-	char reply[DELIVER_MAX_REPLY]; /* "250 2.0.0 Ok: queued as ..." */
+	/* The reply that decided the outcome ("250 2.0.0 Ok: queued as
+	 * ...", "550 5.1.1 ..."), never a later one such as QUIT's; for
+	 * DEFERRED without a reply and for IN_DOUBT, why ("no reply to the
+	 * end of the data: no reply within 60 s (timeout)"). */
+	char reply[DELIVER_MAX_REPLY];
 	int attempted;          /* on_attempt was called */
 };
 
@@ -79,7 +94,9 @@ struct deliver_hooks {
 	 * of the attempt must be durable by then (and, as for on_attempt, a
 	 * caller that cannot make it so must end the process). May be NULL. */
 	void (*on_data_end)(struct deliver_item *it, void *ctx);
-	/* As soon as it->outcome is SENT, DEFERRED or FAILED. */
+	/* As soon as it->outcome is SENT, DEFERRED or FAILED (also after
+	 * on_attempt, when the connection ended before the data began:
+	 * then DEFERRED). Never for IN_DOUBT: the attempt stays open. */
 	void (*on_result)(struct deliver_item *it, void *ctx);
 	void *ctx;
 };
@@ -93,7 +110,8 @@ struct deliver_smtp_config {
 	const char *user;         /* "" for no AUTH */
 	const char *password;
 	const char *envelope_from;
-	const char *helo;         /* our name in EHLO; NULL: the host name */
+	const char *helo;         /* our name in EHLO; NULL or "": the host
+				     name */
 	long timeout_seconds;
 	FILE *trace;              /* protocol trace (AUTH redacted) or NULL */
 };
@@ -112,12 +130,16 @@ void deliver_smtp_free(struct deliver_smtp *s);
 /*
  * Sends items[0..n) over one new connection, calling the hooks as each
  * message progresses, and sets every item's outcome. Returns 0 when the
- * session ran to its end, or a negative value with eb saying which step
- * failed ("connect", "TLS", "AUTH", "MAIL", "RCPT", "DATA") and the
- * server's reply: -1 for a failure worth retrying (network, 4xx), -2 for
- * one that a retry will not fix (authentication refused, TLS required but
- * not offered, certificate rejected, sender refused with 5xx). Items the
- * session never reached stay DELIVER_PENDING.
+ * session reached every item, or a negative value with eb saying which
+ * step failed ("connect", "TLS", "AUTH", "MAIL", "RCPT", "DATA") and the
+ * reply that refused it (never the server's answer to our QUIT): -1 for a
+ * failure worth retrying (network, timeout, a dropped connection, 421 and
+ * other 4xx), -2 for one that a retry will not fix (a 5xx greeting,
+ * authentication refused, TLS required but not offered, certificate
+ * rejected, sender refused with 5xx). Items the session never reached
+ * stay DELIVER_PENDING; the others are settled even when it fails. A
+ * server that closes the connection never ends the process: the caller
+ * must ignore SIGPIPE (main does).
  */
 int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 		      size_t n, const struct deliver_hooks *hooks,

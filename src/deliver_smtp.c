@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -62,7 +63,16 @@ struct session_state {
 	size_t n;
 	const struct deliver_hooks *hooks;
 	char step[16];               /* verb of the last command sent */
-	char reply[DELIVER_MAX_REPLY]; /* last reply line from the server */
+	char reply[DELIVER_MAX_REPLY]; /* last reply line before our QUIT */
+	int ended;                   /* our QUIT or the server's 421 came:
+					the step and reply are kept as they
+					were */
+	long long last_io_ms;        /* when the server was last heard or
+					written to (monotonic) */
+	int replies;                 /* reply chunks read so far */
+	int greeting_code;           /* the server's first reply */
+	int mail_refused;            /* MAIL FROM was answered with 5xx */
+	char mail_reply[DELIVER_MAX_REPLY]; /* ... and what it said */
 	int auth_failed;
 	int tls_failed;
 	int tls_ok;                  /* the STARTTLS handshake completed */
@@ -76,6 +86,7 @@ struct reader {
 	struct session_state *ss;
 	smtp_message_t message;
 	size_t off;
+	int data_started;            /* libesmtp asked for the data */
 };
 
 const char *deliver_outcome_name(enum deliver_outcome o)
@@ -226,6 +237,7 @@ static void settle(struct session_state *ss, struct deliver_item *it,
 		ss->hooks->on_result(it, ss->hooks->ctx);
 }
 
+/* The outcome a final reply (2xx, 4xx, 5xx) gives a message. */
 static enum deliver_outcome classify(int code)
 {
 	if (code >= 200 && code < 300)
@@ -233,6 +245,12 @@ static enum deliver_outcome classify(int code)
 	if (code >= 400 && code < 500)
 		return DELIVER_DEFERRED;
 	return DELIVER_FAILED;
+}
+
+/* 1 if code answers a command for good: not 354, not "no reply". */
+static int is_final(int code)
+{
+	return (code >= 200 && code < 300) || (code >= 400 && code < 600);
 }
 
 static void on_rcpt_status(struct session_state *ss, smtp_recipient_t r)
@@ -262,9 +280,35 @@ static void on_message_sent(struct session_state *ss, smtp_message_t m)
 	struct reader *r = smtp_message_get_application_data(m);
 	const smtp_status_t *st = smtp_message_transfer_status(m);
 
-	if (!r || !st || !st->code || !r->it->attempted)
+	if (!r || !st || !is_final(st->code) || !r->it->attempted)
 		return;
 	settle(ss, r->it, classify(st->code), st);
+}
+
+/* MAIL FROM refused: 4xx defers that message (its RCPT never went out);
+ * 5xx refuses our sender, which no retry fixes: the session's failure. */
+static void on_mail_status(struct session_state *ss, smtp_message_t m)
+{
+	struct reader *r = smtp_message_get_application_data(m);
+	const smtp_status_t *st = smtp_reverse_path_status(m);
+
+	if (!r || !st || ss->auth_failed || ss->tls_failed)
+		return;
+	if (st->code >= 500) {
+		ss->mail_refused = 1;
+		set_reply(ss->mail_reply, sizeof(ss->mail_reply), st->code,
+			  st->text);
+	} else if (st->code >= 400) {
+		settle(ss, r->it, DELIVER_DEFERRED, st);
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Highest descriptor searched for libesmtp's socket. */
@@ -316,9 +360,17 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 	switch (event) {
 	case SMTP_EV_CONNECT:
 		ss->connected = 1;
+		ss->last_io_ms = now_ms(); /* the greeting is awaited */
 		ss->s->connections++;
 		set_nodelay(ss->s->port);
 		break;
+	case SMTP_EV_MAILSTATUS: {
+		const char *mailbox = va_arg(ap, const char *);
+		smtp_message_t m = va_arg(ap, smtp_message_t);
+		(void)mailbox;
+		on_mail_status(ss, m);
+		break;
+	}
 	case SMTP_EV_RCPTSTATUS: {
 		const char *mailbox = va_arg(ap, const char *);
 		smtp_recipient_t r = va_arg(ap, smtp_recipient_t);
@@ -393,15 +445,61 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 	va_end(ap);
 }
 
-/* Follows the protocol to name the failing step. Only the verb of what we
- * write is kept: AUTH lines carry the password. */
+/* 1 if a line of buf[0..n) starts with the command verb cmd. */
+static int has_command(const char *buf, size_t n, const char *cmd)
+{
+	size_t i, k = strlen(cmd);
+
+	for (i = 0; i + k <= n; i++) {
+		if ((i == 0 || buf[i - 1] == '\n') && !memcmp(buf + i, cmd, k))
+			return 1;
+	}
+	return 0;
+}
+
+/* Keeps the last line of a chunk of replies (a multi-line reply ends
+ * with the line that has its final code). */
+static void keep_last_line(char *dst, size_t size, const char *buf, size_t n)
+{
+	size_t start;
+
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	for (start = n; start && buf[start - 1] != '\n'; start--)
+		;
+	n -= start;
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, buf + start, n);
+	dst[n] = '\0';
+}
+
+/* The three-digit code at the start of a reply, or 0. */
+static int reply_code(const char *r)
+{
+	if (r[0] < '1' || r[0] > '5' || r[1] < '0' || r[1] > '9' ||
+	    r[2] < '0' || r[2] > '9')
+		return 0;
+	return (r[0] - '0') * 100 + (r[1] - '0') * 10 + (r[2] - '0');
+}
+
+/*
+ * Follows the protocol to name the failing step and keep the reply that
+ * refused it. Only the verb of what we write is kept: AUTH lines carry
+ * the password. Once the session is ending (our QUIT is out, or the
+ * server said 421), neither changes: the server's "221 Bye", or the RSET
+ * libesmtp sends after a 421, must not stand in for the reply and the
+ * step that ended the session.
+ */
 static void monitor_cb(const char *buf, int len, int writing, void *arg)
 {
 	struct session_state *ss = arg;
 	size_t i, n = len > 0 ? (size_t)len : 0;
+	const char *line, *next;
 
 	if (writing == SMTP_CB_HEADERS)
 		return;
+	ss->last_io_ms = now_ms();
 	if (ss->s->trace) {
 		int redact = writing && (!strcmp(ss->step, "AUTH") ||
 					 (n >= 4 && !memcmp(buf, "AUTH", 4)));
@@ -412,30 +510,38 @@ static void monitor_cb(const char *buf, int len, int writing, void *arg)
 				(int)n, buf);
 	}
 	if (writing) {
-		if (!strcmp(ss->step, "DATA") && n && buf[0] != 'Q' &&
-		    buf[0] != 'R' && buf[0] != 'M')
+		if (has_command(buf, n, "QUIT"))
+			ss->ended = 1; /* the step that failed came before */
+		if (ss->ended)
+			return;
+		if (!strcmp(ss->step, "DATA") && n && buf[0] != 'R' &&
+		    buf[0] != 'M')
 			return; /* message body */
-		if (n >= 4 && !memcmp(buf, "QUIT", 4))
-			return; /* the step that failed came before */
-		for (i = 0; i < n && i + 1 < sizeof(ss->step) &&
-			    buf[i] >= 'A' && buf[i] <= 'Z'; i++)
-			ss->step[i] = buf[i];
-		if (i)
-			ss->step[i] = '\0';
+		/* The last command of a pipelined batch ("RCPT ... DATA")
+		 * is the one a lost connection interrupts. */
+		for (line = buf; line < buf + n; line = next) {
+			next = memchr(line, '\n', (size_t)(buf + n - line));
+			next = next ? next + 1 : buf + n;
+			for (i = 0; line + i < next &&
+				    i + 1 < sizeof(ss->step) &&
+				    line[i] >= 'A' && line[i] <= 'Z'; i++)
+				ss->step[i] = line[i];
+			if (i)
+				ss->step[i] = '\0';
+		}
 		return;
 	}
-	/* A reply line: "250 text" or "250-text". */
-	if (n >= 3) {
-		size_t m = n < sizeof(ss->reply) - 1 ? n : sizeof(ss->reply) - 1;
-		memcpy(ss->reply, buf, m);
-		ss->reply[m] = '\0';
-		while (m && (ss->reply[m - 1] == '\n' || ss->reply[m - 1] == '\r'))
-			ss->reply[--m] = '\0';
-		if (!strcmp(ss->step, "AUTH") && buf[0] == '5')
-			ss->auth_failed = 1;
-		if (!strcmp(ss->step, "AUTH") && buf[0] == '4')
-			ss->auth_failed = 1;
-	}
+	/* Replies: "250 text" or "250-text", one or more lines. */
+	if (ss->ended || n < 3)
+		return;
+	if (!ss->replies++)
+		ss->greeting_code = reply_code(buf);
+	keep_last_line(ss->reply, sizeof(ss->reply), buf, n);
+	if (reply_code(ss->reply) == 421)
+		ss->ended = 1; /* "closing the connection" */
+	if (!strcmp(ss->step, "AUTH") &&
+	    (ss->reply[0] == '5' || ss->reply[0] == '4'))
+		ss->auth_failed = 1;
 }
 
 static const char *message_cb(void **ctx, int *len, void *arg)
@@ -449,6 +555,9 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 		r->off = 0; /* rewind */
 		return NULL;
 	}
+	/* libesmtp reads the message only once DATA got its 354. */
+	r->data_started = 1;
+	r->ss->last_io_ms = now_ms();
 	left = r->it->len - r->off;
 	if (!left) {
 		const struct deliver_hooks *h = r->ss->hooks;
@@ -483,16 +592,41 @@ static int interact_cb(auth_client_request_t req, char **result, int fields,
 	return 1;
 }
 
+/* Why the session ended early: libesmtp's words and the last reply. */
+static void session_why(struct session_state *ss, char *dst, size_t size)
+{
+	char err[128];
+	int e = smtp_errno();
+	const char *what = e ? smtp_strerror(e, err, sizeof(err)) : "failed";
+
+	/* libesmtp reports a timeout as a dropped connection. */
+	if (ss->last_io_ms && !ss->ended &&
+	    now_ms() - ss->last_io_ms >= ss->s->timeout_ms) {
+		snprintf(err, sizeof(err), "no reply within %ld s (timeout)",
+			 ss->s->timeout_ms / 1000);
+		what = err;
+	}
+	if (snprintf(dst, size, "%s%s%s", what,
+		     ss->reply[0] ? "; last reply: " : "", ss->reply) < 0)
+		dst[0] = '\0';
+}
+
 /* The step and reply a session failure is reported with. */
 static int session_error(struct session_state *ss, struct errbuf *eb)
 {
-	char err[128];
+	char err[128], why[DELIVER_MAX_REPLY + 128];
 	int e = smtp_errno();
 
 	if (!ss->connected)
 		return errbuf_set(eb, "connect: cannot reach %s:%ld: %s",
 				  ss->s->host, ss->s->port,
 				  smtp_strerror(e, err, sizeof(err)));
+	if (ss->greeting_code >= 400) {
+		/* 421 "busy" may pass; 554 "no service for you" will not. */
+		errbuf_set(eb, "connect: %s:%ld refused the session: %s",
+			   ss->s->host, ss->s->port, ss->reply);
+		return ss->greeting_code >= 500 ? -2 : -1;
+	}
 	if (ss->tls_failed)
 		return errbuf_set(eb, "TLS: %s", ss->tls_error), -2;
 	if (ss->auth_failed)
@@ -503,13 +637,47 @@ static int session_error(struct session_state *ss, struct errbuf *eb)
 	if (!strcmp(ss->s->tls, "starttls") && !ss->tls_ok)
 		return errbuf_set(eb, "TLS: the STARTTLS handshake failed or "
 				      "timed out; last reply: %s", ss->reply);
-	if (!strcmp(ss->step, "MAIL") && ss->reply[0] == '5')
+	if (ss->mail_refused)
 		return errbuf_set(eb, "MAIL: the server refused the sender "
 				      "%s: %s", ss->s->envelope_from,
-				  ss->reply), -2;
-	return errbuf_set(eb, "%s: %s%s%s", ss->step[0] ? ss->step : "connect",
-			  e ? smtp_strerror(e, err, sizeof(err)) : "failed",
-			  ss->reply[0] ? "; last reply: " : "", ss->reply);
+				  ss->mail_reply), -2;
+	session_why(ss, why, sizeof(why));
+	return errbuf_set(eb, "%s: %s", ss->step[0] ? ss->step : "connect",
+			  why);
+}
+
+/*
+ * After the session: a message whose data had begun and that got no
+ * final reply stays in doubt (a timeout waiting for the reply to the end
+ * of the data included: the server may have stored it); one accepted at
+ * RCPT whose data never began is deferred (the server has nothing).
+ * Returns 1 if it is still pending (the session never reached it).
+ */
+static int resolve(struct session_state *ss, struct reader *r)
+{
+	struct deliver_item *it = r->it;
+	const smtp_status_t *st = smtp_message_transfer_status(r->message);
+	char why[DELIVER_MAX_REPLY + 128];
+
+	if (it->outcome == DELIVER_IN_DOUBT && st && is_final(st->code))
+		settle(ss, it, classify(st->code), st);
+	if (it->outcome != DELIVER_IN_DOUBT)
+		return it->outcome == DELIVER_PENDING;
+	session_why(ss, why, sizeof(why));
+	if (!r->data_started) {
+		if (snprintf(it->reply, sizeof(it->reply),
+			     "the connection ended before the data: %s",
+			     why) < 0)
+			it->reply[0] = '\0';
+		it->outcome = DELIVER_DEFERRED;
+		if (ss->hooks && ss->hooks->on_result)
+			ss->hooks->on_result(it, ss->hooks->ctx);
+	} else {
+		if (snprintf(it->reply, sizeof(it->reply),
+			     "no reply to the end of the data: %s", why) < 0)
+			it->reply[0] = '\0';
+	}
+	return 0;
 }
 
 int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
@@ -521,8 +689,8 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 	smtp_session_t session = NULL;
 	auth_context_t auth = NULL;
 	struct buf server = BUF_INIT;
-	size_t i, reached = 0;
-	int ret = -1, ok;
+	size_t i, pending = 0;
+	int ret = -1;
 
 	/* libesmtp has no implicit TLS (SMTPS): libcurl carries that. */
 	if (s->smtps)
@@ -546,7 +714,7 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 		return errbuf_set(eb, "connect: cannot create an SMTP session");
 	buf_addf(&server, "%s:%ld", s->host, s->port);
 	smtp_set_server(session, buf_str(&server));
-	if (s->helo)
+	if (s->helo && s->helo[0])
 		smtp_set_hostname(session, s->helo);
 	smtp_set_eventcb(session, event_cb, &ss);
 	smtp_set_monitorcb(session, monitor_cb, &ss, 0);
@@ -592,29 +760,15 @@ int deliver_smtp_send(struct deliver_smtp *s, struct deliver_item *items,
 							    NULL);
 	}
 
-	ok = smtp_start_session(session);
+	smtp_start_session(session);
 
 	/* Whatever the session says, read every message's own status: a
 	 * refused DATA command, for one, sends no "message sent" event. */
-	for (i = 0; i < n; i++) {
-		struct deliver_item *it = &items[i];
-		const smtp_status_t *st =
-			smtp_message_transfer_status(readers[i].message);
-
-		if (it->outcome == DELIVER_IN_DOUBT && st && st->code)
-			settle(&ss, it, classify(st->code), st);
-		if (it->outcome != DELIVER_PENDING)
-			reached++;
-	}
-	if (!ok || (!reached && !ss.connected) || ss.tls_failed ||
-	    (ss.auth_failed && !reached)) {
-		ret = session_error(&ss, eb);
-		if (ret == 0)
-			ret = -1;
-		goto out;
-	}
-	if (!reached) {
-		/* The session ended without reaching any message. */
+	for (i = 0; i < n; i++)
+		pending += resolve(&ss, &readers[i]);
+	/* A session that left messages behind ended early (a dropped
+	 * connection, a 421, a refusal): the caller retries them. */
+	if (pending || ss.mail_refused || ss.tls_failed) {
 		ret = session_error(&ss, eb);
 		if (ret == 0)
 			ret = -1;

@@ -399,6 +399,12 @@ static int session_error(struct session *ss, CURLcode rc, struct errbuf *eb)
 	default:
 		break;
 	}
+	if (!ss->step[0] && ss->code >= 400) {
+		/* The greeting refused us: 421 may pass, 554 will not. */
+		errbuf_set(eb, "connect: %s:%ld refused the session: %s",
+			   t->host, t->port, ss->reply);
+		return ss->code >= 500 ? -2 : -1;
+	}
 	if (!ss->step[0]) /* not even a greeting */
 		return errbuf_set(eb, "connect: cannot reach %s:%ld: %s",
 				  t->host, t->port, why);
@@ -427,13 +433,19 @@ static int verdict(struct session *ss, struct deliver_item *it, CURLcode rc,
 		settle(ss, it, classify(ss->final_code));
 		return 0;
 	}
-	if (it->attempted)
-		/* The data went (or was going) out and no reply came:
-		 * it stays DELIVER_IN_DOUBT, with no result to record. */
+	if (it->attempted) {
+		/* The data went (or was going) out and no reply came (a
+		 * timeout included): it stays DELIVER_IN_DOUBT, with no
+		 * result to record. */
+		const char *why = ss->error[0] ? ss->error
+					       : curl_easy_strerror(rc);
+
+		if (snprintf(it->reply, sizeof(it->reply),
+			     "no reply to the end of the data: %s", why) < 0)
+			it->reply[0] = '\0';
 		return errbuf_set(eb, "DATA: the connection was lost after the "
-				      "data of %s: %s", it->message_id,
-				  ss->error[0] ? ss->error
-					       : curl_easy_strerror(rc));
+				      "data of %s: %s", it->message_id, why);
+	}
 	if ((!strcmp(ss->step, "RCPT") || !strcmp(ss->step, "DATA")) &&
 	    ss->code >= 400) {
 		/* The recipient or the DATA command refused: that message

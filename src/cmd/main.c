@@ -5,7 +5,9 @@
  * command lives in its own cmd_*.c and returns a sysexits(3) code: EX_OK,
  * EX_USAGE for bad arguments, EX_CONFIG for a bad config or profile,
  * EX_DATAERR for an unusable listing, EX_TEMPFAIL for what a retry may fix.
+ * SIGPIPE is ignored for every command (see ignore_sigpipe()).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,12 +51,31 @@ static void usage(FILE *out)
 		"  --version    print the version\n");
 }
 
+/*
+ * A peer that closes its end (an SMTP server's "421" and close, a relay
+ * that dies mid-session, a reader of our stdout that went away) must
+ * turn into an error return from write(), EPIPE, which every layer
+ * reports, never into a silent death by SIGPIPE with no summary, no
+ * journal outcome and exit 141. libesmtp and OpenSSL write to sockets
+ * with plain write(), so this is process-wide, once, before any command.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd_global g = { NULL };
 	const struct cmd *c;
 	int i = 1;
 
+	ignore_sigpipe();
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);

@@ -17,7 +17,8 @@ Options:
   --port-file F         the chosen port, written once it accepts connections
   --pid-file F          this process's pid
   --spool DIR           DIR/NNNNNN.eml (raw message) + DIR/NNNNNN.json
-                        {"mail_from", "rcpt_tos", "session", "tls", "auth"}
+                        {"mail_from", "rcpt_tos", "session", "tls", "auth",
+                        "helo": the name the client gave in EHLO/HELO}
                         ("tls": STARTTLS or implicit TLS);
                         DIR/connections: SMTP sessions so far
   --tls-cert F --tls-key F   offer STARTTLS with that certificate
@@ -31,6 +32,13 @@ Options:
   --auth USER:PASSWORD  offer AUTH PLAIN/LOGIN (after STARTTLS when TLS is
                         configured), 535 on wrong credentials, 530 to MAIL
                         before AUTH
+  --greeting REPLY      greet every client with REPLY (say "554 5.7.1 no
+                        service") instead of the 220 banner; a 421 closes
+                        the connection after it
+  --close-after N       once N messages are spooled (by this server), the
+                        next MAIL FROM is answered "421" and the connection
+                        closed, as by a server that shuts down mid-session;
+                        later sessions are served as usual
   --fault SPEC          repeatable:
                           rcpt:ADDR:CODE       answer RCPT TO:<ADDR> with CODE
                           rcpt-once:ADDR:CODE  the same, first attempt only
@@ -38,7 +46,11 @@ Options:
                                                (not spooled)
                           drop-after-data:ADDR spool the message, then close
                                                the connection without a reply
+                          hang-after-data:ADDR spool the message, then never
+                                               reply (until the client leaves)
                         CODE is "451" or a whole reply, "550 5.1.1 no such";
+                        a 421 reply closes the connection after it, as a
+                        server that shuts down does (RFC 5321 4.2.2);
                         ADDR matches case-insensitively, data faults apply
                         to a message with ADDR among its recipients, and
                         the first matching --fault wins.
@@ -93,9 +105,9 @@ def parse_fault(spec):
     kind, sep, rest = spec.partition(":")
     if not sep:
         raise ValueError("fault %r: expected KIND:ADDR..." % spec)
-    if kind == "drop-after-data":
+    if kind in ("drop-after-data", "hang-after-data"):
         if not rest or ":" in rest:
-            raise ValueError("fault %r: expected drop-after-data:ADDR" % spec)
+            raise ValueError("fault %r: expected %s:ADDR" % (spec, kind))
         return kind, rest.lower(), None
     if kind not in ("rcpt", "rcpt-once", "data"):
         raise ValueError("fault %r: unknown kind %r" % (spec, kind))
@@ -145,11 +157,13 @@ class Spool:
 
 
 class Handler:
-    def __init__(self, spool, faults, auth):
+    def __init__(self, spool, faults, auth, close_after=None):
         self.spool = spool
         self.faults = faults
         self.auth = auth
         self.once_done = set()
+        self.close_after = close_after
+        self.saved = 0
 
     def fault_for(self, kinds, addrs):
         for kind, addr, reply in self.faults:
@@ -166,6 +180,30 @@ class Handler:
                          if not r[4:].upper().startswith("AUTH")]
         return responses
 
+    @staticmethod
+    async def reply_and_maybe_close(server, reply):
+        """A 421 says the server closes the connection: it writes the
+        reply and closes at once, reading nothing more (what the client
+        pipelined is left unread, as by a server that shuts down)."""
+        if not reply.startswith("421"):
+            return reply
+        server.transport.write(reply.encode() + b"\r\n")
+        server.transport.close()
+        # connection_lost() cancels this coroutine: nothing more is said.
+        await asyncio.sleep(SESSION_TIMEOUT)
+        return reply
+
+    async def handle_MAIL(self, server, session, envelope, address,
+                          mail_options):
+        if self.close_after is not None and self.saved >= self.close_after:
+            self.close_after = None
+            reply = "421 4.3.2 Injected shutdown, closing the connection"
+            log.info("session %d: MAIL -> %s", server.number, reply)
+            return await self.reply_and_maybe_close(server, reply)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         addr = address.lower()
@@ -175,12 +213,12 @@ class Handler:
             if kind == "rcpt":
                 log.info("session %d: RCPT %s -> %s", server.number,
                          address, reply)
-                return reply
+                return await self.reply_and_maybe_close(server, reply)
             if kind == "rcpt-once" and (faddr, reply) not in self.once_done:
                 self.once_done.add((faddr, reply))
                 log.info("session %d: RCPT %s -> %s (once)", server.number,
                          address, reply)
-                return reply
+                return await self.reply_and_maybe_close(server, reply)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -191,7 +229,7 @@ class Handler:
         if fault:
             log.info("session %d: DATA for %s -> %s", server.number,
                      fault[1], fault[2])
-            return fault[2]
+            return await self.reply_and_maybe_close(server, fault[2])
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -202,8 +240,10 @@ class Handler:
                     server.transport.get_extra_info("ssl_object")
                     is not None),
             "auth": session.auth_data if session.authenticated else None,
+            "helo": session.host_name,
         }
         path = self.spool.save(envelope.original_content, meta)
+        self.saved += 1
         log.info("session %d: saved %s (%d bytes) from <%s> to %s",
                  server.number, os.path.basename(path),
                  len(envelope.original_content), envelope.mail_from,
@@ -216,6 +256,14 @@ class Handler:
             # connection_lost() cancels this coroutine: no reply is sent.
             await asyncio.sleep(SESSION_TIMEOUT)
             return "421 4.4.2 Injected drop failed to close"
+        fault = self.fault_for(("hang-after-data",), rcpts)
+        if fault:
+            log.info("session %d: never answering the data for %s",
+                     server.number, fault[1])
+            # Ends when the client gives up and closes (connection_lost()
+            # cancels this coroutine), or at aiosmtpd's session timeout.
+            await asyncio.sleep(SESSION_TIMEOUT)
+            return "421 4.4.2 Injected hang is over"
         return "250 2.0.0 Ok: queued as %06d" % self.spool.messages
 
     def authenticator(self, server, session, envelope, mechanism, auth_data):
@@ -235,10 +283,11 @@ class Handler:
 class Server:
     """Shared state of the listening socket: counter, probes, sessions."""
 
-    def __init__(self, spool):
+    def __init__(self, spool, greeting=None):
         self.spool = spool
         self.probes = set()
         self.live = set()
+        self.greeting = greeting
 
 
 def make_protocol(state, handler, kwargs):
@@ -263,6 +312,19 @@ def make_protocol(state, handler, kwargs):
         def connection_lost(self, error):
             state.live.discard(self)
             super().connection_lost(error)
+
+        async def push(self, status):
+            # aiosmtpd's first push is its banner; probes get it as is.
+            first = not getattr(self, "greeted", False)
+            self.greeted = True
+            if first and state.greeting and self.number > 0:
+                log.info("session %d: greeting %s", self.number,
+                         state.greeting)
+                await super().push(state.greeting)
+                if state.greeting.startswith("421"):
+                    self.transport.close()
+                return
+            await super().push(status)
 
     return lambda: CountingSMTP(handler, **kwargs)
 
@@ -322,7 +384,7 @@ async def serve(args, faults, auth):
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
     spool = Spool(args.spool)
-    handler = Handler(spool, faults, auth)
+    handler = Handler(spool, faults, auth, args.close_after)
     kwargs = {
         "hostname": "smtpd.test",
         "tls_context": tls,
@@ -335,7 +397,7 @@ async def serve(args, faults, auth):
     }
     if auth is None:
         kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
-    state = Server(spool)
+    state = Server(spool, args.greeting)
     server = await loop.create_server(make_protocol(state, handler, kwargs),
                                       host=args.host, port=args.port,
                                       ssl=implicit)
@@ -380,6 +442,8 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--auth", metavar="USER:PASSWORD")
     p.add_argument("--fault", action="append", default=[], metavar="SPEC")
+    p.add_argument("--close-after", type=int, metavar="N")
+    p.add_argument("--greeting", metavar="REPLY")
     args = p.parse_args()
 
     if bool(args.tls_cert) != bool(args.tls_key):
