@@ -116,11 +116,11 @@ static void usage_unsubscribe(FILE *out)
 		"usage: paperboy unsubscribe [-c FILE] (--token TOKEN | "
 		"EMAIL | ID)\n"
 		"\n"
-		"Marks a subscriber unsubscribed in their profile (status = "
-		"\"unsubscribed\",\n"
-		"other lines and comments kept) and logs it in "
-		"STATE/unsubscribe.log.\n"
-		"--token takes the t= value of an unsubscribe link.\n");
+		"Marks a subscriber unsubscribed in their profile.\n"
+		"\n"
+		"  --token TOKEN        the t= value of an unsubscribe link\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END);
 }
 
 int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g)
@@ -190,17 +190,11 @@ static void usage_inbound(FILE *out)
 	fprintf(out,
 		"usage: paperboy inbound [-c FILE] < MESSAGE\n"
 		"\n"
-		"Reads one message on stdin (as a Postfix pipe transport or "
-		"procmail hands\n"
-		"it over). If its Subject holds \"unsubscribe ID TOKEN\" (the "
-		"mailto link\n"
-		"of List-Unsubscribe) or a recipient is LOCAL+ID.TOKEN@DOMAIN, "
-		"and the\n"
-		"token is valid for that subscriber, unsubscribes them. "
-		"Anything else is\n"
-		"ignored with the reason on stderr; the exit code is 0 "
-		"either way so the\n"
-		"MTA bounces nothing.\n");
+		"Unsubscribes the sender of a reply to the List-Unsubscribe "
+		"mailto link.\n"
+		"\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END);
 }
 
 int cmd_inbound(int argc, char **argv, const struct cmd_global *g)
