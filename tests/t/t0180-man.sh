@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='paperboy(1): every command and option, and the exit codes the code has'
+test_description='paperboy(1): every command and option, and the exit codes the code has; a short README'
 . "$(dirname "$0")/test-lib.sh"
 
 PAGE="$TEST_ROOT/docs/paperboy.1"
@@ -61,6 +61,11 @@ test_expect_success 'every command has a subsection, and every subsection a comm
 	for c in $(cat cmds); do
 		subsection "$c" >sub &&
 		test -s sub || { echo "paperboy.1 has no subsection $c"; return 1; }
+	done &&
+	section SYNOPSIS >synopsis &&
+	for c in $(cat cmds); do
+		grep -q "^       paperboy $c\b" synopsis ||
+			{ echo "the SYNOPSIS lacks $c"; return 1; }
 	done &&
 	section COMMANDS | sed -n "s/^   \([^ ].*\)$/\1/p" >subs &&
 	for s in $(cat subs); do
@@ -132,6 +137,18 @@ test_expect_success 'a code EXIT STATUS names in passing is one it lists' '
 	for n in $(grep -oEw "[0-9]{2}" exit.txt | sort -u); do
 		grep -qx "$n" listed || { echo "$n is not listed"; return 1; }
 	done
+'
+
+test_expect_success 'the README is under 10 KB, tells the two commands and points here' '
+	README="$TEST_ROOT/README.md" &&
+	test "$(wc -c <"$README")" -lt 10240 &&
+	grep -q "^make demo " "$README" &&
+	grep -q "^make check " "$README" &&
+	grep_file "docs/paperboy.1" "$README" &&
+	grep_file "docs/paperboy.cfg.5" "$README" &&
+	grep_file "docs/HACKING.md" "$README" &&
+	grep_file "tests/README" "$README" &&
+	test -f "$TEST_ROOT/docs/HACKING.md" && test -f "$TEST_ROOT/tests/README"
 '
 
 test_done
