@@ -101,7 +101,8 @@ test_expect_success 'every option of every command is in its --help and its subs
 	done
 '
 
-# "NN (NAME)" lines of EXIT STATUS in the page's source: .BR 64 " (EX_USAGE)"
+# "NN (NAME)" lines of EXIT STATUS in the page's source: .BR 64 " (EX_USAGE)".
+# Commands return codes; below them only xalloc and token exit (EX_OSERR).
 test_expect_success 'every exit code on the page is one the commands return' '
 	sed -n "/^\.SH EXIT STATUS/,/^\.SH [^E]/p" "$PAGE" |
 		sed -n "s/^\.BR \([0-9]*\) \" (\([A-Z_]*\))\"$/\1 \2/p" >codes &&
@@ -113,14 +114,15 @@ test_expect_success 'every exit code on the page is one the commands return' '
 		esac
 		grep -Eq "^#define[[:space:]]+$name[[:space:]]+$num\\b" "$def" ||
 			{ echo "$name is not $num in $def"; return 1; }
-		grep -lw "$name" "$SRC"/*.c >/dev/null ||
+		grep -lw "$name" "$SRC"/*.c "$TEST_ROOT"/src/*.c >/dev/null ||
 			{ echo "no command returns $name ($num)"; return 1; }
 	done <codes
 '
 
 test_expect_success 'every exit code the commands return is on the page' '
 	sed -n "/^\.SH EXIT STATUS/,/^\.SH [^E]/p" "$PAGE" >exit.roff &&
-	grep -ohw "EX_[A-Z]*\|CMD_EX_[A-Z_]*" "$SRC"/*.c | sort -u >used &&
+	grep -ohw "EX_[A-Z]*\|CMD_EX_[A-Z_]*" "$SRC"/*.c "$TEST_ROOT"/src/*.c |
+		sort -u >used &&
 	grep -qx EX_USAGE used &&
 	for name in $(cat used); do
 		[ "$name" = EX_OK ] && continue
