@@ -105,7 +105,7 @@ struct conf_llm_price {
 	double completion_per_mtok;
 };
 
-/* Defaults of the llm section (see README, "LLM judge"). */
+/* Defaults of the llm section (see paperboy(1), THE LLM JUDGE). */
 #define CONF_LLM_TIMEOUT 120      /* seconds: a batch takes a model ~30 s */
 #define CONF_LLM_BATCH 20         /* papers per request, as the seed did */
 #define CONF_LLM_MAX_BATCH 100    /* beyond this replies get cut off */

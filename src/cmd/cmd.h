@@ -59,13 +59,23 @@ struct cmd_day_opts {
 	{ "force-date", no_argument, NULL, 'F' },             \
 	{ "help", no_argument, NULL, 'h' }
 
+/*
+ * --help is a synopsis: the usage line, one line per option, then
+ * CMD_HELP_END. What the options do, and the exit codes, are in
+ * docs/paperboy.1, the one copy (tests/t/t0180-man.sh checks both).
+ */
+#define CMD_HELP_CONFIG \
+	"  -c, --config FILE    the configuration (default: ./paperboy.cfg)\n"
 /* The lines of --help for CMD_DAY_OPTIONS. */
-#define CMD_DAY_HELP                                                          \
-	"  --date D             the announcement day (default: the latest)\n" \
-	"  --listing FILE       an arXiv RSS/Atom/API file for that day; a\n"  \
-	"                       copy is kept in STATE/cache/DATE/\n"           \
-	"  --force-date         take FILE as that day even if it says another\n"\
-	"                       day, or arXiv announces nothing that day\n"
+#define CMD_DAY_HELP                                                        \
+	CMD_HELP_CONFIG                                                     \
+	"  --date YYYY-MM-DD    the announcement day (default: the latest)\n" \
+	"  --listing FILE       read the day's listing from FILE\n"           \
+	"  --force-date         take FILE as that day whatever it says\n"
+#define CMD_HELP_END                                 \
+	"  -h, --help           this help\n"            \
+	"\n"                                            \
+	"See paperboy(1).\n"
 
 /* Stores -c, --date, --listing or --force-date in o; 1 if opt was one. */
 int cmd_day_option(int opt, struct cmd_day_opts *o);

@@ -21,23 +21,14 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: paperboy fetch [-c FILE] [--date YYYY-MM-DD] "
-		"[--listing FILE] [--list]\n"
+		"[--listing FILE]\n"
+		"                      [--force-date] [--list]\n"
 		"\n"
-		"Gets the day's listing (default: the latest announcement) "
-		"and keeps it in\n"
-		"STATE/cache/DATE/: arXiv's feed for the latest day, the "
-		"arXiv API for a\n"
-		"past one, and Hugging Face's daily papers when enabled. A "
-		"day already\n"
-		"fetched is read from the cache; nothing is fetched twice.\n"
+		"Gets the day's listing into STATE/cache/DATE/.\n"
 		"\n"
-		"  --date D          the listing day (default: the latest "
-		"announced)\n"
-		"  --listing FILE    take the day's arXiv listing from FILE "
-		"(kept in the cache)\n"
-		"  --list            print one line per paper: ID, announce "
-		"type,\n"
-		"                    categories, title\n");
+		CMD_DAY_HELP
+		"  --list               print one line per paper\n"
+		CMD_HELP_END);
 }
 
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g)

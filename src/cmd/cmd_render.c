@@ -14,12 +14,17 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: paperboy render [-c FILE] SUBSCRIBER [--html | --text "
 		"| --eml]\n"
-		"                       [--date YYYY-MM-DD] [--listing FILE]\n"
+		"                       [--date YYYY-MM-DD] [--listing FILE] "
+		"[--force-date]\n"
 		"\n"
-		"Prints one subscriber's digest for the day: the HTML part "
-		"(default),\n"
-		"the text part, or the whole message as it would be sent.\n"
-		"SUBSCRIBER is the profile's file name without .cfg.\n");
+		"Prints one subscriber's digest of the day, as it would be "
+		"mailed.\n"
+		"\n"
+		"  --html               the HTML part (the default)\n"
+		"  --text               the text part\n"
+		"  --eml                the whole message\n"
+		CMD_DAY_HELP
+		CMD_HELP_END);
 }
 
 int cmd_render(int argc, char **argv, const struct cmd_global *g)

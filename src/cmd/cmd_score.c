@@ -15,31 +15,18 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: paperboy score [-c FILE] SUBSCRIBER [--date "
-		"YYYY-MM-DD] [--listing FILE]\n"
-		"                      [--all] [--explain ARXIVID]\n"
+		"usage: paperboy score [-c FILE] SUBSCRIBER [--all] "
+		"[--explain ARXIVID]\n"
+		"                      [--date YYYY-MM-DD] [--listing FILE] "
+		"[--force-date]\n"
 		"\n"
-		"Shows the papers SUBSCRIBER would get today, best first, "
-		"with why each\n"
-		"matched, then the papers that matched something but were "
-		"left out\n"
-		"(excluded, a topic's require or exclude, below "
-		"min_relevance, beyond\n"
-		"max_papers).\n"
+		"Shows the papers SUBSCRIBER would get, why, and what was left "
+		"out.\n"
 		"\n"
-		"  -c, --config FILE    paperboy.cfg to use\n"
-		"  --date YYYY-MM-DD    the announcement day (default: the "
-		"latest)\n"
-		"  --listing FILE       read the listing from FILE instead "
-		"of the cache\n"
-		"  --all                also list the papers that matched "
-		"nothing\n"
-		"  --explain ARXIVID    one paper's full reasoning: checks, "
-		"normalized\n"
-		"                       text around each hit, each topic's "
-		"points, the\n"
-		"                       formula, and whether it is sent\n"
-		"  -h, --help           this help\n");
+		"  --all                also the papers that matched nothing\n"
+		"  --explain ARXIVID    one paper's whole reasoning\n"
+		CMD_DAY_HELP
+		CMD_HELP_END);
 }
 
 static void print_paper(const struct paper *p, const struct score_entry *e,

@@ -23,17 +23,15 @@ static void usage(FILE *out)
 		"usage: paperboy send-test [-c FILE] --to ADDR [--as "
 		"SUBSCRIBER]\n"
 		"                          [--date YYYY-MM-DD] [--listing "
-		"FILE]\n"
+		"FILE] [--force-date]\n"
 		"\n"
-		"Renders SUBSCRIBER's digest for the day (default: the first "
-		"active\n"
-		"subscriber) and sends it to ADDR only, with \"[TEST] \" "
-		"before the\n"
-		"subject, through delivery.method. Nothing is recorded in the "
-		"journal.\n"
-		"Reports the server's reply, or the step that failed "
-		"(connect, TLS,\n"
-		"AUTH, MAIL, RCPT, DATA).\n");
+		"Sends one test issue of a subscriber's digest to ADDR only.\n"
+		"\n"
+		"  --to ADDR            the address to send to\n"
+		"  --as SUBSCRIBER      whose digest (default: the first "
+		"active)\n"
+		CMD_DAY_HELP
+		CMD_HELP_END);
 }
 
 static const struct subscriber *pick(const struct day *d, const char *id)

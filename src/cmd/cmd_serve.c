@@ -64,25 +64,16 @@ static void usage(FILE *out)
 		"[--timeout SECONDS]\n"
 		"                      [--deadline SECONDS]\n"
 		"\n"
-		"Serves the unsubscribe links of the digests (list.base_url "
-		"+ /unsubscribe)\n"
-		"over plain HTTP on ADDR:PORT (default %s:%d), for the HTTPS "
-		"reverse\n"
-		"proxy in front of it. GET shows a page with one button; "
-		"POST (the button,\n"
-		"or a mail provider's List-Unsubscribe=One-Click) "
-		"unsubscribes and offers\n"
-		"to resubscribe. Runs until SIGTERM or SIGINT.\n"
+		"Serves the unsubscribe links over HTTP, behind an HTTPS "
+		"proxy.\n"
 		"\n"
-		"  --listen ADDR:PORT   an IPv4 address or [IPv6] address "
-		"and a port\n"
-		"                       (0: any free port, printed at "
-		"start)\n"
+		"  --listen ADDR:PORT   where to listen (default %s:%d)\n"
 		"  --timeout SECONDS    drop a connection idle this long "
 		"(default %d)\n"
-		"  --deadline SECONDS   drop a request not complete after "
-		"this long, however\n"
-		"                       slowly its bytes come (default %d)\n",
+		"  --deadline SECONDS   drop a request not complete this "
+		"long (default %d)\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END,
 		HTTP_DEFAULT_ADDRESS, HTTP_DEFAULT_PORT, HTTP_TIMEOUT,
 		HTTP_DEADLINE);
 }

@@ -14,10 +14,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: paperboy subscribers [-c FILE] [list | check]\n"
 		"\n"
-		"  list    one line per valid profile: id, status, address,\n"
-		"          topics and followed authors (the default)\n"
-		"  check   validate every profile; exit 78 (EX_CONFIG) if one\n"
-		"          is broken, naming its file and line\n");
+		"  list                 one line per valid profile (the "
+		"default)\n"
+		"  check                validate every profile\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END);
 }
 
 int cmd_subscribers(int argc, char **argv, const struct cmd_global *g)

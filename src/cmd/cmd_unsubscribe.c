@@ -126,11 +126,11 @@ static void usage_unsubscribe(FILE *out)
 		"usage: paperboy unsubscribe [-c FILE] (--token TOKEN | "
 		"EMAIL | ID)\n"
 		"\n"
-		"Marks a subscriber unsubscribed in their profile (status = "
-		"\"unsubscribed\",\n"
-		"other lines and comments kept) and logs it in "
-		"STATE/unsubscribe.log.\n"
-		"--token takes the t= value of an unsubscribe link.\n");
+		"Marks a subscriber unsubscribed in their profile.\n"
+		"\n"
+		"  --token TOKEN        the t= value of an unsubscribe link\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END);
 }
 
 int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g)
@@ -208,7 +208,10 @@ static void usage_inbound(FILE *out)
 		"status \"bouncing\"); an\n"
 		"unsubscribe request with a valid token unsubscribes; "
 		"anything else is\n"
-		"forwarded to list.owner. See paperboy(1).\n");
+		"forwarded to list.owner.\n"
+		"\n"
+		CMD_HELP_CONFIG
+		CMD_HELP_END);
 }
 
 /* A bounce: counted when tied to a message we sent, else only said. */

@@ -48,7 +48,9 @@ static void usage(FILE *out)
 		"  -c FILE      the configuration (default: ./paperboy.cfg)\n"
 		"  -h, --help   this help; `paperboy COMMAND --help` for a "
 		"command\n"
-		"  --version    print the version\n");
+		"  --version    print the version\n"
+		"\n"
+		"See paperboy(1).\n");
 }
 
 /*
