@@ -51,14 +51,16 @@ rand() {
 	R=$(((RAND_STATE / 65536) % $1))
 }
 
-# The exit code `paperboy run` documents for a summary: 75 when something
-# was deferred, else 0. Issue 13 item 8 gives "failed" and "in doubt"
-# their own codes in the command layer: update this function with them
-# (until then, exits 0 with something failed or in doubt are counted in
-# the figure "exit 0 while failed or in doubt").
+# The exit code `paperboy run` documents for a summary (paperboy(1)):
+# 75 when something was deferred, else 80 when a message is in doubt,
+# else 69 when a recipient was refused, else 0.
 expected_exit() { # SENT DEFERRED FAILED IN_DOUBT
 	if [ "$2" -gt 0 ]; then
 		echo 75
+	elif [ "$4" -gt 0 ]; then
+		echo 80
+	elif [ "$3" -gt 0 ]; then
+		echo 69
 	else
 		echo 0
 	fi

@@ -226,7 +226,7 @@ static void test_bouncing_hand_written(void **state)
 	expect_text(path, bouncing);
 	set_ok(path, SUBS_ACTIVE, NULL, 1);
 	expect_text(path, resub);
-	expect_clean(f, 1, 1);
+	expect_clean(f, 1, 0);
 	free(path);
 }
 
