@@ -5,9 +5,12 @@
  * section's opening node and its closing node point at each other. Rendering
  * is then one loop over that array with a fixed-size stack of open sections
  * (bounded by TMPL_MAX_DEPTH at compile time): no re-parsing and no
- * recursion, whatever the template.
+ * recursion, whatever the template. Names are split at their dots and
+ * hashed when compiling, and members carry the same hash, so a lookup
+ * while rendering compares integers, and bytes only on a hash match.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@
 
 struct member {
 	char *name;
+	size_t len;
+	uint32_t hash;	/* name_hash(name, len): compared before the bytes */
 	struct tmpl_value *value;
 };
 
@@ -53,6 +58,13 @@ enum node_type {
 	NODE_PARTIAL,	/* {{> file}}: match is the index into parts */
 };
 
+/* One dot-separated part of a tag's name, hashed when compiling. */
+struct seg {
+	const char *s;
+	size_t len;
+	uint32_t hash;
+};
+
 struct node {
 	enum node_type type;
 	unsigned long line;
@@ -61,6 +73,8 @@ struct node {
 	size_t len;
 	/* Sections: index of their NODE_CLOSE; NODE_CLOSE: of its opener. */
 	size_t match;
+	/* Names: segs[seg .. seg + nseg) of the template; 0 for ".". */
+	size_t seg, nseg;
 };
 
 struct tmpl {
@@ -70,7 +84,20 @@ struct tmpl {
 	size_t n, alloc;
 	struct tmpl **parts; /* the partials, compiled with this template */
 	size_t nparts, parts_alloc;
+	struct seg *segs;    /* the names' parts, see struct node */
+	size_t nsegs, segs_alloc;
 };
+
+/* FNV-1a: names are short, so any decent hash will do. */
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
 
 /* Values */
 
@@ -122,7 +149,7 @@ static void check_object(const struct tmpl_value *obj)
 }
 
 static struct member *find_member(const struct tmpl_value *obj,
-				  const char *name, size_t len)
+				  const char *name, size_t len, uint32_t hash)
 {
 	size_t i;
 
@@ -130,7 +157,8 @@ static struct member *find_member(const struct tmpl_value *obj,
 		return NULL;
 	for (i = 0; i < obj->nmembers; i++) {
 		struct member *m = &obj->members[i];
-		if (!strncmp(m->name, name, len) && m->name[len] == '\0')
+		if (m->hash == hash && m->len == len &&
+		    !memcmp(m->name, name, len))
 			return m;
 	}
 	return NULL;
@@ -140,10 +168,12 @@ static struct member *find_member(const struct tmpl_value *obj,
 static struct tmpl_value *set_member(struct tmpl_value *obj, const char *name,
 				     struct tmpl_value *v)
 {
+	size_t len = strlen(name);
+	uint32_t hash = name_hash(name, len);
 	struct member *m;
 
 	check_object(obj);
-	m = find_member(obj, name, strlen(name));
+	m = find_member(obj, name, len, hash);
 	if (m) {
 		tmpl_value_free(m->value);
 		m->value = v;
@@ -151,7 +181,9 @@ static struct tmpl_value *set_member(struct tmpl_value *obj, const char *name,
 	}
 	ALLOC_GROW(obj->members, obj->nmembers + 1, obj->members_alloc);
 	m = &obj->members[obj->nmembers++];
-	m->name = xstrdup(name);
+	m->name = xstrndup(name, len);
+	m->len = len;
+	m->hash = hash;
 	m->value = v;
 	return v;
 }
@@ -214,10 +246,11 @@ void tmpl_set_bool(struct tmpl_value *obj, const char *name, int b)
 static struct tmpl_value *set_container(struct tmpl_value *obj,
 					const char *name, enum tmpl_type type)
 {
+	size_t len = strlen(name);
 	struct member *m;
 
 	check_object(obj);
-	m = find_member(obj, name, strlen(name));
+	m = find_member(obj, name, len, name_hash(name, len));
 	if (m && m->value->type == type)
 		return m->value;
 	return set_member(obj, name, value_new(type));
@@ -371,6 +404,26 @@ static size_t add_node(struct tmpl *t, enum node_type type,
 	nd->s = s;
 	nd->len = len;
 	nd->match = 0;
+	nd->seg = t->nsegs;
+	nd->nseg = 0;
+	if (type != NODE_TEXT && type != NODE_PARTIAL &&
+	    !(len == 1 && s[0] == '.')) {
+		const char *p = s, *end = s + len, *dot;
+
+		for (; p <= end; p = dot + 1) {
+			struct seg *sg;
+
+			dot = memchr(p, '.', (size_t)(end - p));
+			if (!dot)
+				dot = end;
+			ALLOC_GROW(t->segs, t->nsegs + 1, t->segs_alloc);
+			sg = &t->segs[t->nsegs++];
+			sg->s = p;
+			sg->len = (size_t)(dot - p);
+			sg->hash = name_hash(p, sg->len);
+			nd->nseg++;
+		}
+	}
 	return t->n++;
 }
 
@@ -562,6 +615,7 @@ void tmpl_free(struct tmpl *t)
 	free(t->name);
 	free(t->text);
 	free(t->nodes);
+	free(t->segs);
 	free(t);
 }
 
@@ -650,30 +704,26 @@ int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
 
 /* Rendering */
 
-/* Walks the context stack from the innermost value outwards. */
-static const struct tmpl_value *lookup(const struct tmpl_value *const *ctx,
+/*
+ * Walks the context stack from the innermost value outwards, comparing the
+ * hashes computed when compiling before any byte of a name.
+ */
+static const struct tmpl_value *lookup(const struct tmpl *t,
+				       const struct tmpl_value *const *ctx,
 				       size_t depth, const struct node *nd)
 {
-	const char *s = nd->s, *end = nd->s + nd->len, *dot;
+	const struct seg *sg = t->segs + nd->seg, *end = sg + nd->nseg;
 	const struct member *m = NULL;
 	size_t i;
 
-	if (nd->len == 1 && s[0] == '.')
+	if (!nd->nseg)
 		return ctx[depth];
-	dot = memchr(s, '.', nd->len);
-	if (!dot)
-		dot = end;
 	for (i = depth + 1; i-- > 0;)
-		if ((m = find_member(ctx[i], s, (size_t)(dot - s))))
+		if ((m = find_member(ctx[i], sg->s, sg->len, sg->hash)))
 			break;
 	/* Standard mustache: a.b does not look further out if a has no b. */
-	while (m && dot < end) {
-		s = dot + 1;
-		dot = memchr(s, '.', (size_t)(end - s));
-		if (!dot)
-			dot = end;
-		m = find_member(m->value, s, (size_t)(dot - s));
-	}
+	while (m && ++sg < end)
+		m = find_member(m->value, sg->s, sg->len, sg->hash);
 	return m ? m->value : NULL;
 }
 
@@ -774,7 +824,7 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 			break;
 		case NODE_VAR:
 		case NODE_RAW:
-			if (!(v = lookup(stack, depth, nd)))
+			if (!(v = lookup(t, stack, depth, nd)))
 				goto unknown;
 			if (v->type != TMPL_STRING) {
 				errbuf_set(eb, "%s:%lu: '%.*s' is %s, not a "
@@ -792,7 +842,7 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 			i++;
 			break;
 		case NODE_SECTION:
-			if (!(v = lookup(stack, depth, nd)))
+			if (!(v = lookup(t, stack, depth, nd)))
 				goto unknown;
 			if (!truthy(v)) {
 				i = nd->match + 1;
@@ -806,7 +856,7 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 			i++;
 			break;
 		case NODE_INVERTED:
-			if (!(v = lookup(stack, depth, nd)))
+			if (!(v = lookup(t, stack, depth, nd)))
 				goto unknown;
 			i = truthy(v) ? nd->match + 1 : i + 1;
 			break;
