@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mime.h"
 #include "render.h"
 #include "strv.h"
 #include "util.h"
@@ -354,7 +355,8 @@ static int bisect(const struct render_templates *t, const struct conf *c,
 		*field = lo + (hi - lo) / 2;
 		if (render_html(t, c, d, o, pl, html, eb) < 0)
 			return -1;
-		if (html->len <= o->html_budget)
+		if (mime_qp_encoded_len(html->data, html->len) <=
+		    o->html_budget)
 			lo = *field;
 		else
 			hi = *field;
@@ -378,12 +380,13 @@ static int render_html_budget(const struct render_templates *t,
 
 	if (render_html(t, c, d, o, &pl, html, eb) < 0)
 		return -1;
-	if (!o->html_budget || html->len <= o->html_budget)
+	if (!o->html_budget ||
+	    mime_qp_encoded_len(html->data, html->len) <= o->html_budget)
 		return 0;
 	pl.full = 0;
 	if (render_html(t, c, d, o, &pl, html, eb) < 0)
 		return -1;
-	if (html->len <= o->html_budget)
+	if (mime_qp_encoded_len(html->data, html->len) <= o->html_budget)
 		return bisect(t, c, d, o, &pl, &pl.full, 0, d->n, html, eb);
 	return bisect(t, c, d, o, &pl, &pl.cards, 0, d->n, html, eb);
 }

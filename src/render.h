@@ -20,8 +20,9 @@
 /* A rendered body larger than this is refused (Gmail clips at ~102 KB;
  * this is only the safety net against runaway input). */
 #define RENDER_MAX_BODY ((size_t)4 << 20)
-/* The mailed HTML part is kept under this many bytes: Gmail clips a
- * message whose HTML passes ~102 KB; 2 KB stay free for its own markup. */
+/* The mailed HTML part is kept under this many bytes as sent, that is
+ * quoted-printable encoded: Gmail clips a message whose HTML passes
+ * ~102 KB; 2 KB stay free for its own markup. */
 #define RENDER_HTML_BUDGET ((size_t)100000)
 /* Abstracts are cut to about this many characters when the full ones do
  * not fit the budget (about five lines on a phone). */
@@ -52,9 +53,10 @@ struct render_opts {
 /*
  * Renders d for the list described by c. Appends the bodies to html and
  * text (UTF-8, LF line ends) and sets *subject (caller frees). The text
- * part always holds every selected paper in full; when the HTML would pass
- * o->html_budget, its abstracts are shortened, then the papers that still
- * do not fit are listed by title only, with a link to o->archive_url.
+ * part always holds every selected paper in full; when the HTML part,
+ * quoted-printable encoded, would pass o->html_budget, its abstracts are
+ * shortened, then the papers that still do not fit are listed by title
+ * only, with a link to o->archive_url.
  * Returns 0, or -1 with eb filled (template error).
  */
 int render_digest(const struct render_templates *t, const struct conf *c,
