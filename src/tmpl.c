@@ -43,9 +43,55 @@ struct tmpl_value {
 	/* TMPL_LIST */
 	struct tmpl_value **items;
 	size_t nitems, items_alloc;
+	int borrowed;	/* a list that does not own its items */
 	/* TMPL_OBJECT, in insertion order */
 	struct member *members;
 	size_t nmembers, members_alloc;
+	/* A derived object: names it lacks are looked up in base. */
+	const struct tmpl_value *base;
+	/* A prepared list item: its sections' bodies rendered ahead. */
+	struct resid *resid;
+};
+
+/*
+ * Text split for a tmpl_sink: raw[0..head) up to and including the first
+ * line end and raw[tail..len) after the last one go out live; the whole
+ * lines between them also go out as prep[0..preplen), prepared once.
+ */
+struct ptext {
+	const char *raw;
+	size_t len, head, tail;
+	char *prep;
+	size_t preplen;
+	int owned;	/* raw is ours to free */
+};
+
+struct tmpl_prep {
+	const struct tmpl *t;
+	struct ptext *texts;	/* one per node; only NODE_TEXT ones used */
+	struct tmpl_prep **parts;	/* one per partial of t */
+	tmpl_prepare_fn fn;
+	void *arg;
+};
+
+/* One step of a prepared item's section body. */
+struct rop {
+	int live;
+	struct ptext text;	/* !live: the body's output, static values in */
+	size_t from, to;	/* live: nodes [from, to) rendered each time */
+	/* live: the static values entered around them, outermost first */
+	const struct tmpl_value **frames;
+	size_t nframes;
+};
+
+/* A section's body prepared for one item (see tmpl_prepare_item). */
+struct resid {
+	const struct tmpl_prep *prep;
+	size_t node;	/* the section's opening node in prep->t */
+	enum tmpl_escape escape;
+	struct rop *ops;
+	size_t nops, alloc;
+	struct resid *next;
 };
 
 enum node_type {
@@ -114,6 +160,29 @@ struct tmpl_value *tmpl_object_new(void)
 	return value_new(TMPL_OBJECT);
 }
 
+static void ptext_release(struct ptext *pt)
+{
+	free(pt->prep);
+	if (pt->owned)
+		free((char *)pt->raw);
+}
+
+static void resid_free(struct resid *r)
+{
+	while (r) {
+		struct resid *next = r->next;
+		size_t i;
+
+		for (i = 0; i < r->nops; i++) {
+			ptext_release(&r->ops[i].text);
+			free(r->ops[i].frames);
+		}
+		free(r->ops);
+		free(r);
+		r = next;
+	}
+}
+
 /* Iterative, so that freeing cannot recurse as deep as the tree. */
 void tmpl_value_free(struct tmpl_value *v)
 {
@@ -127,8 +196,9 @@ void tmpl_value_free(struct tmpl_value *v)
 	while (n) {
 		v = stack[--n];
 		ALLOC_GROW(stack, n + v->nitems + v->nmembers, alloc);
-		for (i = 0; i < v->nitems; i++)
+		for (i = 0; !v->borrowed && i < v->nitems; i++)
 			stack[n++] = v->items[i];
+		resid_free(v->resid);
 		for (i = 0; i < v->nmembers; i++) {
 			stack[n++] = v->members[i].value;
 			free(v->members[i].name);
@@ -148,6 +218,22 @@ static void check_object(const struct tmpl_value *obj)
 		abort();
 }
 
+/* The member named name[0..len) of obj itself, not of its base. */
+static struct member *find_own(const struct tmpl_value *obj, const char *name,
+			       size_t len, uint32_t hash)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nmembers; i++) {
+		struct member *m = &obj->members[i];
+		if (m->hash == hash && m->len == len &&
+		    !memcmp(m->name, name, len))
+			return m;
+	}
+	return NULL;
+}
+
+/* What a lookup finds: obj's own member, else its base's. */
 static struct member *find_member(const struct tmpl_value *obj,
 				  const char *name, size_t len, uint32_t hash)
 {
@@ -161,7 +247,7 @@ static struct member *find_member(const struct tmpl_value *obj,
 		    !memcmp(m->name, name, len))
 			return m;
 	}
-	return NULL;
+	return obj->base ? find_member(obj->base, name, len, hash) : NULL;
 }
 
 /* Stores v under name, replacing (and freeing) any previous value. */
@@ -173,7 +259,7 @@ static struct tmpl_value *set_member(struct tmpl_value *obj, const char *name,
 	struct member *m;
 
 	check_object(obj);
-	m = find_member(obj, name, len, hash);
+	m = find_own(obj, name, len, hash);
 	if (m) {
 		tmpl_value_free(m->value);
 		m->value = v;
@@ -250,7 +336,7 @@ static struct tmpl_value *set_container(struct tmpl_value *obj,
 	struct member *m;
 
 	check_object(obj);
-	m = find_member(obj, name, len, name_hash(name, len));
+	m = find_own(obj, name, len, name_hash(name, len));
 	if (m && m->value->type == type)
 		return m->value;
 	return set_member(obj, name, value_new(type));
@@ -268,7 +354,7 @@ struct tmpl_value *tmpl_set_list(struct tmpl_value *obj, const char *name)
 
 static void list_add(struct tmpl_value *list, struct tmpl_value *v)
 {
-	if (!list || list->type != TMPL_LIST)
+	if (!list || list->type != TMPL_LIST || list->borrowed)
 		abort(); /* a caller bug, as in check_object() */
 	ALLOC_GROW(list->items, list->nitems + 1, list->items_alloc);
 	list->items[list->nitems++] = v;
@@ -280,6 +366,40 @@ struct tmpl_value *tmpl_list_add_object(struct tmpl_value *list)
 
 	list_add(list, v);
 	return v;
+}
+
+struct tmpl_value *tmpl_derived_new(const struct tmpl_value *base)
+{
+	struct tmpl_value *v = value_new(TMPL_OBJECT);
+
+	v->base = base;
+	return v;
+}
+
+struct tmpl_value *tmpl_set_borrowed_list(struct tmpl_value *obj,
+					  const char *name)
+{
+	struct tmpl_value *v = value_new(TMPL_LIST);
+
+	v->borrowed = 1;
+	check_object(obj);
+	return set_member(obj, name, v);
+}
+
+void tmpl_list_add_borrowed(struct tmpl_value *list,
+			    const struct tmpl_value *v)
+{
+	if (!list || list->type != TMPL_LIST || !list->borrowed)
+		abort(); /* a caller bug, as in check_object() */
+	ALLOC_GROW(list->items, list->nitems + 1, list->items_alloc);
+	list->items[list->nitems++] = (struct tmpl_value *)v;
+}
+
+void tmpl_list_clear_borrowed(struct tmpl_value *list)
+{
+	if (!list || list->type != TMPL_LIST || !list->borrowed)
+		abort();
+	list->nitems = 0;
 }
 
 void tmpl_list_add_str(struct tmpl_value *list, const char *s)
@@ -753,7 +873,39 @@ static const char *type_name(enum tmpl_type type)
 	}
 }
 
-static int add_html(struct buf *out, const char *s)
+/* Where render() writes: a plain buffer, or a sink with prepared text. */
+struct out {
+	struct buf *buf;
+	struct tmpl_sink *sink;
+};
+
+static int out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->buf)
+		return buf_add(o->buf, s, n);
+	return n ? o->sink->add(o->sink, s, n) : 0;
+}
+
+static size_t out_limit(const struct out *o)
+{
+	return o->buf ? o->buf->limit : o->sink->limit;
+}
+
+static int out_ptext(struct out *o, const struct ptext *pt)
+{
+	if (o->buf)
+		return buf_add(o->buf, pt->raw, pt->len);
+	if (out_add(o, pt->raw, pt->head) < 0)
+		return -1;
+	if (pt->tail > pt->head &&
+	    o->sink->add_prepared(o->sink, pt->raw + pt->head,
+				  pt->tail - pt->head, pt->prep,
+				  pt->preplen) < 0)
+		return -1;
+	return out_add(o, pt->raw + pt->tail, pt->len - pt->tail);
+}
+
+static int add_html(struct out *out, const char *s)
 {
 	const char *run = s;
 
@@ -778,37 +930,107 @@ static int add_html(struct buf *out, const char *s)
 		default:
 			continue;
 		}
-		if (buf_add(out, run, (size_t)(s - run)) < 0 ||
-		    buf_addstr(out, ent) < 0)
+		if (out_add(out, run, (size_t)(s - run)) < 0 ||
+		    out_add(out, ent, strlen(ent)) < 0)
 			return -1;
 		run = s + 1;
 	}
-	return buf_add(out, run, (size_t)(s - run));
+	return out_add(out, run, (size_t)(s - run));
+}
+
+/* Context stack entries: the outer values, one per entered section per
+ * template (partials and prepared items' live parts nest). */
+#define STACK_MAX (TMPL_MAX_DEPTH * (TMPL_MAX_PARTIALS + 2) + 1)
+
+static int render(const struct tmpl *t, const struct tmpl_prep *prep,
+		  size_t from, size_t to, const struct tmpl_value *const *outer,
+		  size_t nouter, enum tmpl_escape escape, struct out *out,
+		  struct errbuf *eb);
+
+static const struct resid *find_resid(const struct tmpl_value *item,
+				      const struct tmpl_prep *prep,
+				      size_t node, enum tmpl_escape escape)
+{
+	const struct resid *r;
+
+	if (!prep || !item->base)
+		return NULL;
+	for (r = item->base->resid; r; r = r->next)
+		if (r->prep == prep && r->node == node && r->escape == escape)
+			return r;
+	return NULL;
+}
+
+/* Writes a prepared item's body: stack[0..depth] ends with the item. */
+static int render_resid(const struct resid *r,
+			const struct tmpl_value *const *stack, size_t depth,
+			enum tmpl_escape escape, struct out *out,
+			struct errbuf *eb)
+{
+	const struct tmpl_value *st[STACK_MAX];
+	size_t i, n;
+
+	for (i = 0; i < r->nops; i++) {
+		const struct rop *op = &r->ops[i];
+
+		if (!op->live) {
+			if (out_ptext(out, &op->text) < 0)
+				return errbuf_set(eb, "%s:%lu: output is larger "
+						  "than the limit of %zu bytes",
+						  r->prep->t->name,
+						  r->prep->t->nodes[r->node].line,
+						  out_limit(out));
+			continue;
+		}
+		n = depth + 1 + op->nframes;
+		if (n + TMPL_MAX_DEPTH > STACK_MAX)
+			return errbuf_set(eb, "%s:%lu: sections nested too deep",
+					  r->prep->t->name,
+					  r->prep->t->nodes[op->from].line);
+		memcpy(st, stack, (depth + 1) * sizeof(*st));
+		if (op->nframes)
+			memcpy(st + depth + 1, op->frames,
+			       op->nframes * sizeof(*st));
+		if (render(r->prep->t, r->prep, op->from, op->to, st, n, escape,
+			   out, eb) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /*
- * Renders t in the context outer[0..nouter) (the root, then the values of
- * the sections entered around a partial), innermost last.
+ * Renders nodes [from, to) of t in the context outer[0..nouter) (the root,
+ * then the values of the sections entered around a partial), innermost
+ * last. With prep, text goes out split as prepared, and list items
+ * derived from a prepared item are written from its prepared body.
  */
-static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
-		  size_t nouter, enum tmpl_escape escape, struct buf *out,
+static int render(const struct tmpl *t, const struct tmpl_prep *prep,
+		  size_t from, size_t to, const struct tmpl_value *const *outer,
+		  size_t nouter, enum tmpl_escape escape, struct out *out,
 		  struct errbuf *eb)
 {
 	/* ctx stack: the outer values, then one per entered section. */
-	const struct tmpl_value *stack[TMPL_MAX_DEPTH * (TMPL_MAX_PARTIALS + 1)
-				       + 1];
+	const struct tmpl_value *stack[STACK_MAX];
 	struct {
 		const struct tmpl_value *list;	/* NULL: shown once */
 		size_t idx;
 	} frames[TMPL_MAX_DEPTH];
-	size_t depth, base = nouter - 1, i = 0, steps = 0, start = out->len;
+	size_t depth, base = nouter - 1, i = from, steps = 0;
+	size_t start = out->buf ? out->buf->len : 0;
 	const struct tmpl_value *v;
 	const struct node *nd = NULL;
-	int r;
+	const struct resid *r;
+	int ret;
 
+	if (nouter + TMPL_MAX_DEPTH > STACK_MAX) {
+		errbuf_set(eb, "%s:%lu: partials and sections nested too deep",
+			   t->name, t->n ? t->nodes[from < t->n ? from : 0].line
+					 : 1UL);
+		goto fail;
+	}
 	memcpy(stack, outer, nouter * sizeof(*stack));
 	depth = base;
-	while (i < t->n) {
+	while (i < to) {
 		nd = &t->nodes[i];
 		if (++steps > TMPL_MAX_STEPS) {
 			errbuf_set(eb, "%s:%lu: rendering takes more than %zu "
@@ -818,7 +1040,8 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 		}
 		switch (nd->type) {
 		case NODE_TEXT:
-			if (buf_add(out, nd->s, nd->len) < 0)
+			if (prep ? out_ptext(out, &prep->texts[i]) < 0
+				 : out_add(out, nd->s, nd->len) < 0)
 				goto too_big;
 			i++;
 			break;
@@ -834,10 +1057,10 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 				goto fail;
 			}
 			if (nd->type == NODE_VAR && escape == TMPL_ESCAPE_HTML)
-				r = add_html(out, v->str);
+				ret = add_html(out, v->str);
 			else
-				r = buf_addstr(out, v->str);
-			if (r < 0)
+				ret = out_add(out, v->str, strlen(v->str));
+			if (ret < 0)
 				goto too_big;
 			i++;
 			break;
@@ -854,7 +1077,7 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 			depth++;
 			stack[depth] = v->type == TMPL_LIST ? v->items[0] : v;
 			i++;
-			break;
+			goto body;
 		case NODE_INVERTED:
 			if (!(v = lookup(t, stack, depth, nd)))
 				goto unknown;
@@ -869,20 +1092,29 @@ static int render(const struct tmpl *t, const struct tmpl_value *const *outer,
 					stack[depth] = v->items
 						[frames[depth - base - 1].idx];
 					i = nd->match + 1;
-					break;
+					goto body;
 				}
 				depth--;
 			}
 			i++;
 			break;
 		case NODE_PARTIAL:
-			if (render(t->parts[nd->match], stack, depth + 1,
-				   escape, out, eb) < 0) {
-				buf_truncate(out, start);
-				return -1;
-			}
+			if (render(t->parts[nd->match],
+				   prep ? prep->parts[nd->match] : NULL, 0,
+				   t->parts[nd->match]->n, stack, depth + 1,
+				   escape, out, eb) < 0)
+				goto fail;
 			i++;
 			break;
+		}
+		continue;
+body:
+		/* i is the first node of a section's body, stack[depth] the
+		 * value it renders with: a prepared item's is written whole. */
+		if ((r = find_resid(stack[depth], prep, i - 1, escape))) {
+			if (render_resid(r, stack, depth, escape, out, eb) < 0)
+				goto fail;
+			i = t->nodes[i - 1].match;
 		}
 	}
 	return 0;
@@ -892,14 +1124,294 @@ unknown:
 	goto fail;
 too_big:
 	errbuf_set(eb, "%s:%lu: output is larger than the limit of %zu bytes",
-		   t->name, nd->line, out->limit);
+		   t->name, nd->line, out_limit(out));
 fail:
-	buf_truncate(out, start);
+	if (out->buf)
+		buf_truncate(out->buf, start);
 	return -1;
 }
 
 int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
 		enum tmpl_escape escape, struct buf *out, struct errbuf *eb)
 {
-	return render(t, &ctx, 1, escape, out, eb);
+	struct out o = { out, NULL };
+
+	return render(t, NULL, 0, t->n, &ctx, 1, escape, &o, eb);
+}
+
+int tmpl_render_sink(const struct tmpl_prep *p, const struct tmpl_value *ctx,
+		     enum tmpl_escape escape, struct tmpl_sink *sink,
+		     struct errbuf *eb)
+{
+	struct out o = { NULL, sink };
+
+	return render(p->t, p, 0, p->t->n, &ctx, 1, escape, &o, eb);
+}
+
+/* Preparing */
+
+/* Splits raw[0..len) for a sink and prepares its whole lines with fn. */
+static int ptext_init(struct ptext *pt, const char *raw, size_t len,
+		      tmpl_prepare_fn fn, void *arg)
+{
+	const char *first = memchr(raw, '\n', len), *last = NULL;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->raw = raw;
+	pt->len = len;
+	pt->head = pt->tail = len;
+	if (!first)
+		return 0;
+	for (i = len; i > 0; i--)
+		if (raw[i - 1] == '\n') {
+			last = raw + i - 1;
+			break;
+		}
+	pt->head = (size_t)(first - raw) + 1;
+	pt->tail = (size_t)(last - raw) + 1;
+	if (pt->tail > pt->head) {
+		if (fn(raw + pt->head, pt->tail - pt->head, &b, arg) < 0) {
+			buf_release(&b);
+			return -1;
+		}
+		pt->prep = buf_detach(&b, &pt->preplen);
+	}
+	return 0;
+}
+
+void tmpl_prep_free(struct tmpl_prep *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->t->nparts; i++)
+		tmpl_prep_free(p->parts[i]);
+	for (i = 0; p->texts && i < p->t->n; i++)
+		ptext_release(&p->texts[i]);
+	free(p->parts);
+	free(p->texts);
+	free(p);
+}
+
+int tmpl_prep_new(const struct tmpl *t, tmpl_prepare_fn fn, void *arg,
+		  struct tmpl_prep **out, struct errbuf *eb)
+{
+	struct tmpl_prep *p = xcalloc(1, sizeof(*p));
+	size_t i;
+
+	*out = NULL;
+	p->t = t;
+	p->fn = fn;
+	p->arg = arg;
+	p->texts = xcalloc(t->n ? t->n : 1, sizeof(*p->texts));
+	p->parts = xcalloc(t->nparts ? t->nparts : 1, sizeof(*p->parts));
+	for (i = 0; i < t->n; i++)
+		if (t->nodes[i].type == NODE_TEXT &&
+		    ptext_init(&p->texts[i], t->nodes[i].s, t->nodes[i].len,
+			       fn, arg) < 0)
+			goto fail;
+	for (i = 0; i < t->nparts; i++)
+		if (tmpl_prep_new(t->parts[i], fn, arg, &p->parts[i], eb) < 0)
+			goto fail;
+	*out = p;
+	return 0;
+fail:
+	tmpl_prep_free(p);
+	return errbuf_set(eb, "%s: cannot prepare the template's text",
+			  t->name);
+}
+
+/* Building a prepared item's section body: the output so far. */
+struct builder {
+	struct resid *r;
+	struct buf acc;	/* static output not yet in an op */
+	tmpl_prepare_fn fn;
+	void *arg;
+	int err;
+};
+
+static struct rop *add_op(struct builder *bd)
+{
+	struct resid *r = bd->r;
+	struct rop *op;
+
+	ALLOC_GROW(r->ops, r->nops + 1, r->alloc);
+	op = &r->ops[r->nops++];
+	memset(op, 0, sizeof(*op));
+	return op;
+}
+
+static void flush_text(struct builder *bd)
+{
+	struct rop *op;
+	size_t len;
+	char *raw;
+
+	if (!bd->acc.len)
+		return;
+	raw = buf_detach(&bd->acc, &len);
+	op = add_op(bd);
+	if (ptext_init(&op->text, raw, len, bd->fn, bd->arg) < 0)
+		bd->err = 1;
+	op->text.owned = 1;
+}
+
+/* Nodes [from, to) are left to render time, inside the static values
+ * stack[1..depth] (stack[0] is the item itself). */
+static void add_live(struct builder *bd, size_t from, size_t to,
+		     const struct tmpl_value *const *stack, size_t depth)
+{
+	struct rop *op;
+
+	flush_text(bd);
+	op = add_op(bd);
+	op->live = 1;
+	op->from = from;
+	op->to = to;
+	op->nframes = depth;
+	if (depth) {
+		op->frames = xcalloc(depth, sizeof(*op->frames));
+		memcpy(op->frames, stack + 1, depth * sizeof(*op->frames));
+	}
+}
+
+/*
+ * What a lookup of nd finds among the static values stack[0..depth] (the
+ * item, then the values entered in its body), or NULL when it must wait
+ * for render time: not found there, or the item itself ("." at depth 0),
+ * which at render time is the derived object.
+ */
+static const struct tmpl_value *static_lookup(const struct tmpl *t,
+					      const struct tmpl_value *const *stack,
+					      size_t depth,
+					      const struct node *nd)
+{
+	if (!nd->nseg && depth == 0)
+		return NULL;
+	return lookup(t, stack, depth, nd);
+}
+
+/* Renders the body of section `open` for item as far as it is static. */
+static void build_resid(struct builder *bd, const struct tmpl *t,
+			size_t open, const struct tmpl_value *item,
+			enum tmpl_escape escape)
+{
+	const struct tmpl_value *stack[TMPL_MAX_DEPTH + 1];
+	struct {
+		const struct tmpl_value *list;
+		size_t idx;
+	} frames[TMPL_MAX_DEPTH];
+	struct out o = { &bd->acc, NULL };
+	size_t depth = 0, i = open + 1, end = t->nodes[open].match;
+	size_t steps = 0;
+	const struct tmpl_value *v;
+
+	stack[0] = item;
+	while (i < end && !bd->err) {
+		const struct node *nd = &t->nodes[i];
+
+		if (++steps > TMPL_MAX_STEPS) {
+			bd->err = 1;
+			break;
+		}
+		switch (nd->type) {
+		case NODE_TEXT:
+			bd->err |= buf_add(&bd->acc, nd->s, nd->len) < 0;
+			i++;
+			break;
+		case NODE_VAR:
+		case NODE_RAW:
+			v = static_lookup(t, stack, depth, nd);
+			if (!v || v->type != TMPL_STRING)
+				add_live(bd, i, i + 1, stack, depth);
+			else if (nd->type == NODE_VAR &&
+				 escape == TMPL_ESCAPE_HTML)
+				bd->err |= add_html(&o, v->str) < 0;
+			else
+				bd->err |= buf_addstr(&bd->acc, v->str) < 0;
+			i++;
+			break;
+		case NODE_SECTION:
+			if (!(v = static_lookup(t, stack, depth, nd))) {
+				add_live(bd, i, nd->match + 1, stack, depth);
+				i = nd->match + 1;
+			} else if (!truthy(v)) {
+				i = nd->match + 1;
+			} else {
+				frames[depth].list =
+					v->type == TMPL_LIST ? v : NULL;
+				frames[depth].idx = 0;
+				depth++;
+				stack[depth] = v->type == TMPL_LIST
+						       ? v->items[0] : v;
+				i++;
+			}
+			break;
+		case NODE_INVERTED:
+			if (!(v = static_lookup(t, stack, depth, nd))) {
+				add_live(bd, i, nd->match + 1, stack, depth);
+				i = nd->match + 1;
+			} else {
+				i = truthy(v) ? nd->match + 1 : i + 1;
+			}
+			break;
+		case NODE_CLOSE:
+			if (t->nodes[nd->match].type == NODE_SECTION) {
+				v = frames[depth - 1].list;
+				if (v && ++frames[depth - 1].idx < v->nitems) {
+					stack[depth] =
+						v->items[frames[depth - 1].idx];
+					i = nd->match + 1;
+					break;
+				}
+				depth--;
+			}
+			i++;
+			break;
+		case NODE_PARTIAL:
+			add_live(bd, i, i + 1, stack, depth);
+			i++;
+			break;
+		}
+	}
+	flush_text(bd);
+}
+
+int tmpl_prepare_item(const struct tmpl_prep *p, const char *section,
+		      enum tmpl_escape escape, struct tmpl_value *item)
+{
+	const struct tmpl *t = p->t;
+	size_t i, len = strlen(section);
+	int err = 0;
+
+	for (i = 0; i < t->n; i++) {
+		const struct node *nd = &t->nodes[i];
+		struct builder bd;
+
+		if (nd->type != NODE_SECTION || nd->len != len ||
+		    memcmp(nd->s, section, len))
+			continue;
+		memset(&bd, 0, sizeof(bd));
+		bd.r = xcalloc(1, sizeof(*bd.r));
+		bd.r->prep = p;
+		bd.r->node = i;
+		bd.r->escape = escape;
+		buf_init(&bd.acc, TMPL_MAX_PREPARED);
+		bd.fn = p->fn;
+		bd.arg = p->arg;
+		build_resid(&bd, t, i, item, escape);
+		buf_release(&bd.acc);
+		if (bd.err) {
+			/* Rendered live instead, which is slower, not wrong. */
+			resid_free(bd.r);
+			err = -1;
+			continue;
+		}
+		bd.r->next = item->resid;
+		item->resid = bd.r;
+	}
+	return err;
 }
