@@ -6,7 +6,7 @@
 #   make deps             install missing Debian packages (apt-get)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
-#   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make bench            bench-score, bench-compose, then bench/delivery.sh
 #   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
@@ -130,11 +130,14 @@ $(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
 bench-score: $(BUILD)/bench/score_bench
 	@$(BUILD)/bench/score_bench
 
+bench-compose: $(BUILD)/bench/compose_bench
+	@$(BUILD)/bench/compose_bench
+
 # valgrind and the sanitizers do not mix: build without SANITIZE.
 memcheck: paperboy
 	@tests/memcheck.sh
 
-bench: paperboy bench-score
+bench: paperboy bench-score bench-compose
 	@bench/delivery.sh
 
 deps:
@@ -152,7 +155,7 @@ clean:
 	rm -rf $(BUILD) paperboy
 
 .PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke memcheck \
-	bench bench-score \
+	bench bench-score bench-compose \
 	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
