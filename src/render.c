@@ -657,6 +657,20 @@ static int sink_add_prepared(struct tmpl_sink *sk, const char *raw,
 	return 0;
 }
 
+static size_t sink_pos(struct tmpl_sink *sk, int *line_start)
+{
+	struct part_sink *ps = (struct part_sink *)sk;
+
+	*line_start = !ps->line.len && mime_qp_at_line_start(&ps->qp);
+	return ps->qp.size;
+}
+
+static int sink_skip(struct tmpl_sink *sk, size_t size)
+{
+	((struct part_sink *)sk)->qp.size += size;
+	return 0;
+}
+
 static void sink_init(struct part_sink *ps, struct buf *encoded,
 		      struct buf *decoded, int wrap)
 {
@@ -664,6 +678,11 @@ static void sink_init(struct part_sink *ps, struct buf *encoded,
 	ps->sk.add = sink_add;
 	ps->sk.add_prepared = sink_add_prepared;
 	ps->sk.limit = encoded ? encoded->limit : RENDER_MAX_BODY;
+	if (!encoded && !decoded) {
+		/* Only counting: a card measured once is added up after. */
+		ps->sk.pos = sink_pos;
+		ps->sk.skip = sink_skip;
+	}
 	mime_qp_init(&ps->qp, encoded);
 	ps->decoded = decoded;
 	ps->wrap = wrap;

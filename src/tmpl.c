@@ -51,6 +51,15 @@ struct tmpl_value {
 	const struct tmpl_value *base;
 	/* A prepared list item: its sections' bodies rendered ahead. */
 	struct resid *resid;
+	/* A list item: its sections' sizes, as a measuring sink counted. */
+	struct memo *memo;
+};
+
+struct memo {
+	const struct tmpl_prep *prep;
+	size_t node;	/* the section's opening node in prep->t */
+	size_t size;
+	struct memo *next;
 };
 
 /*
@@ -199,6 +208,12 @@ void tmpl_value_free(struct tmpl_value *v)
 		for (i = 0; !v->borrowed && i < v->nitems; i++)
 			stack[n++] = v->items[i];
 		resid_free(v->resid);
+		while (v->memo) {
+			struct memo *next = v->memo->next;
+
+			free(v->memo);
+			v->memo = next;
+		}
 		for (i = 0; i < v->nmembers; i++) {
 			stack[n++] = v->members[i].value;
 			free(v->members[i].name);
@@ -828,23 +843,36 @@ int tmpl_load(const char *path, struct tmpl **out, struct errbuf *eb)
  * Walks the context stack from the innermost value outwards, comparing the
  * hashes computed when compiling before any byte of a name.
  */
-static const struct tmpl_value *lookup(const struct tmpl *t,
-				       const struct tmpl_value *const *ctx,
-				       size_t depth, const struct node *nd)
+static const struct tmpl_value *lookup_at(const struct tmpl *t,
+					  const struct tmpl_value *const *ctx,
+					  size_t depth, const struct node *nd,
+					  size_t *level)
 {
 	const struct seg *sg = t->segs + nd->seg, *end = sg + nd->nseg;
 	const struct member *m = NULL;
 	size_t i;
 
+	*level = depth;
 	if (!nd->nseg)
 		return ctx[depth];
 	for (i = depth + 1; i-- > 0;)
-		if ((m = find_member(ctx[i], sg->s, sg->len, sg->hash)))
+		if ((m = find_member(ctx[i], sg->s, sg->len, sg->hash))) {
+			*level = i;
 			break;
+		}
 	/* Standard mustache: a.b does not look further out if a has no b. */
 	while (m && ++sg < end)
 		m = find_member(m->value, sg->s, sg->len, sg->hash);
 	return m ? m->value : NULL;
+}
+
+static const struct tmpl_value *lookup(const struct tmpl *t,
+				       const struct tmpl_value *const *ctx,
+				       size_t depth, const struct node *nd)
+{
+	size_t level;
+
+	return lookup_at(t, ctx, depth, nd, &level);
 }
 
 static int truthy(const struct tmpl_value *v)
@@ -877,7 +905,36 @@ static const char *type_name(enum tmpl_type type)
 struct out {
 	struct buf *buf;
 	struct tmpl_sink *sink;
+	/* Measuring a list item: its stack level (SIZE_MAX: none), where
+	 * the sink stood when it began, and whether its output depends on
+	 * values outside it (looked up below that level). */
+	size_t floor, mark;
+	int outer;
 };
+
+/* The render-time lookup, noting a look outside a measured item. */
+static const struct tmpl_value *lookup_out(struct out *o, const struct tmpl *t,
+					   const struct tmpl_value *const *ctx,
+					   size_t depth, const struct node *nd)
+{
+	size_t level;
+	const struct tmpl_value *v = lookup_at(t, ctx, depth, nd, &level);
+
+	if (level < o->floor)
+		o->outer = 1;
+	return v;
+}
+
+static const struct memo *find_memo(const struct tmpl_value *item,
+				    const struct tmpl_prep *prep, size_t node)
+{
+	const struct memo *m;
+
+	for (m = item->memo; m; m = m->next)
+		if (m->prep == prep && m->node == node)
+			return m;
+	return NULL;
+}
 
 static int out_add(struct out *o, const char *s, size_t n)
 {
@@ -946,6 +1003,27 @@ static int render(const struct tmpl *t, const struct tmpl_prep *prep,
 		  size_t from, size_t to, const struct tmpl_value *const *outer,
 		  size_t nouter, enum tmpl_escape escape, struct out *out,
 		  struct errbuf *eb);
+
+/* The end of a measured item: keeps its size if it can be added up. */
+static void end_measure(struct out *out, const struct tmpl_value *item,
+			const struct tmpl_prep *prep, size_t node)
+{
+	int at_start;
+	size_t pos = out->sink->pos(out->sink, &at_start);
+
+	if (at_start && !out->outer && pos >= out->mark &&
+	    !find_memo(item, prep, node)) {
+		struct memo *m = xcalloc(1, sizeof(*m));
+		struct tmpl_value *v = (struct tmpl_value *)item;
+
+		m->prep = prep;
+		m->node = node;
+		m->size = pos - out->mark;
+		m->next = v->memo;
+		v->memo = m;
+	}
+	out->floor = SIZE_MAX;
+}
 
 static const struct resid *find_resid(const struct tmpl_value *item,
 				      const struct tmpl_prep *prep,
@@ -1047,7 +1125,7 @@ static int render(const struct tmpl *t, const struct tmpl_prep *prep,
 			break;
 		case NODE_VAR:
 		case NODE_RAW:
-			if (!(v = lookup(t, stack, depth, nd)))
+			if (!(v = lookup_out(out, t, stack, depth, nd)))
 				goto unknown;
 			if (v->type != TMPL_STRING) {
 				errbuf_set(eb, "%s:%lu: '%.*s' is %s, not a "
@@ -1065,7 +1143,7 @@ static int render(const struct tmpl *t, const struct tmpl_prep *prep,
 			i++;
 			break;
 		case NODE_SECTION:
-			if (!(v = lookup(t, stack, depth, nd)))
+			if (!(v = lookup_out(out, t, stack, depth, nd)))
 				goto unknown;
 			if (!truthy(v)) {
 				i = nd->match + 1;
@@ -1079,13 +1157,16 @@ static int render(const struct tmpl *t, const struct tmpl_prep *prep,
 			i++;
 			goto body;
 		case NODE_INVERTED:
-			if (!(v = lookup(t, stack, depth, nd)))
+			if (!(v = lookup_out(out, t, stack, depth, nd)))
 				goto unknown;
 			i = truthy(v) ? nd->match + 1 : i + 1;
 			break;
 		case NODE_CLOSE:
 			/* Reached only if the section was entered. */
 			if (t->nodes[nd->match].type == NODE_SECTION) {
+				if (out->floor == depth)
+					end_measure(out, stack[depth], prep,
+						    nd->match);
 				v = frames[depth - base - 1].list;
 				if (v && ++frames[depth - base - 1].idx <
 					     v->nitems) {
@@ -1110,7 +1191,27 @@ static int render(const struct tmpl *t, const struct tmpl_prep *prep,
 		continue;
 body:
 		/* i is the first node of a section's body, stack[depth] the
-		 * value it renders with: a prepared item's is written whole. */
+		 * value it renders with: a list item measured before is
+		 * counted, a prepared item's is written whole. */
+		if (prep && out->sink && out->sink->skip &&
+		    out->floor == SIZE_MAX && frames[depth - base - 1].list) {
+			const struct memo *m =
+				find_memo(stack[depth], prep, i - 1);
+			int at_start;
+			size_t pos = out->sink->pos(out->sink, &at_start);
+
+			if (m && at_start) {
+				if (out->sink->skip(out->sink, m->size) < 0)
+					goto too_big;
+				i = t->nodes[i - 1].match;
+				continue;
+			}
+			if (at_start) {
+				out->floor = depth;
+				out->mark = pos;
+				out->outer = 0;
+			}
+		}
 		if ((r = find_resid(stack[depth], prep, i - 1, escape))) {
 			if (render_resid(r, stack, depth, escape, out, eb) < 0)
 				goto fail;
@@ -1134,7 +1235,7 @@ fail:
 int tmpl_render(const struct tmpl *t, const struct tmpl_value *ctx,
 		enum tmpl_escape escape, struct buf *out, struct errbuf *eb)
 {
-	struct out o = { out, NULL };
+	struct out o = { out, NULL, SIZE_MAX, 0, 0 };
 
 	return render(t, NULL, 0, t->n, &ctx, 1, escape, &o, eb);
 }
@@ -1143,7 +1244,7 @@ int tmpl_render_sink(const struct tmpl_prep *p, const struct tmpl_value *ctx,
 		     enum tmpl_escape escape, struct tmpl_sink *sink,
 		     struct errbuf *eb)
 {
-	struct out o = { NULL, sink };
+	struct out o = { NULL, sink, SIZE_MAX, 0, 0 };
 
 	return render(p->t, p, 0, p->t->n, &ctx, 1, escape, &o, eb);
 }
@@ -1304,7 +1405,7 @@ static void build_resid(struct builder *bd, const struct tmpl *t,
 		const struct tmpl_value *list;
 		size_t idx;
 	} frames[TMPL_MAX_DEPTH];
-	struct out o = { &bd->acc, NULL };
+	struct out o = { &bd->acc, NULL, SIZE_MAX, 0, 0 };
 	size_t depth = 0, i = open + 1, end = t->nodes[open].match;
 	size_t steps = 0;
 	const struct tmpl_value *v;
