@@ -311,12 +311,31 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 	int err = 0;
 
 	while (i < n) {
-		/* The common case: a plain byte in the middle of a line. */
-		if (col > 0 && col + 1 <= QP_LINE - 1 && i + 1 < n &&
-		    qp_plain((unsigned char)line[i])) {
-			chunk[k++] = line[i++];
-			col++;
-		} else {
+		/* The common case: a run of plain bytes in the middle of a
+		 * line, up to the last column before a soft break, never the
+		 * line's last byte (a blank there is encoded). */
+		if (col > 0 && i + 1 < n && col < QP_LINE - 1) {
+			size_t max = QP_LINE - 1 - col, r = 0;
+
+			if (max > n - 1 - i)
+				max = n - 1 - i;
+			while (r < max && qp_plain((unsigned char)line[i + r]))
+				r++;
+			if (r) {
+				if (k + r > QP_CHUNK - 8) {
+					*size += k;
+					if (out)
+						err |= buf_add(out, chunk, k);
+					k = 0;
+				}
+				memcpy(chunk + k, line + i, r);
+				k += r;
+				col += r;
+				i += r;
+				continue;
+			}
+		}
+		{
 			char tok[3];
 
 			tlen = qp_token(line, n, i, col, tok);

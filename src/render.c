@@ -6,6 +6,7 @@
  * bisection) with the other papers listed by title. A render is a few
  * milliseconds, so at most a dozen of them cost nothing next to SMTP.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,10 +204,12 @@ static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
 
 	tmpl_set_int(o, "index", (long)(i + 1));
 	tmpl_set_strf(o, "anchor", "p%zu", i + 1);
-	buf_addf(&url, "https://arxiv.org/abs/%s", p->id);
+	buf_addstr(&url, "https://arxiv.org/abs/");
+	buf_addstr(&url, p->id);
 	tmpl_set_int(o, "abs_ref", add_ref(refs, buf_str(&url)));
 	buf_reset(&url);
-	buf_addf(&url, "https://arxiv.org/pdf/%s", p->id);
+	buf_addstr(&url, "https://arxiv.org/pdf/");
+	buf_addstr(&url, p->id);
 	tmpl_set_int(o, "pdf_ref", add_ref(refs, buf_str(&url)));
 	buf_release(&url);
 	tmpl_set_str(o, "comment", e->comment ? e->comment : "");
@@ -517,10 +520,12 @@ struct render_day {
 	struct tmpl_value **full, **cut; /* per paper of l */
 };
 
+static int utf8_valid(const char *s, size_t n);
+
 static int prep_html(const char *lines, size_t len, struct buf *out,
 		     void *arg)
 {
-	if (!util_utf8_valid(lines, len))
+	if (!utf8_valid(lines, len))
 		return -1;
 	return mime_qp_encode(lines, len, out);
 }
@@ -531,7 +536,7 @@ static int prep_text(const char *lines, size_t len, struct buf *out,
 	struct buf w = BUF_INIT;
 	int ret;
 
-	if (!util_utf8_valid(lines, len))
+	if (!utf8_valid(lines, len))
 		return -1;
 	render_wrap(lines, len, RENDER_TEXT_WIDTH, &w);
 	ret = mime_qp_encode(buf_str(&w), w.len, out);
@@ -620,12 +625,30 @@ static int sink_line(struct part_sink *ps, int eol)
 	return sink_emit(ps, buf_str(&ps->tmp), ps->tmp.len);
 }
 
+/* util_utf8_valid() after skipping ASCII eight bytes at a time: most of
+ * a digest is ASCII, and a run of it ends on a character boundary. */
+static int utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return util_utf8_valid(s + i, n - i);
+	return 1;
+}
+
 static int sink_add(struct tmpl_sink *sk, const char *s, size_t n)
 {
 	struct part_sink *ps = (struct part_sink *)sk;
 	const char *end = s + n, *nl;
 
-	if (!util_utf8_valid(s, n)) {
+	if (!utf8_valid(s, n)) {
 		ps->bad_utf8 = 1;
 		return -1;
 	}

@@ -65,13 +65,15 @@ struct memo {
 /*
  * Text split for a tmpl_sink: raw[0..head) up to and including the first
  * line end and raw[tail..len) after the last one go out live; the whole
- * lines between them also go out as prep[0..preplen), prepared once.
+ * lines between them also go out as prep[0..preplen), prepared once. The
+ * first line is prepared too (head_prep), for when the output before it
+ * ends with a line end: the sink then takes that instead.
  */
 struct ptext {
 	const char *raw;
 	size_t len, head, tail;
-	char *prep;
-	size_t preplen;
+	char *prep, *head_prep;
+	size_t preplen, head_preplen;
 	int owned;	/* raw is ours to free */
 };
 
@@ -172,6 +174,7 @@ struct tmpl_value *tmpl_object_new(void)
 static void ptext_release(struct ptext *pt)
 {
 	free(pt->prep);
+	free(pt->head_prep);
 	if (pt->owned)
 		free((char *)pt->raw);
 }
@@ -328,12 +331,20 @@ void tmpl_set_strf(struct tmpl_value *obj, const char *name,
 	set_member(obj, name, string_new(s, s[0] != '\0'));
 }
 
+/* "%ld" without printf's machinery: numbers are set by the thousand. */
 void tmpl_set_int(struct tmpl_value *obj, const char *name, long n)
 {
-	char num[32];
+	char num[32], *p = num + sizeof(num);
+	unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
 
-	snprintf(num, sizeof(num), "%ld", n);
-	set_member(obj, name, string_new(xstrdup(num), n != 0));
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	set_member(obj, name, string_new(xstrdup(p), n != 0));
 }
 
 void tmpl_set_bool(struct tmpl_value *obj, const char *name, int b)
@@ -952,8 +963,14 @@ static int out_ptext(struct out *o, const struct ptext *pt)
 {
 	if (o->buf)
 		return buf_add(o->buf, pt->raw, pt->len);
-	if (out_add(o, pt->raw, pt->head) < 0)
+	if (pt->head_prep) {
+		if (o->sink->add_prepared(o->sink, pt->raw, pt->head,
+					  pt->head_prep,
+					  pt->head_preplen) < 0)
+			return -1;
+	} else if (out_add(o, pt->raw, pt->head) < 0) {
 		return -1;
+	}
 	if (pt->tail > pt->head &&
 	    o->sink->add_prepared(o->sink, pt->raw + pt->head,
 				  pt->tail - pt->head, pt->prep,
@@ -1272,6 +1289,11 @@ static int ptext_init(struct ptext *pt, const char *raw, size_t len,
 		}
 	pt->head = (size_t)(first - raw) + 1;
 	pt->tail = (size_t)(last - raw) + 1;
+	if (fn(raw, pt->head, &b, arg) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	pt->head_prep = buf_detach(&b, &pt->head_preplen);
 	if (pt->tail > pt->head) {
 		if (fn(raw + pt->head, pt->tail - pt->head, &b, arg) < 0) {
 			buf_release(&b);

@@ -116,8 +116,9 @@ typedef int (*tmpl_prepare_fn)(const char *lines, size_t len,
 /*
  * Where tmpl_render_sink() writes. add() takes output as it is rendered;
  * add_prepared() takes whole lines raw[0..len) together with their
- * prepared form, always right after output that ended with '\n'. Both
- * return 0, or -1 when the output is full (limit is named in the error).
+ * prepared form, to be used if the output so far ends with a line end
+ * (else raw is to be taken as add() would). Both return 0, or -1 when the
+ * output is full (limit is named in the error).
  */
 struct tmpl_sink {
 	int (*add)(struct tmpl_sink *sk, const char *s, size_t n);
