@@ -264,8 +264,8 @@ int mime_parse_mailbox(const char *s, char **display, char **addr,
  * of a line is encoded so that neither SMTP dot-stuffing nor an mbox
  * writer ever touches the body.
  */
-static size_t qp_token(const char *line, size_t n, size_t i, size_t col,
-		       char *tok)
+static inline size_t qp_token(const char *line, size_t n, size_t i,
+			      size_t col, char *tok)
 {
 	unsigned char c = (unsigned char)line[i];
 	int enc;
@@ -336,9 +336,7 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 			}
 		}
 		{
-			char tok[3];
-
-			tlen = qp_token(line, n, i, col, tok);
+			tlen = qp_token(line, n, i, col, chunk + k);
 			/* Room for the soft break's '=' unless this token
 			 * ends the line; the token itself is never split. */
 			if (col + tlen > QP_LINE - 1 &&
@@ -347,9 +345,8 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 				chunk[k++] = '\r';
 				chunk[k++] = '\n';
 				col = 0;
-				tlen = qp_token(line, n, i, col, tok);
+				tlen = qp_token(line, n, i, col, chunk + k);
 			}
-			memcpy(chunk + k, tok, tlen);
 			k += tlen;
 			col += tlen;
 			i++;

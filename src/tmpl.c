@@ -28,8 +28,13 @@
 /* Bytes of an offending tag name quoted in an error message. */
 #define TMPL_MAX_QUOTE 64
 
+/* Names and strings up to this long are kept inline, not malloc'ed (a
+ * digest sets thousands of numbers and short names). */
+#define SMALL 24
+
 struct member {
-	char *name;
+	char *heap_name;	/* NULL: the name is in small_name */
+	char small_name[SMALL];
 	size_t len;
 	uint32_t hash;	/* name_hash(name, len): compared before the bytes */
 	struct tmpl_value *value;
@@ -39,7 +44,8 @@ struct tmpl_value {
 	enum tmpl_type type;
 	/* TMPL_STRING, TMPL_BOOL: ints are strings that are false when 0. */
 	int truth;
-	char *str;
+	char *str;	/* small, or malloc'ed */
+	char small[SMALL];
 	/* TMPL_LIST */
 	struct tmpl_value **items;
 	size_t nitems, items_alloc;
@@ -219,11 +225,12 @@ void tmpl_value_free(struct tmpl_value *v)
 		}
 		for (i = 0; i < v->nmembers; i++) {
 			stack[n++] = v->members[i].value;
-			free(v->members[i].name);
+			free(v->members[i].heap_name);
 		}
 		free(v->items);
 		free(v->members);
-		free(v->str);
+		if (v->str != v->small)
+			free(v->str);
 		free(v);
 	}
 	free(stack);
@@ -236,6 +243,11 @@ static void check_object(const struct tmpl_value *obj)
 		abort();
 }
 
+static const char *member_name(const struct member *m)
+{
+	return m->heap_name ? m->heap_name : m->small_name;
+}
+
 /* The member named name[0..len) of obj itself, not of its base. */
 static struct member *find_own(const struct tmpl_value *obj, const char *name,
 			       size_t len, uint32_t hash)
@@ -245,7 +257,7 @@ static struct member *find_own(const struct tmpl_value *obj, const char *name,
 	for (i = 0; i < obj->nmembers; i++) {
 		struct member *m = &obj->members[i];
 		if (m->hash == hash && m->len == len &&
-		    !memcmp(m->name, name, len))
+		    !memcmp(member_name(m), name, len))
 			return m;
 	}
 	return NULL;
@@ -262,7 +274,7 @@ static struct member *find_member(const struct tmpl_value *obj,
 	for (i = 0; i < obj->nmembers; i++) {
 		struct member *m = &obj->members[i];
 		if (m->hash == hash && m->len == len &&
-		    !memcmp(m->name, name, len))
+		    !memcmp(member_name(m), name, len))
 			return m;
 	}
 	return obj->base ? find_member(obj->base, name, len, hash) : NULL;
@@ -285,7 +297,12 @@ static struct tmpl_value *set_member(struct tmpl_value *obj, const char *name,
 	}
 	ALLOC_GROW(obj->members, obj->nmembers + 1, obj->members_alloc);
 	m = &obj->members[obj->nmembers++];
-	m->name = xstrndup(name, len);
+	if (len < SMALL) {
+		m->heap_name = NULL;
+		memcpy(m->small_name, name, len + 1);
+	} else {
+		m->heap_name = xstrndup(name, len);
+	}
 	m->len = len;
 	m->hash = hash;
 	m->value = v;
@@ -302,12 +319,28 @@ static struct tmpl_value *string_new(char *s, int truth)
 	return v;
 }
 
+/* A copy of s[0..len), inline when short. */
+static struct tmpl_value *string_copy(const char *s, size_t len, int truth)
+{
+	struct tmpl_value *v = value_new(TMPL_STRING);
+
+	if (len < SMALL) {
+		memcpy(v->small, s, len);
+		v->small[len] = '\0';
+		v->str = v->small;
+	} else {
+		v->str = xstrndup(s, len);
+	}
+	v->truth = truth;
+	return v;
+}
+
 /* A NULL string is stored as "" so that optional fields need no check. */
 void tmpl_set_str(struct tmpl_value *obj, const char *name, const char *s)
 {
 	if (!s)
 		s = "";
-	set_member(obj, name, string_new(xstrdup(s), s[0] != '\0'));
+	set_member(obj, name, string_copy(s, strlen(s), s[0] != '\0'));
 }
 
 void tmpl_set_strf(struct tmpl_value *obj, const char *name,
@@ -344,7 +377,8 @@ void tmpl_set_int(struct tmpl_value *obj, const char *name, long n)
 	} while (u);
 	if (n < 0)
 		*--p = '-';
-	set_member(obj, name, string_new(xstrdup(p), n != 0));
+	set_member(obj, name,
+		   string_copy(p, (size_t)(num + sizeof(num) - 1 - p), n != 0));
 }
 
 void tmpl_set_bool(struct tmpl_value *obj, const char *name, int b)
@@ -432,7 +466,7 @@ void tmpl_list_add_str(struct tmpl_value *list, const char *s)
 {
 	if (!s)
 		s = "";
-	list_add(list, string_new(xstrdup(s), s[0] != '\0'));
+	list_add(list, string_copy(s, strlen(s), s[0] != '\0'));
 }
 
 /* Compiling */
