@@ -80,17 +80,23 @@ static const char *show(const char *s, char *tmp, size_t size)
 }
 
 /* memmem() is a GNU extension; this is the portable few lines, memchr()
- * doing the skipping (a boundary is searched in whole bodies). */
+ * doing the skipping on the needle's second byte (a boundary, "=_...", is
+ * searched in quoted-printable bodies, full of '=' but not of '_'). */
 static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 {
-	const char *p = hay, *end = hay + n;
+	const char *p, *end = hay + n;
 
 	if (m == 0)
 		return hay;
-	while ((size_t)(end - p) >= m &&
-	       (p = memchr(p, needle[0], (size_t)(end - p) - m + 1))) {
-		if (!memcmp(p, needle, m))
-			return p;
+	if (m == 1)
+		return memchr(hay, needle[0], n);
+	if (n < m)
+		return NULL;
+	p = hay + 1;
+	while ((size_t)(end - p) >= m - 1 &&
+	       (p = memchr(p, needle[1], (size_t)(end - p) - (m - 1) + 1))) {
+		if (p[-1] == needle[0] && !memcmp(p - 1, needle, m))
+			return p - 1;
 		p++;
 	}
 	return NULL;
