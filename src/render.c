@@ -701,11 +701,12 @@ static void sink_init(struct part_sink *ps, struct buf *encoded,
 	ps->sk.add = sink_add;
 	ps->sk.add_prepared = sink_add_prepared;
 	ps->sk.limit = encoded ? encoded->limit : RENDER_MAX_BODY;
-	if (!encoded && !decoded) {
-		/* Only counting: a card measured once is added up after. */
+	/* The HTML part's cards are measured as they are written, and
+	 * added up when only counting. */
+	if (!wrap)
 		ps->sk.pos = sink_pos;
+	if (!wrap && !encoded && !decoded)
 		ps->sk.skip = sink_skip;
-	}
 	mime_qp_init(&ps->qp, encoded);
 	ps->decoded = decoded;
 	ps->wrap = wrap;
@@ -1038,7 +1039,8 @@ static void wrap_line(const char *s, size_t len, size_t width,
 		/* Never break right after a list marker ("[81] URL"). */
 		if (!line_start && col > indent && col + 1 + w > width) {
 			buf_addch(out, '\n');
-			buf_addf(out, "%*s", (int)indent, "");
+			for (size_t k = 0; k < indent; k++)
+				buf_addch(out, ' ');
 			col = indent;
 			line_start = 1;
 		}

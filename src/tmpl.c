@@ -1244,20 +1244,20 @@ body:
 		/* i is the first node of a section's body, stack[depth] the
 		 * value it renders with: a list item measured before is
 		 * counted, a prepared item's is written whole. */
-		if (prep && out->sink && out->sink->skip &&
+		if (prep && out->sink && out->sink->pos &&
 		    out->floor == SIZE_MAX && frames[depth - base - 1].list) {
 			const struct memo *m =
 				find_memo(stack[depth], prep, i - 1);
 			int at_start;
 			size_t pos = out->sink->pos(out->sink, &at_start);
 
-			if (m && at_start) {
+			if (m && at_start && out->sink->skip) {
 				if (out->sink->skip(out->sink, m->size) < 0)
 					goto too_big;
 				i = t->nodes[i - 1].match;
 				continue;
 			}
-			if (at_start) {
+			if (at_start && !m) {
 				out->floor = depth;
 				out->mark = pos;
 				out->outer = 0;

@@ -126,13 +126,13 @@ struct tmpl_sink {
 			    const char *prep, size_t preplen);
 	size_t limit;
 	/*
-	 * Optional, for a sink that only measures (both or neither): pos()
-	 * returns the size so far and sets *line_start when the output so
-	 * far ends with a line end; skip() adds size without output. With
-	 * them, the size of a list item's section body that starts and ends
-	 * at a line start and reads no value outside the item is kept in the
-	 * item (which must then not change, nor be rendered by two threads
-	 * at once) and counted with skip() the next times.
+	 * Optional. pos() returns the size so far and sets *line_start when
+	 * the output so far ends with a line end; with it, the size of a list
+	 * item's section body that starts and ends at a line start and reads
+	 * no value outside the item is kept in the item (which must then not
+	 * change, nor be rendered by two threads at once). skip(), for a sink
+	 * that only measures, adds size without output: with it, an item
+	 * whose size is kept is counted, not rendered.
 	 */
 	size_t (*pos)(struct tmpl_sink *sk, int *line_start);
 	int (*skip)(struct tmpl_sink *sk, size_t size);
