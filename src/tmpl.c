@@ -893,13 +893,15 @@ static const struct tmpl_value *lookup_at(const struct tmpl *t,
 					  size_t depth, const struct node *nd,
 					  size_t *level)
 {
-	const struct seg *sg = t->segs + nd->seg, *end = sg + nd->nseg;
+	const struct seg *sg, *end;
 	const struct member *m = NULL;
 	size_t i;
 
 	*level = depth;
 	if (!nd->nseg)
-		return ctx[depth];
+		return ctx[depth]; /* "." (t->segs may even be NULL) */
+	sg = t->segs + nd->seg;
+	end = sg + nd->nseg;
 	for (i = depth + 1; i-- > 0;)
 		if ((m = find_member(ctx[i], sg->s, sg->len, sg->hash))) {
 			*level = i;
