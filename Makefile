@@ -9,7 +9,7 @@
 #                         templates (PREFIX/share/paperboy/templates)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
-#   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make bench            bench-score, bench-compose, then bench/delivery.sh
 #   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
@@ -186,11 +186,14 @@ $(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
 bench-score: $(BUILD)/bench/score_bench
 	@$(BUILD)/bench/score_bench
 
+bench-compose: $(BUILD)/bench/compose_bench
+	@$(BUILD)/bench/compose_bench
+
 # valgrind and the sanitizers do not mix: build without SANITIZE.
 memcheck: paperboy
 	@tests/memcheck.sh
 
-bench: paperboy bench-score
+bench: paperboy bench-score bench-compose
 	@bench/delivery.sh
 
 # One dpkg-query when everything is there; apt-get only for what is not.
@@ -212,6 +215,7 @@ clean:
 	rm -rf $(BUILD) paperboy
 
 .PHONY: all check unit docs demo deps deps-if-missing deps-test-if-missing \
-	install fuzz fuzz-smoke memcheck bench bench-score clean FORCE
+	install fuzz fuzz-smoke memcheck bench bench-score bench-compose \
+	clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

@@ -82,16 +82,26 @@ static const char *show(const char *s, char *tmp, size_t size)
 	return tmp;
 }
 
-/* memmem() is a GNU extension; this is the portable few lines. */
+/* memmem() is a GNU extension; this is the portable few lines, memchr()
+ * doing the skipping on the needle's second byte (a boundary, "=_...", is
+ * searched in quoted-printable bodies, full of '=' but not of '_'). */
 static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 {
-	size_t i;
+	const char *p, *end = hay + n;
 
 	if (m == 0)
 		return hay;
-	for (i = 0; i + m <= n; i++)
-		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
-			return hay + i;
+	if (m == 1)
+		return memchr(hay, needle[0], n);
+	if (n < m)
+		return NULL;
+	p = hay + 1;
+	while ((size_t)(end - p) >= m - 1 &&
+	       (p = memchr(p, needle[1], (size_t)(end - p) - (m - 1) + 1))) {
+		if (p[-1] == needle[0] && !memcmp(p - 1, needle, m))
+			return p - 1;
+		p++;
+	}
 	return NULL;
 }
 
@@ -263,8 +273,8 @@ int mime_parse_mailbox(const char *s, char **display, char **addr,
  * of a line is encoded so that neither SMTP dot-stuffing nor an mbox
  * writer ever touches the body.
  */
-static size_t qp_token(const char *line, size_t n, size_t i, size_t col,
-		       char *tok)
+static inline size_t qp_token(const char *line, size_t n, size_t i,
+			      size_t col, char *tok)
 {
 	unsigned char c = (unsigned char)line[i];
 	int enc;
@@ -289,50 +299,178 @@ static size_t qp_token(const char *line, size_t n, size_t i, size_t col,
 	return 3;
 }
 
-/* Encodes one line (without its line break), with soft breaks. */
-static int qp_line(const char *line, size_t n, struct buf *out)
+/* Bytes written through a stack chunk, so no buf_add per token. */
+#define QP_CHUNK 4096
+
+/* A byte that qp_token() writes as is when it is not at a line's start
+ * or end: printable ASCII other than '='. */
+static int qp_plain(unsigned char c)
 {
-	size_t i, col = 0, tlen;
-	char tok[3];
+	return c >= 33 && c <= 126 && c != '=';
+}
+
+/*
+ * Encodes one line (without its line break), with soft breaks, appending
+ * to out (NULL: only counts). Adds the encoded length to *size.
+ */
+static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
+{
+	char chunk[QP_CHUNK];
+	size_t i = 0, col = 0, tlen, k = 0;
 	int err = 0;
 
-	for (i = 0; i < n; i++) {
-		tlen = qp_token(line, n, i, col, tok);
-		/* Room for the soft break's '=' unless this token ends the
-		 * line; the token itself is never split. */
-		if (col + tlen > QP_LINE - 1 &&
-		    !(i + 1 == n && col + tlen <= QP_LINE)) {
-			err |= buf_add(out, "=\r\n", 3);
-			col = 0;
-			tlen = qp_token(line, n, i, col, tok);
+	while (i < n) {
+		/* The common case: a run of plain bytes in the middle of a
+		 * line, up to the last column before a soft break, never the
+		 * line's last byte (a blank there is encoded). */
+		if (col > 0 && i + 1 < n && col < QP_LINE - 1) {
+			size_t max = QP_LINE - 1 - col, r = 0;
+
+			if (max > n - 1 - i)
+				max = n - 1 - i;
+			while (r < max && qp_plain((unsigned char)line[i + r]))
+				r++;
+			if (r) {
+				if (k + r > QP_CHUNK - 8) {
+					*size += k;
+					if (out)
+						err |= buf_add(out, chunk, k);
+					k = 0;
+				}
+				memcpy(chunk + k, line + i, r);
+				k += r;
+				col += r;
+				i += r;
+				continue;
+			}
 		}
-		err |= buf_add(out, tok, tlen);
-		col += tlen;
+		{
+			tlen = qp_token(line, n, i, col, chunk + k);
+			/* Room for the soft break's '=' unless this token
+			 * ends the line; the token itself is never split. */
+			if (col + tlen > QP_LINE - 1 &&
+			    !(i + 1 == n && col + tlen <= QP_LINE)) {
+				chunk[k++] = '=';
+				chunk[k++] = '\r';
+				chunk[k++] = '\n';
+				col = 0;
+				tlen = qp_token(line, n, i, col, chunk + k);
+			}
+			k += tlen;
+			col += tlen;
+			i++;
+		}
+		if (k > QP_CHUNK - 8) {
+			*size += k;
+			if (out)
+				err |= buf_add(out, chunk, k);
+			k = 0;
+		}
 	}
+	*size += k;
+	if (out)
+		err |= buf_add(out, chunk, k);
 	return err;
+}
+
+void mime_qp_init(struct mime_qp *q, struct buf *out)
+{
+	q->out = out;
+	buf_init(&q->line, BUF_DEFAULT_LIMIT);
+	q->size = 0;
+	q->err = 0;
+}
+
+/* Encodes the complete line data[0..len) ('\n' excluded) plus CRLF. */
+static void qp_complete(struct mime_qp *q, const char *data, size_t len)
+{
+	if (len && data[len - 1] == '\r')
+		len--;
+	q->err |= qp_line(data, len, q->out, &q->size);
+	q->size += 2;
+	if (q->out)
+		q->err |= buf_add(q->out, "\r\n", 2);
+}
+
+int mime_qp_add(struct mime_qp *q, const char *data, size_t len)
+{
+	const char *end = data + len, *nl;
+
+	while (data < end && (nl = memchr(data, '\n', (size_t)(end - data)))) {
+		if (q->line.len) {
+			q->err |= buf_add(&q->line, data,
+					  (size_t)(nl - data));
+			qp_complete(q, q->line.data, q->line.len);
+			buf_reset(&q->line);
+		} else {
+			qp_complete(q, data, (size_t)(nl - data));
+		}
+		data = nl + 1;
+	}
+	if (data < end)
+		q->err |= buf_add(&q->line, data, (size_t)(end - data));
+	return q->err ? -1 : 0;
+}
+
+int mime_qp_add_encoded(struct mime_qp *q, const char *enc, size_t len)
+{
+	if (q->line.len)
+		return -1; /* a caller bug: the lines would be cut */
+	q->size += len;
+	if (q->out)
+		q->err |= buf_add(q->out, enc, len);
+	return q->err ? -1 : 0;
+}
+
+int mime_qp_at_line_start(const struct mime_qp *q)
+{
+	return q->line.len == 0;
+}
+
+int mime_qp_finish(struct mime_qp *q)
+{
+	if (q->line.len) {
+		size_t n = q->line.len;
+
+		/* As mime_qp_encode(): a last line's CR stays data. */
+		q->err |= qp_line(q->line.data, n, q->out, &q->size);
+		buf_reset(&q->line);
+	}
+	return q->err ? -1 : 0;
+}
+
+void mime_qp_release(struct mime_qp *q)
+{
+	buf_release(&q->line);
 }
 
 int mime_qp_encode(const char *data, size_t len, struct buf *out)
 {
-	size_t start = out->len, i = 0, eol, end;
-	int err = 0;
+	struct mime_qp q;
+	size_t start = out->len;
+	int err;
 
-	while (i < len && !err) {
-		for (eol = i; eol < len && data[eol] != '\n'; eol++)
-			;
-		end = eol;
-		if (eol < len && end > i && data[end - 1] == '\r')
-			end--;
-		err |= qp_line(data + i, end - i, out);
-		if (eol < len)
-			err |= buf_add(out, "\r\n", 2);
-		i = eol < len ? eol + 1 : len;
-	}
+	mime_qp_init(&q, out);
+	err = mime_qp_add(&q, data, len) | mime_qp_finish(&q);
+	mime_qp_release(&q);
 	if (err) {
 		buf_truncate(out, start);
 		return -1;
 	}
 	return 0;
+}
+
+size_t mime_qp_encoded_len(const char *data, size_t len)
+{
+	struct mime_qp q;
+	size_t size;
+
+	mime_qp_init(&q, NULL);
+	mime_qp_add(&q, data, len);
+	mime_qp_finish(&q);
+	size = q.size;
+	mime_qp_release(&q);
+	return size;
 }
 
 static int hexval(char c)
@@ -1119,6 +1257,7 @@ int mime_build(const struct mime_message *msg, struct buf *out,
 	       struct errbuf *eb)
 {
 	struct buf text, html, boundary = BUF_INIT;
+	const struct buf *enc_text = &text, *enc_html = &html;
 	size_t start = out->len, i;
 	char date[64];
 	char *msgid = NULL;
@@ -1132,25 +1271,28 @@ int mime_build(const struct mime_message *msg, struct buf *out,
 			   MIME_MAX_EXTRA_HEADERS);
 		goto out;
 	}
-	if ((msg->text_len && !msg->text) || (msg->html_len && !msg->html)) {
+	if (msg->text_qp && msg->html_qp) {
+		enc_text = msg->text_qp;
+		enc_html = msg->html_qp;
+	} else if ((msg->text_len && !msg->text) ||
+		   (msg->html_len && !msg->html)) {
 		errbuf_set(eb, "message body missing");
 		goto out;
-	}
-	if (!util_utf8_valid(msg->text ? msg->text : "", msg->text_len)) {
+	} else if (!util_utf8_valid(msg->text ? msg->text : "",
+				    msg->text_len)) {
 		errbuf_set(eb, "text/plain part is not valid UTF-8");
 		goto out;
-	}
-	if (!util_utf8_valid(msg->html ? msg->html : "", msg->html_len)) {
+	} else if (!util_utf8_valid(msg->html ? msg->html : "",
+				    msg->html_len)) {
 		errbuf_set(eb, "text/html part is not valid UTF-8");
 		goto out;
-	}
-	if (mime_qp_encode(msg->text, msg->text_len, &text) < 0 ||
-	    mime_qp_encode(msg->html, msg->html_len, &html) < 0) {
+	} else if (mime_qp_encode(msg->text, msg->text_len, &text) < 0 ||
+		   mime_qp_encode(msg->html, msg->html_len, &html) < 0) {
 		errbuf_set(eb, "message is larger than its limit of %zu bytes",
 			   out->limit);
 		goto out;
 	}
-	if (make_boundary(&boundary, &text, &html) < 0) {
+	if (make_boundary(&boundary, enc_text, enc_html) < 0) {
 		errbuf_set(eb, "could not draw a MIME boundary");
 		goto out;
 	}
@@ -1195,8 +1337,8 @@ int mime_build(const struct mime_message *msg, struct buf *out,
 			" boundary=\"%s\"\r\n\r\n",
 			buf_str(&boundary));
 	err |= buf_addstr(out, "This is a multi-part message in MIME format.");
-	err |= add_part(out, buf_str(&boundary), "text/plain", &text);
-	err |= add_part(out, buf_str(&boundary), "text/html", &html);
+	err |= add_part(out, buf_str(&boundary), "text/plain", enc_text);
+	err |= add_part(out, buf_str(&boundary), "text/html", enc_html);
 	err |= buf_addf(out, "\r\n--%s--\r\n", buf_str(&boundary));
 	if (err) {
 		errbuf_set(eb, "message is larger than its limit of %zu bytes",

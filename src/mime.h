@@ -53,6 +53,36 @@ int mime_parse_mailbox(const char *s, char **display, char **addr,
  * Input line ends (LF or CRLF) become hard CRLF breaks. */
 int mime_qp_encode(const char *data, size_t len, struct buf *out);
 
+/* The length mime_qp_encode() would append, without writing it. */
+size_t mime_qp_encoded_len(const char *data, size_t len);
+
+/*
+ * The same encoding fed in pieces, for bodies assembled from parts encoded
+ * ahead of time: the encoded output is the same as mime_qp_encode() of
+ * the concatenated input, however the input is cut. Lines are encoded
+ * when their line end arrives (the last one by mime_qp_finish).
+ */
+struct mime_qp {
+	struct buf *out; /* the encoded output; NULL: only counted */
+	size_t size;     /* bytes of encoded output so far */
+	struct buf line; /* the current line, not yet ended */
+	int err;
+};
+void mime_qp_init(struct mime_qp *q, struct buf *out);
+/* Appends raw input. Returns 0, or -1 when out is full. */
+int mime_qp_add(struct mime_qp *q, const char *data, size_t len);
+/*
+ * Appends enc[0..len), the output of mime_qp_encode() for input made of
+ * whole lines (ending with '\n'), at a line start. Returns 0, or -1 when
+ * out is full or the current line is not empty.
+ */
+int mime_qp_add_encoded(struct mime_qp *q, const char *enc, size_t len);
+/* 1 if the input so far ends with a line end (or is empty). */
+int mime_qp_at_line_start(const struct mime_qp *q);
+/* Encodes the last line if it has no line end. Returns 0 or -1. */
+int mime_qp_finish(struct mime_qp *q);
+void mime_qp_release(struct mime_qp *q);
+
 /* Decodes quoted-printable (for tests and inbound mail). */
 int mime_qp_decode(const char *data, size_t len, struct buf *out);
 
@@ -108,6 +138,10 @@ struct mime_message {
 	size_t text_len;
 	const char *html;         /* UTF-8 text/html body */
 	size_t html_len;
+	/* Instead of text and html: the bodies already quoted-printable
+	 * encoded (mime_qp_*), written as they are. Both or none. */
+	const struct buf *text_qp;
+	const struct buf *html_qp;
 };
 
 /*
