@@ -142,8 +142,19 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 	return 0;
 }
 
+int day_prepare_render(struct day *d, const struct render_templates *t,
+		       struct errbuf *eb)
+{
+	render_day_free(d->rday);
+	d->rday = NULL;
+	if (render_day_new(t, &d->conf, &d->listing, &d->rday, eb) < 0)
+		return errbuf_kind(eb, ERRBUF_CONFIG);
+	return 0;
+}
+
 void day_close(struct day *d)
 {
+	render_day_free(d->rday);
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);

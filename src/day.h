@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "errbuf.h"
 #include "listing.h"
+#include "render.h"
 #include "llm.h"
 #include "score.h"
 #include "source.h"
@@ -30,6 +31,7 @@ struct day {
 	struct score_index *idx;
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
+	struct render_day *rday; /* the day's rendered fragments, or NULL */
 };
 
 /* How a command opens a day. */
@@ -60,6 +62,14 @@ int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
  */
 int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb);
 void day_close(struct day *d);
+
+/*
+ * Renders what every subscriber's digest of the day shares, once, with
+ * templates t (which must outlive d): issue_compose then assembles each
+ * digest from these fragments. Returns 0 or -1 with eb filled.
+ */
+int day_prepare_render(struct day *d, const struct render_templates *t,
+		       struct errbuf *eb);
 
 /*
  * Loads the subscribers of c's folder into out; a profile that fails to

@@ -136,9 +136,12 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
 	char *more = archive_reader_url(c, d->date, s);
 	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
+	struct render_parts parts;
 	struct digest_cost cost;
+	int keep = !d->rday || (opts && opts->keep_parts);
 	int ret = -1;
 
+	render_parts_init(&parts);
 	memset(&cost, 0, sizeof(cost));
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->html, RENDER_MAX_BODY);
@@ -151,9 +154,23 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;
-	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
-			  &out->subject, eb) < 0)
-		goto out;
+	if (!d->rday) {
+		if (render_digest(t, c, &out->digest, &ro, &out->html,
+				  &out->text, &out->subject, eb) < 0)
+			goto out;
+	} else {
+		/* The day's fragments, already encoded: the same bytes as
+		 * render_digest and mime_build (test_render_day). */
+		if (render_digest_day(d->rday, &out->digest, &ro, keep, &parts,
+				      eb) < 0)
+			goto out;
+		out->subject = parts.subject;
+		parts.subject = NULL;
+		if (keep) {
+			buf_add(&out->html, parts.html.data, parts.html.len);
+			buf_add(&out->text, parts.text.data, parts.text.len);
+		}
+	}
 	/* The parts are appended without a check at each step (buf.h): a
 	 * part that did not fit is refused whole here. */
 	if (buf_failed(&out->html) || buf_failed(&out->text)) {
@@ -190,10 +207,15 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		msg.extra[msg.nextra].name = "List-Unsubscribe-Post";
 		msg.extra[msg.nextra++].value = "List-Unsubscribe=One-Click";
 	}
-	msg.text = buf_str(&out->text);
-	msg.text_len = out->text.len;
-	msg.html = buf_str(&out->html);
-	msg.html_len = out->html.len;
+	if (d->rday) {
+		msg.text_qp = &parts.text_qp;
+		msg.html_qp = &parts.html_qp;
+	} else {
+		msg.text = buf_str(&out->text);
+		msg.text_len = out->text.len;
+		msg.html = buf_str(&out->html);
+		msg.html_len = out->html.len;
+	}
 	if (mime_build(&msg, &out->message, eb) < 0 ||
 	    (buf_failed(&out->message) &&
 	     errbuf_setk(eb, ERRBUF_DATA, "the message is larger than %zu "
@@ -207,6 +229,7 @@ out:
 	free(header);
 	free(more);
 	buf_release(&list_id);
+	render_parts_release(&parts);
 	return ret;
 }
 

@@ -24,8 +24,8 @@
 struct issue {
 	struct score_result scores;
 	struct digest digest;
-	struct buf html;
-	struct buf text;
+	struct buf html;        /* decoded; empty from the day's fragments */
+	struct buf text;        /* unless issue_opts.keep_parts */
 	char *subject;
 	char *message_id;
 	struct buf message;    /* the complete RFC 5322 message */
@@ -37,6 +37,8 @@ struct issue_opts {
 	const char *to;             /* address instead of the subscriber's */
 	const char *subject_prefix; /* "[TEST] " */
 	int lexical_only;           /* no LLM judge (a template check) */
+	int keep_parts;             /* fill html and text also when the day
+				     * composes from fragments (render) */
 };
 
 /*

@@ -44,6 +44,8 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	const struct subscriber *s;
 	const struct buf *part;
 	struct day d;
+	/* The real issue, with its decoded parts kept for printing. */
+	struct issue_opts keep = { NULL, NULL, 0, 1 };
 	int opt, ret, what = 'H', composed = 0;
 
 	optind = 1;
@@ -86,13 +88,14 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (render_load(&d.conf, &t, &eb) < 0) {
+	if (render_load(&d.conf, &t, &eb) < 0 ||
+	    day_prepare_render(&d, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_CONFIG;
 		goto out;
 	}
 	composed = 1;
-	if (issue_compose(&d, &t, s, NULL, &issue, &eb) < 0) {
+	if (issue_compose(&d, &t, s, &keep, &issue, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = cmd_exit_code(&eb, EX_DATAERR);
 		goto out;

@@ -555,7 +555,7 @@ static int check_templates(const struct day *d,
 {
 	/* Lexical scores only: the judge would be asked (and paid) for a
 	 * digest that is thrown away. */
-	struct issue_opts opts = { NULL, NULL, 1 };
+	struct issue_opts opts = { NULL, NULL, 1, 0 };
 	size_t i;
 
 	for (i = 0; i < d->subs.n; i++) {
@@ -662,6 +662,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	if (render_load(&d.conf, &t, &eb) < 0 ||
+	    day_prepare_render(&d, &t, &eb) < 0 ||
 	    check_templates(&d, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		cmd_error("templates are unusable; nothing was sent");

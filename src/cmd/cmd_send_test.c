@@ -76,7 +76,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	const char *to = NULL, *as = NULL;
 	struct render_templates t = { NULL, NULL };
-	struct issue_opts copts = { NULL, "[TEST] ", 0 };
+	struct issue_opts copts = { NULL, "[TEST] ", 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct deliver_item item;
 	struct issue issue;
@@ -128,7 +128,8 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (render_load(&d.conf, &t, &eb) < 0) {
+	if (render_load(&d.conf, &t, &eb) < 0 ||
+	    day_prepare_render(&d, &t, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_CONFIG;
 		goto out;

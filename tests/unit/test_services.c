@@ -282,7 +282,7 @@ static void test_issue_test_copy(void **state)
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
 	struct render_templates t = { NULL, NULL };
-	struct issue_opts opts = { "tester@example.net", "[TEST] ", 0 };
+	struct issue_opts opts = { "tester@example.net", "[TEST] ", 0, 0 };
 	struct issue real, test;
 	struct day d;
 	char *real_url, *test_url;
