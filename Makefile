@@ -7,6 +7,7 @@
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
 #   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make eval             ranking precision on ../shared/eval (EVAL_DIR=)
 #   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
@@ -22,7 +23,7 @@ PKGS = libconfig expat libesmtp-1.0 openssl libcurl jansson libmicrohttpd
 # these when missing), and what the tests add (`make deps` installs both).
 BUILD_PACKAGES = gcc make pkg-config libconfig-dev libexpat1-dev \
 	libesmtp-dev libssl-dev libcurl4-openssl-dev libjansson-dev \
-	libmicrohttpd-dev tzdata
+	libmicrohttpd-dev libstemmer-dev liblinear-dev tzdata
 TEST_PACKAGES = libcmocka-dev python3 python3-aiosmtpd openssl chromium \
 	tidy valgrind clang libclang-rt-14-dev
 DEB_PACKAGES = $(BUILD_PACKAGES) $(TEST_PACKAGES)
@@ -33,7 +34,7 @@ WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS = $(LDFLAGS)
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lstemmer -llinear -lm
 
 ifdef DEVELOPER
 ALL_CFLAGS += -Werror
@@ -130,6 +131,10 @@ $(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
 bench-score: $(BUILD)/bench/score_bench
 	@$(BUILD)/bench/score_bench
 
+# Ranking quality on ../shared/eval (EVAL_DIR=...): measures, never fails.
+eval: $(BUILD)/bench/eval
+	@$(BUILD)/bench/eval $(EVAL_DIR)
+
 # valgrind and the sanitizers do not mix: build without SANITIZE.
 memcheck: paperboy
 	@tests/memcheck.sh
@@ -152,7 +157,7 @@ clean:
 	rm -rf $(BUILD) paperboy
 
 .PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke memcheck \
-	bench bench-score \
+	bench bench-score eval \
 	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

@@ -21,7 +21,7 @@ static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
 	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
 	"archive", "unsubscribed_at", "min_upvotes", "sort", "primary_only",
-	"announce_types", NULL
+	"announce_types", "never", NULL
 };
 static const char *const topic_keys[] = { "name",    "keywords", "weight",
 					  "require", "exclude",	 NULL };
@@ -166,6 +166,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	    conf_get_strv(doc, root, "categories", &s->categories, eb) < 0 ||
 	    conf_get_strv(doc, root, "authors", &s->authors, eb) < 0 ||
 	    conf_get_strv(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    conf_get_strv(doc, root, "never", &s->never, eb) < 0 ||
 	    conf_get_int(doc, root, "min_relevance", 1, 10, &s->min_relevance,
 			 eb) < 0 ||
 	    conf_get_int(doc, root, "max_papers", 1, SUBS_MAX_PAPERS,
@@ -225,6 +226,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	}
 	if (check_terms(doc, root, "authors", &s->authors, eb) < 0 ||
 	    check_terms(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    check_terms(doc, root, "never", &s->never, eb) < 0 ||
 	    check_terms(doc, root, "categories", &s->categories, eb) < 0 ||
 	    load_topics(doc, s, eb) < 0)
 		goto out;
@@ -351,6 +353,7 @@ void subs_release(struct subscriber *s)
 	}
 	free(s->topics);
 	strv_release(&s->exclude);
+	strv_release(&s->never);
 	strv_release(&s->announce_types);
 	free(s->criteria);
 	memset(s, 0, sizeof(*s));
