@@ -23,7 +23,8 @@
  * is tuned to them here: the warm model sees only the first five days'
  * labels and is evaluated only on the last five.
  *
- * Usage: eval [EVAL_DIR]   (or EVAL_DIR=... in the environment)
+ * Usage: eval [EVAL_DIR]   (or EVAL_DIR=... in the environment;
+ * EVAL_PROFILE=FILE ranks with another profile)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,7 @@ static void cache_day(const char *state, const char *dir, const struct day *d)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : getenv("EVAL_DIR");
+	const char *profile;
 	struct day *days;
 	struct subscriber s;
 	struct errbuf eb = ERRBUF_INIT;
@@ -274,13 +276,16 @@ int main(int argc, char **argv)
 		       "nothing measured\n", dir);
 		return 0;
 	}
-	if (subs_load_file(EVAL_PROFILE, &s, &eb) < 0)
-		die(EVAL_PROFILE, &eb);
+	profile = getenv("EVAL_PROFILE");
+	if (!profile || !*profile)
+		profile = EVAL_PROFILE;
+	if (subs_load_file(profile, &s, &eb) < 0)
+		die(profile, &eb);
 	days = xcalloc(EVAL_MAX_DAYS, sizeof(*days));
 	n = load_days(dir, days);
 	half = n / 2;
 	printf("eval: %zu days from %s, profile %s, top %d\n\n", n, dir,
-	       EVAL_PROFILE, EVAL_TOP);
+	       profile, EVAL_TOP);
 
 	printf("cold (profile only):\n");
 	for (i = 0; i < n; i++) {

@@ -21,7 +21,7 @@
 #include "banned.h"
 
 /* Fields of a vote line. */
-#define FEEDBACK_FIELDS 7
+#define FEEDBACK_FIELDS 9
 
 char *feedback_path(const char *state_dir, const char *sub_id)
 {
@@ -107,6 +107,10 @@ int feedback_append(const char *state_dir, const char *sub_id,
 		add_escaped(&b, v->title);
 		buf_addch(&b, '\t');
 		add_escaped(&b, v->abstract);
+		buf_addch(&b, '\t');
+		add_escaped(&b, v->authors);
+		buf_addch(&b, '\t');
+		add_escaped(&b, v->categories);
 		buf_addch(&b, '\n');
 	}
 	if (util_mkdir_p(dir, 0755, eb) < 0)
@@ -178,11 +182,16 @@ int feedback_vote_ids(const char *state_dir, const char *sub_id,
 		v[i].id = p->id;
 		v[i].title = p->title;
 		v[i].abstract = p->abstract ? p->abstract : "";
+		v[i].authors = strv_join(&p->authors, "; ");
+		v[i].categories = strv_join(&p->categories, " ");
 	}
 	ret = feedback_append(state_dir, sub_id, v, nids, eb);
 out:
-	for (i = 0; i < nids; i++)
+	for (i = 0; i < nids; i++) {
 		free(owned[i]);
+		free(v[i].authors);
+		free(v[i].categories);
+	}
 	free(owned);
 	free(v);
 	return ret;
@@ -210,11 +219,17 @@ int feedback_record_judged(const char *state_dir, const char *sub_id,
 		v[n].id = p->id;
 		v[n].title = p->title;
 		v[n].abstract = p->abstract ? p->abstract : "";
+		v[n].authors = strv_join(&p->authors, "; ");
+		v[n].categories = strv_join(&p->categories, " ");
 		n++;
 	}
 	ret = feedback_append(state_dir, sub_id, v, n, eb);
 	if (recorded)
 		*recorded = ret < 0 ? 0 : n;
+	for (i = 0; i < n; i++) {
+		free(v[i].authors);
+		free(v[i].categories);
+	}
 	free(v);
 	return ret;
 }
@@ -238,6 +253,8 @@ static void vote_release(struct feedback_vote *v)
 	free(v->id);
 	free(v->title);
 	free(v->abstract);
+	free(v->authors);
+	free(v->categories);
 }
 
 /* Index of the vote for id among f's, or -1 (linear probing on ids). */
@@ -328,6 +345,8 @@ int feedback_load(const char *state_dir, const char *sub_id,
 		v.id = xstrdup(f[4]);
 		v.title = xstrdup(f[5]);
 		v.abstract = xstrdup(f[6]);
+		v.authors = xstrdup(f[7]);
+		v.categories = xstrdup(f[8]);
 		s = id_slot(&t, out, v.id);
 		if (t.slot[s]) {
 			struct feedback_vote *old = &out->v[t.slot[s] - 1];
@@ -357,6 +376,8 @@ done:
 		out->hash = fnv(out->hash, v->id);
 		out->hash = fnv(out->hash, v->title);
 		out->hash = fnv(out->hash, v->abstract);
+		out->hash = fnv(out->hash, v->authors);
+		out->hash = fnv(out->hash, v->categories);
 	}
 	ret = 0;
 out:

@@ -4,7 +4,8 @@
  * STATE/feedback/ID is a text file: the line "paperboy-feedback 1" (the
  * format version), then one vote per line, tab-separated: when (UTC,
  * ISO 8601), "up" or "down", via ("cli", "http", "judge", ...), the
- * announcement date, the arXiv ID, the title and the abstract (tabs,
+ * announcement date, the arXiv ID, the title, the abstract, the authors
+ * ("; "-separated) and the categories (space-separated, primary first) (tabs,
  * newlines and backslashes escaped as \t, \n, \\). Each vote carries the
  * paper's text so that training never needs the network.
  *
@@ -44,6 +45,8 @@ struct feedback_vote {
 	char *id;       /* versionless arXiv ID */
 	char *title;
 	char *abstract;
+	char *authors;    /* "; "-separated */
+	char *categories; /* space-separated, primary first */
 };
 
 struct feedback {

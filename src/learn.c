@@ -36,7 +36,7 @@
 /* liblinear's stopping tolerance for L2-regularized LR (its default). */
 #define LEARN_EPS 0.01
 /* learn_weight: the model's weight tends to this with many up-votes... */
-#define LEARN_WEIGHT_MAX 2.0
+#define LEARN_WEIGHT_MAX 4.0
 /* ...and is half of it at this many. */
 #define LEARN_WEIGHT_HALF 20.0
 /* A model file larger than this is refused. */

@@ -49,6 +49,8 @@ struct learn_example {
 	const char *id;
 	const char *title;
 	const char *abstract;
+	const char *authors;    /* "A. One; B. Two" (may be "") */
+	const char *categories; /* "cs.LG cs.AI", primary first (may be "") */
 	int up;           /* 1: wanted, 0: not */
 };
 

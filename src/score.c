@@ -549,7 +549,8 @@ static uint32_t compile_stem(struct score_index *idx, const char *w,
 			     size_t len)
 {
 	struct buf key = BUF_INIT;
-	uint32_t rid, node, wid;
+	uint32_t rid, node = 0, wid;
+	const char *p = w, *end = w + len;
 	int added;
 
 	buf_addch(&key, '\001'); /* never the start of a term as written */
@@ -558,11 +559,20 @@ static uint32_t compile_stem(struct score_index *idx, const char *w,
 	buf_release(&key);
 	if (!added)
 		return idx->raw.vals[rid - 1];
-	wid = dict_add(&idx->words, w, len, &added);
-	node = edge_find(&idx->edges, 0, wid);
-	if (!node) {
-		node = new_node(idx);
-		edge_add(&idx->edges, 0, wid, node);
+	/* One word, or two joined by a space (a criteria bigram). */
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t wl = sp ? (size_t)(sp - p) : (size_t)(end - p);
+		uint32_t next;
+
+		wid = dict_add(&idx->words, p, wl, &added);
+		next = edge_find(&idx->edges, node, wid);
+		if (!next) {
+			next = new_node(idx);
+			edge_add(&idx->edges, node, wid, next);
+		}
+		node = next;
+		p += wl + (sp != NULL);
 	}
 	idx->is_term[node] = 1;
 	idx->raw.vals[rid - 1] = node;
@@ -572,7 +582,28 @@ static uint32_t compile_stem(struct score_index *idx, const char *w,
 struct crit_ctx {
 	struct score_index *idx;
 	struct strv seen; /* this profile's criteria words so far */
+	char prev[64];    /* the previous content word, "" after a stop */
 };
+
+/* Adds the criteria term word (owned) unless this profile has it. */
+static void add_crit_term(struct crit_ctx *c, char *word)
+{
+	struct score_index *idx = c->idx;
+	struct cslot *sl;
+
+	if (strv_contains(&c->seen, word)) {
+		free(word);
+		return;
+	}
+	strv_push(&c->seen, word);
+	ALLOC_GROW(idx->slots, idx->nslots + 1, idx->aslots);
+	sl = &idx->slots[idx->nslots++];
+	sl->term = compile_stem(idx, word, strlen(word));
+	sl->topic = 0;
+	sl->index = (uint32_t)idx->crit_words.n;
+	sl->role = ROLE_CRITERIA;
+	strv_push_owned(&idx->crit_words, word);
+}
 
 static void add_crit_word(void *ctx, const char *w, size_t len)
 {
@@ -581,9 +612,22 @@ static void add_crit_word(void *ctx, const char *w, size_t len)
 	struct cslot *sl;
 	char *word;
 
-	if (len < 2 || stem_is_stopword(w, len) ||
-	    strspn(w, "0123456789") >= len)
+	if (len < 2 || len >= sizeof(c->prev) || stem_is_stopword(w, len) ||
+	    strspn(w, "0123456789") >= len) {
+		c->prev[0] = '\0';
 		return;
+	}
+	if (c->prev[0]) {
+		struct buf bi = BUF_INIT;
+
+		buf_addf(&bi, "%s %.*s", c->prev, (int)len, w);
+		memcpy(c->prev, w, len);
+		c->prev[len] = '\0';
+		add_crit_term(c, buf_detach(&bi, NULL));
+	} else {
+		memcpy(c->prev, w, len);
+		c->prev[len] = '\0';
+	}
 	word = xstrndup(w, len);
 	if (strv_contains(&c->seen, word)) {
 		free(word);
@@ -641,7 +685,7 @@ static void compile_sub(struct score_index *idx, struct csub *cs,
 	for (i = 0; i < s->never.n; i++)
 		add_slot(idx, ids, s->never.v[i], ROLE_NEVER, 0, i);
 	if (s->criteria && s->criteria[0]) {
-		struct crit_ctx cc = { idx, STRV_INIT };
+		struct crit_ctx cc = { idx, STRV_INIT, "" };
 
 		each_word(s->criteria, add_crit_word, &cc);
 		strv_release(&cc.seen);
@@ -1637,7 +1681,8 @@ static void explain_topic(const struct score_index *idx,
 		const struct cslot *c = &idx->slots[cs->first_slot + k];
 		uint8_t w = idx->slot_where[k];
 
-		if (c->topic != t || c->role == ROLE_EXCLUDE)
+		if (c->topic != t || c->role == ROLE_EXCLUDE ||
+		    c->role == ROLE_NEVER || c->role == ROLE_CRITERIA)
 			continue;
 		if (c->role == ROLE_KEYWORD && !w) {
 			missed++;
@@ -1653,9 +1698,10 @@ static void explain_topic(const struct score_index *idx,
 		else
 			buf_addstr(out, "not found");
 		if (c->role == ROLE_KEYWORD)
-			buf_addf(out, " (%s)", (w & WHERE_TITLE)
-						       ? "title hit, 3"
-						       : "abstract hit, 1");
+			buf_addf(out, " (%s, idf %.2f)",
+				 (w & WHERE_TITLE) ? "title hit, 3 x"
+						   : "abstract hit, 1 x",
+				 idx->slot_idf[k]);
 		else if (c->role == ROLE_REQUIRE && !w)
 			buf_addstr(out, " -> requirement not met");
 		else if (c->role == ROLE_TOPIC_EXCLUDE && w)
@@ -1669,11 +1715,42 @@ static void explain_topic(const struct score_index *idx,
 		buf_addf(out, "  %zu other keyword%s not found\n", missed,
 			 missed == 1 ? "" : "s");
 	if (te->title + te->abstract)
-		buf_addf(out, "  = %g x (3 x %d title + %d abstract) = %g "
-			      "points, %s\n",
-			 s->topics[t].weight, te->title, te->abstract,
-			 te->points,
+		buf_addf(out, "  = %g x %.2f (idf of %d title x 3 + %d "
+			      "abstract) = %.2f points, %s\n",
+			 s->topics[t].weight, te->idf, te->title,
+			 te->abstract, te->points,
 			 te->counted ? "counted" : "NOT counted");
+}
+
+/* "Criteria (BM25 ...): word (tf 2, idf 3.1) 1.91, ... = 7.32". */
+static void explain_criteria(const struct score_index *idx,
+			     const struct csub *cs, struct buf *out)
+{
+	const struct eval *ev = &idx->ev;
+	size_t k, n = 0, found = 0, shown = 0;
+
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+
+		if (c->role != ROLE_CRITERIA)
+			continue;
+		n++;
+		found += idx->slot_where[k] != 0;
+	}
+	if (!n)
+		return;
+	buf_addf(out, "Criteria (BM25, k1 %g, b %g): %zu of its %zu words "
+		      "and word pairs found",
+		 SCORE_BM25_K1, SCORE_BM25_B, found, n);
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+
+		if (c->role != ROLE_CRITERIA || !idx->slot_where[k])
+			continue;
+		buf_addf(out, "%s%s (idf %.2f)", shown++ ? ", " : ": ",
+			 idx->crit_words.v[c->index], idx->slot_idf[k]);
+	}
+	buf_addf(out, " = %.2f\n", ev->crit);
 }
 
 static void explain(struct score_index *idx, const struct csub *cs,
@@ -1725,18 +1802,44 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	}
 	for (i = 0; i < s->ntopics; i++)
 		explain_topic(idx, cs, i, &title, &abstract, out);
-	buf_addf(out, "Exclusions (%zu):", s->exclude.n);
+	explain_criteria(idx, cs, out);
+	buf_addf(out, "Never (%zu):", s->never.n);
 	for (k = 0; k < cs->nslots; k++) {
 		const struct cslot *c = &idx->slots[cs->first_slot + k];
-		if (c->role != ROLE_EXCLUDE || !idx->slot_where[k])
+		if (c->role != ROLE_NEVER || !idx->slot_where[k])
 			continue;
 		buf_addf(out, "\n  \"%s\": ", slot_term(s, c));
 		snippet(out, slot_term(s, c), &title, &abstract);
-		buf_addstr(out, (int)k == ev->excl_slot
+		buf_addstr(out, (int)k == ev->never_slot
 					? " -> drops the paper"
 					: "");
 	}
-	if (ev->excl_slot < 0)
+	if (ev->never_slot < 0)
+		buf_addstr(out, " none found");
+	buf_addch(out, '\n');
+	if (ev->stage == STAGE_NEVER)
+		goto verdict;
+	buf_addf(out, "Exclusions (%zu):", s->exclude.n);
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+		uint8_t w = idx->slot_where[k];
+
+		if (c->role != ROLE_EXCLUDE || !w)
+			continue;
+		buf_addf(out, "\n  \"%s\": ", slot_term(s, c));
+		snippet(out, slot_term(s, c), &title, &abstract);
+		if ((int)k == ev->excl_slot)
+			buf_addstr(out, ev->author >= 0
+						? " -> central, but an author "
+						  "you follow wins"
+						: " -> central (title or "
+						  "repeated): drops the paper");
+		else if (w && !(w & WHERE_TITLE) && ev->excl_slot < 0 &&
+			 ev->pen_slot >= 0)
+			buf_addf(out, " -> in passing: -%g",
+				 SCORE_EXCLUDE_PENALTY);
+	}
+	if (ev->excl_slot < 0 && ev->pen_slot < 0)
 		buf_addstr(out, " none found");
 	buf_addch(out, '\n');
 	if (ev->stage == STAGE_EXCLUDED)
@@ -1751,19 +1854,50 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	else
 		buf_addf(out, "Authors: none of the %zu you follow\n",
 			 s->authors.n);
-	if (ev->author < 0 && ev->matched) {
-		double sum = ev->points - 2.0 * (ev->matched - 1);
-		long r = 4 + lround(ev->points);
+	if (cs->model && idx->lday) {
+		char *sum = learn_summary(cs->model);
 
-		buf_addf(out, "Formula: 4 + round(%g from topics + 2 x %d "
-			      "more topic%s = %g) = %ld",
-			 sum, ev->matched - 1, ev->matched == 2 ? "" : "s",
-			 ev->points, r);
-		if (r > SCORE_MAX_RELEVANCE)
-			buf_addf(out, ", capped at %d", SCORE_MAX_RELEVANCE);
+		buf_addf(out, "Model (%s): decision %.3f, ", sum, ev->model);
+		buf_addstr(out, "here: ");
+		learn_explain_paper(idx->lday, cs->model, paper, out);
 		buf_addch(out, '\n');
-	} else if (ev->author < 0) {
-		buf_addstr(out, "Formula: no topic counted\n");
+		free(sum);
+	}
+	if (ev->author < 0) {
+		buf_addf(out, "Day (%zu papers): keywords mean %.2f sd %.2f; "
+			      "criteria mean %.2f sd %.2f",
+			 idx->l->n, idx->st_kw.mean, idx->st_kw.sd,
+			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->model)
+			buf_addf(out, "; model mean %.3f sd %.3f",
+				 idx->st_model.mean, idx->st_model.sd);
+		buf_addch(out, '\n');
+		buf_addf(out, "Formula: z = %g x keywords (%.2f - %.2f) / "
+			      "%.2f + %g x criteria (%.2f - %.2f) / %.2f",
+			 SCORE_W_KEYWORDS, ev->points, idx->st_kw.mean,
+			 idx->st_kw.sd, SCORE_W_CRITERIA, ev->crit,
+			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->model)
+			buf_addf(out, " + %.2f x model (%.3f - %.3f) / %.3f",
+				 learn_weight(cs->model), ev->model,
+				 idx->st_model.mean, idx->st_model.sd);
+		if (ev->npen)
+			buf_addf(out, " - %g x %d exclusion%s in passing",
+				 SCORE_EXCLUDE_PENALTY, ev->npen,
+				 ev->npen == 1 ? "" : "s");
+		buf_addf(out, " = %.2f\n", ev->score);
+		if (ev->relevance > 0) {
+			double r = SCORE_REL_AT_MEAN +
+				   SCORE_REL_PER_SD * ev->score;
+			buf_addf(out, "Calibration: round(%g + %g x %.2f = "
+				      "%.2f) = %ld, within 1-%d: %d\n",
+				 SCORE_REL_AT_MEAN, SCORE_REL_PER_SD,
+				 ev->score, r, lround(r),
+				 SCORE_MAX_RELEVANCE, ev->relevance);
+		} else {
+			buf_addstr(out, "Calibration: no topic, criteria "
+					"word or model: relevance 0\n");
+		}
 	}
 verdict:
 	{
