@@ -29,6 +29,14 @@ static const char *const topic_keys[] = { "name",    "keywords", "weight",
 static const char *const announce_names[] = { "new", "cross", "replace",
 					      "replace-cross", NULL };
 
+/* The line of list `what` in group at (the group's own when unknown). */
+static int term_line(const struct conf_node *at, const char *what)
+{
+	int line = conf_line_of(at, what);
+
+	return line > 0 ? line : conf_node_line(at);
+}
+
 static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 		       const char *what, const struct strv *sv,
 		       struct errbuf *eb)
@@ -39,13 +47,13 @@ static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 		size_t len = strlen(sv->v[i]);
 		if (!len)
 			return errbuf_set(eb, "%s:%d: empty entry in '%s'",
-					  conf_doc_path(doc),
-					  conf_node_line(at), what);
+					  conf_doc_path(doc), term_line(at, what),
+					  what);
 		if (len > SUBS_MAX_TERM)
 			return errbuf_set(eb, "%s:%d: an entry in '%s' is "
 					      "longer than %d characters",
 					  conf_doc_path(doc),
-					  conf_node_line(at), what,
+					  term_line(at, what), what,
 					  SUBS_MAX_TERM);
 	}
 	return 0;

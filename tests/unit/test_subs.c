@@ -135,7 +135,7 @@ static void test_profile_features(void **state)
 	expect_error("email = \"a@example.org\";\n"
 		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
 		     "  require = [\"\"]; } );\n",
-		     "p.cfg:2: empty entry in 'require'");
+		     "p.cfg:3: empty entry in 'require'");
 	expect_error("email = \"a@example.org\";\n"
 		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
 		     "  exclude = \"b\"; } );\n",
