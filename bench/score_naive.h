@@ -223,6 +223,7 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 {
 	const struct subscriber *s = np->s;
 	struct strv crit = STRV_INIT;
+	double **kidf = xcalloc(s->ntopics + 1, sizeof(*kidf)), *cidf;
 	double *kw = xcalloc(n + 1, sizeof(*kw));
 	double *cr = xcalloc(n + 1, sizeof(*cr));
 	int *matched = xcalloc(n + 1, sizeof(*matched));
@@ -230,6 +231,16 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 	size_t i, j, t;
 
 	naive_criteria(s->criteria, &crit);
+	/* Each term's idf once (a scan of the day per term). */
+	for (t = 0; t < s->ntopics; t++) {
+		kidf[t] = xcalloc(s->topics[t].keywords.n + 1,
+				  sizeof(**kidf));
+		for (j = 0; j < s->topics[t].keywords.n; j++)
+			kidf[t][j] = naive_idf(texts, n, np->keywords[t][j]);
+	}
+	cidf = xcalloc(crit.n + 1, sizeof(*cidf));
+	for (j = 0; j < crit.n; j++)
+		cidf[j] = naive_idf(texts, n, crit.v[j]);
 	for (i = 0; i < n; i++)
 		avgdl += naive_words(texts[i].title) +
 			 naive_words(texts[i].abstract);
@@ -246,11 +257,10 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 			for (j = 0; j < tp->keywords.n; j++) {
 				const char *term = np->keywords[t][j];
 				if (naive_in(tx->title, term)) {
-					idf += SCORE_TITLE_FACTOR *
-					       naive_idf(texts, n, term);
+					idf += SCORE_TITLE_FACTOR * kidf[t][j];
 					hits++;
 				} else if (naive_in(tx->abstract, term)) {
-					idf += naive_idf(texts, n, term);
+					idf += kidf[t][j];
 					hits++;
 				}
 			}
@@ -272,7 +282,7 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 				continue;
 			if (tf > 255)
 				tf = 255;
-			cr[i] += naive_idf(texts, n, crit.v[j]) * tf *
+			cr[i] += cidf[j] * tf *
 				 (SCORE_BM25_K1 + 1) /
 				 (tf + SCORE_BM25_K1 *
 					       (1 - SCORE_BM25_B +
@@ -357,6 +367,10 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 					     : (int)r;
 	}
 	strv_release(&crit);
+	for (t = 0; t < s->ntopics; t++)
+		free(kidf[t]);
+	free(kidf);
+	free(cidf);
 	free(kw);
 	free(cr);
 	free(matched);

@@ -62,6 +62,9 @@ struct learn_day {
 	size_t npapers;
 	struct posting *post; /* sorted by feat, then paper */
 	size_t npost;
+	uint32_t *feats;      /* the distinct buckets, ascending */
+	size_t *first;        /* per distinct bucket: its first posting */
+	size_t nfeats;
 };
 
 /* ---- features ---- */
@@ -82,23 +85,86 @@ static uint32_t bucket_of(uint64_t h)
 	return (uint32_t)(h % LEARN_FEATURES) + 1; /* liblinear: from 1 */
 }
 
+/* The first phrase seen for each bucket: open addressing on buckets. */
+struct names {
+	uint32_t *key; /* 0: empty */
+	char **phrase;
+	size_t n, nslots; /* nslots: a power of two */
+};
+
+static size_t names_slot(const struct names *nm, uint32_t f)
+{
+	size_t i = (size_t)(f * 2654435761u) & (nm->nslots - 1);
+
+	while (nm->key[i] && nm->key[i] != f)
+		i = (i + 1) & (nm->nslots - 1);
+	return i;
+}
+
+static void names_add(struct names *nm, uint32_t f, const char *phrase)
+{
+	size_t i;
+
+	if ((nm->n + 1) * 2 > nm->nslots) {
+		struct names old = *nm;
+		size_t k;
+
+		nm->nslots = old.nslots ? old.nslots * 2 : 1024;
+		nm->key = xcalloc(nm->nslots, sizeof(*nm->key));
+		nm->phrase = xcalloc(nm->nslots, sizeof(*nm->phrase));
+		for (k = 0; k < old.nslots; k++) {
+			if (!old.key[k])
+				continue;
+			i = names_slot(nm, old.key[k]);
+			nm->key[i] = old.key[k];
+			nm->phrase[i] = old.phrase[k];
+		}
+		free(old.key);
+		free(old.phrase);
+	}
+	i = names_slot(nm, f);
+	if (nm->key[i])
+		return;
+	nm->key[i] = f;
+	nm->phrase[i] = xstrdup(phrase);
+	nm->n++;
+}
+
+/* The phrase first seen for bucket f, or NULL. */
+static const char *phrase_of(const struct names *nm, uint32_t f)
+{
+	size_t i;
+
+	if (!nm->nslots)
+		return NULL;
+	i = names_slot(nm, f);
+	return nm->key[i] ? nm->phrase[i] : NULL;
+}
+
+static void names_release(struct names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->nslots; i++)
+		free(nm->phrase[i]);
+	free(nm->key);
+	free(nm->phrase);
+	memset(nm, 0, sizeof(*nm));
+}
+
 /* One document's words on the way to its features. */
 struct tok {
 	uint32_t *feat;     /* buckets, one per occurrence */
 	size_t n, alloc;
 	uint64_t prev;      /* hash of the previous content stem, 0: none */
 	char prev_raw[64];
-	struct strv *names; /* (bucket "\t" phrase) when wanted */
+	struct names *names; /* the phrase of each bucket, when wanted */
 };
 
 static void name_feat(struct tok *t, uint32_t f, const char *phrase)
 {
-	struct buf b = BUF_INIT;
-
-	if (!t->names)
-		return;
-	buf_addf(&b, "%u\t%s", f, phrase);
-	strv_push_owned(t->names, buf_detach(&b, NULL));
+	if (t->names)
+		names_add(t->names, f, phrase);
 }
 
 static void push_feat(struct tok *t, uint32_t f)
@@ -156,7 +222,7 @@ struct doc {
 };
 
 static void doc_build(const char *title, const char *abstract,
-		      struct doc *d, struct strv *names)
+		      struct doc *d, struct names *names)
 {
 	struct tok t;
 	size_t i, n = 0;
@@ -250,6 +316,15 @@ struct learn_day *learn_day_build(const struct listing *l)
 	}
 	free(docs);
 	qsort(d->post, d->npost, sizeof(*d->post), cmp_posting);
+	d->feats = xcalloc(d->npost + 1, sizeof(*d->feats));
+	d->first = xcalloc(d->npost + 2, sizeof(*d->first));
+	for (i = 0; i < d->npost; i++) {
+		if (d->nfeats && d->feats[d->nfeats - 1] == d->post[i].feat)
+			continue;
+		d->feats[d->nfeats] = d->post[i].feat;
+		d->first[d->nfeats++] = i;
+	}
+	d->first[d->nfeats] = d->npost;
 	return d;
 }
 
@@ -258,22 +333,35 @@ void learn_day_free(struct learn_day *d)
 	if (!d)
 		return;
 	free(d->post);
+	free(d->feats);
+	free(d->first);
 	free(d);
 }
 
 void learn_day_score(const struct learn_day *d, const struct learn_model *m,
 		     double *out)
 {
-	size_t i, j = 0;
+	size_t i, j, lo = 0;
 
 	for (i = 0; i < d->npapers; i++)
 		out[i] = m->bias;
-	for (i = 0; i < m->n && j < d->npost; i++) {
+	/* Both sorted: each model bucket is found by binary search in the
+	 * rest of the day's buckets, so the cost is the model's size times
+	 * a logarithm, plus the postings that match. */
+	for (i = 0; i < m->n && lo < d->nfeats; i++) {
 		uint32_t f = m->feat[i];
+		size_t hi = d->nfeats;
 
-		while (j < d->npost && d->post[j].feat < f)
-			j++;
-		for (; j < d->npost && d->post[j].feat == f; j++)
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (d->feats[mid] < f)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= d->nfeats || d->feats[lo] != f)
+			continue;
+		for (j = d->first[lo]; j < d->first[lo + 1]; j++)
 			out[d->post[j].paper] += m->w[i] * d->post[j].value;
 	}
 }
@@ -363,24 +451,12 @@ static void quiet(const char *s)
 	(void)s;
 }
 
-/* The phrase first seen for bucket f in names ("f\tphrase"), or NULL. */
-static const char *phrase_of(const struct strv *names, uint32_t f)
-{
-	size_t i;
-	char key[16];
-	size_t kl = (size_t)snprintf(key, sizeof(key), "%u\t", f);
-
-	for (i = 0; i < names->n; i++)
-		if (!strncmp(names->v[i], key, kl))
-			return names->v[i] + kl;
-	return NULL;
-}
-
 struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 				const struct listing *const *background,
 				size_t nbg, uint64_t hash, struct errbuf *eb)
 {
-	struct strv seen = STRV_INIT, names = STRV_INIT, named = STRV_INIT;
+	struct strv seen = STRV_INIT, named = STRV_INIT;
+	struct names names = { NULL, NULL, 0, 0 };
 	struct doc *docs = NULL;
 	double *y = NULL;
 	struct feature_node **x = NULL, *nodes = NULL;
@@ -390,7 +466,8 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	struct problem prob;
 	struct parameter param;
 	size_t ndocs = 0, adocs = 0, up = 0, down = 0, i, k, nodes_n = 0;
-	size_t keep, nr = 0;
+	size_t keep, nr = 0, nuniq = 0;
+	uint32_t *uniq = NULL;
 	const char *err;
 	double sign;
 
@@ -433,22 +510,35 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	tfidf(docs, ndocs);
 	for (i = 0; i < ndocs; i++)
 		nodes_n += docs[i].n + 2;
+	/* liblinear's cost grows with the feature space: the buckets in use
+	 * are numbered 1..nuniq for it (and mapped back after). */
+	uniq = xcalloc(nodes_n + 1, sizeof(*uniq));
+	for (i = 0; i < ndocs; i++)
+		for (k = 0; k < docs[i].n; k++)
+			uniq[nuniq++] = docs[i].feat[k];
+	qsort(uniq, nuniq, sizeof(*uniq), cmp_u32);
+	for (i = k = 0; i < nuniq; i++)
+		if (!k || uniq[k - 1] != uniq[i])
+			uniq[k++] = uniq[i];
+	nuniq = k;
 	nodes = xcalloc(nodes_n, sizeof(*nodes));
 	x = xcalloc(ndocs, sizeof(*x));
 	nodes_n = 0;
 	for (i = 0; i < ndocs; i++) {
 		x[i] = &nodes[nodes_n];
 		for (k = 0; k < docs[i].n; k++) {
-			nodes[nodes_n].index = (int)docs[i].feat[k];
+			uint32_t *at = bsearch(&docs[i].feat[k], uniq, nuniq,
+					       sizeof(*uniq), cmp_u32);
+			nodes[nodes_n].index = (int)(at - uniq) + 1;
 			nodes[nodes_n++].value = docs[i].tf[k];
 		}
-		nodes[nodes_n].index = LEARN_FEATURES + 1; /* the bias */
+		nodes[nodes_n].index = (int)nuniq + 1; /* the bias */
 		nodes[nodes_n++].value = 1;
 		nodes[nodes_n++].index = -1;
 	}
 	memset(&prob, 0, sizeof(prob));
 	prob.l = (int)ndocs;
-	prob.n = LEARN_FEATURES + 1;
+	prob.n = (int)nuniq + 1;
 	prob.y = y;
 	prob.x = x;
 	prob.bias = -1; /* the bias is the explicit feature above */
@@ -465,11 +555,11 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	lm = train(&prob, &param);
 	/* Decision values are for the model's first label. */
 	sign = lm->label[0] == 1 ? 1 : -1;
-	r = xcalloc(LEARN_FEATURES, sizeof(*r));
-	for (k = 0; k < LEARN_FEATURES; k++) {
+	r = xcalloc(nuniq + 1, sizeof(*r));
+	for (k = 0; k < nuniq; k++) {
 		double w = sign * lm->w[k];
 		if (w != 0) {
-			r[nr].feat = (uint32_t)k + 1;
+			r[nr].feat = uniq[k];
 			r[nr++].w = w;
 		}
 	}
@@ -479,7 +569,7 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	m->hash = hash;
 	m->up = up;
 	m->down = down;
-	m->bias = sign * lm->w[LEARN_FEATURES];
+	m->bias = sign * lm->w[nuniq];
 	m->n = keep;
 	m->feat = xcalloc(keep + 1, sizeof(*m->feat));
 	m->w = xcalloc(keep + 1, sizeof(*m->w));
@@ -514,9 +604,10 @@ out:
 	free(y);
 	free(x);
 	free(nodes);
+	free(uniq);
 	free(r);
 	strv_release(&seen);
-	strv_release(&names);
+	names_release(&names);
 	strv_release(&named);
 	return m;
 }
@@ -817,6 +908,11 @@ size_t learn_model_up(const struct learn_model *m)
 size_t learn_model_down(const struct learn_model *m)
 {
 	return m->down;
+}
+
+size_t learn_model_weights(const struct learn_model *m)
+{
+	return m->n;
 }
 
 uint64_t learn_model_hash(const struct learn_model *m)

@@ -34,7 +34,7 @@
 #define LEARN_FEATURES (1u << 20)
 /* Weights kept per model: the rest are near zero and only cost memory
  * and time when scoring. */
-#define LEARN_MAX_WEIGHTS 4000
+#define LEARN_MAX_WEIGHTS 1000
 /* Fewer up-votes than this: no model (a profile alone is better). */
 #define LEARN_MIN_UP 3
 /* Phrases named in an explanation. */
@@ -121,6 +121,8 @@ double learn_weight(const struct learn_model *m);
 /* Up-votes and down-votes the model was trained on. */
 size_t learn_model_up(const struct learn_model *m);
 size_t learn_model_down(const struct learn_model *m);
+/* Weights the model keeps (at most LEARN_MAX_WEIGHTS). */
+size_t learn_model_weights(const struct learn_model *m);
 /* The feedback hash stored in the model. */
 uint64_t learn_model_hash(const struct learn_model *m);
 
