@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 			die("feedback", &eb);
 		free(ids);
 	}
-	if (learn_update(state, s.id, &m, &trained, &eb) < 0)
+	if (learn_update(state, s.id, 1, &m, &trained, &eb) < 0)
 		die("learn", &eb);
 	printf("\nwarm (up-votes for the picks of days 1-%zu, %s):\n", half,
 	       m ? "model trained" : "NO MODEL");

@@ -771,7 +771,7 @@ out:
 	return ret;
 }
 
-int learn_update(const char *state_dir, const char *id,
+int learn_update(const char *state_dir, const char *id, int save,
 		 struct learn_model **out, int *trained, struct errbuf *eb)
 {
 	struct feedback f;
@@ -828,7 +828,7 @@ int learn_update(const char *state_dir, const char *id,
 	m = learn_train(ex, f.n, bgp, nbg, f.hash, eb);
 	if (!m)
 		goto out_bg;
-	if (learn_save(state_dir, id, m, eb) < 0) {
+	if (save && learn_save(state_dir, id, m, eb) < 0) {
 		learn_model_free(m);
 		goto out_bg;
 	}

@@ -91,12 +91,13 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 /*
  * The model of subscriber id for its current feedback: loads
  * STATE/models/ID when it was trained on feedback with the same hash,
- * else trains it (cached listings of the voted days as background) and
- * saves it atomically. *out is NULL (and 0 returned) when the subscriber
- * has too few up-votes. *trained says whether it was (re)trained. Returns
- * 0 or -1 with eb filled.
+ * else trains it (cached listings of the voted days as background) and,
+ * with `save`, saves it atomically (a dry run keeps it in memory). *out
+ * is NULL (and 0 returned) when the subscriber has too few up-votes.
+ * *trained says whether it was (re)trained. Returns 0 or -1 with eb
+ * filled.
  */
-int learn_update(const char *state_dir, const char *id,
+int learn_update(const char *state_dir, const char *id, int save,
 		 struct learn_model **out, int *trained, struct errbuf *eb);
 
 /* Loads STATE/models/ID; 0 with *out NULL when there is none. */

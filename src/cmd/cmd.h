@@ -187,14 +187,18 @@ struct cmd_day {
 	struct subs_list subs;
 	int broken;             /* profiles that failed to load */
 	struct score_index *idx;
+	struct learn_model **models; /* per subscriber: learned, or NULL */
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
 };
 
 /*
  * Loads the config, resolves the date, loads the listing (see
- * cmd_load_listing) and, when it holds papers, the subscribers and the
- * normalized index. Prints errors; returns EX_OK or the exit code. On
+ * cmd_load_listing) and, when it holds papers, the subscribers, the
+ * normalized index and each subscriber's learned model (learn_update:
+ * retrained when its votes changed; a dry run saves nothing; a model that
+ * cannot be had is warned about and the profile used alone). Prints
+ * errors; returns EX_OK or the exit code. On
  * EX_OK, release with cmd_day_close (also safe after a failure).
  */
 int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "deliver.h"
 #include "history.h"
+#include "learn.h"
 #include "mime.h"
 #include "util.h"
 #include "xalloc.h"
@@ -184,6 +185,28 @@ out:
 	return ret;
 }
 
+/* Each subscriber's learned model, when it has voted enough. */
+static void attach_models(struct cmd_day *d, int dry_run)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	size_t i;
+	int trained;
+
+	d->models = xcalloc(d->subs.n + 1, sizeof(*d->models));
+	for (i = 0; i < d->subs.n; i++) {
+		const struct subscriber *s = &d->subs.v[i];
+
+		if (learn_update(d->conf.state_dir, s->id, !dry_run,
+				 &d->models[i], &trained, &eb) < 0) {
+			cmd_warn("%s: no learned model, the profile alone "
+				 "scores: %s", s->id, eb.msg);
+			continue;
+		}
+		if (d->models[i])
+			score_index_set_model(d->idx, s, d->models[i]);
+	}
+}
+
 int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		 const char *config, const char *date_opt,
 		 const char *listing_path, int dry_run)
@@ -208,6 +231,7 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 		return EX_CONFIG;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
 				   &d->subs);
+	attach_models(d, dry_run);
 	if (d->conf.llm_enabled && open_llm(d, dry_run) < 0)
 		return EX_CONFIG;
 	/* A dry run writes nothing, not even a new secret: its links are
@@ -223,9 +247,14 @@ int cmd_day_open(struct cmd_day *d, const struct cmd_global *g,
 
 void cmd_day_close(struct cmd_day *d)
 {
+	size_t i;
+
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);
+	for (i = 0; d->models && i < d->subs.n; i++)
+		learn_model_free(d->models[i]);
+	free(d->models);
 	subs_list_release(&d->subs);
 	listing_release(&d->listing);
 	if (d->conf.path)

@@ -67,6 +67,29 @@ test_expect_success 'a never term drops a paper that mentions it once, even an a
 	grep_file "Relevance: 0; left out: never: mentions \"reinforcement learning\"" ex
 '
 
+test_expect_success 'votes in state/feedback: a learned model scores and explains' '
+	mkdir -p state/feedback &&
+	T="$(printf "\t")" &&
+	{
+		echo "paperboy-feedback 1" &&
+		for v in "up${T}2512.21487${T}Mixture of experts inference scheduling" \
+			 "up${T}2512.22106${T}Pruning and sparsification of networks" \
+			 "up${T}2512.23447${T}Routers in mixture of experts" \
+			 "up${T}2512.22804${T}Mixed precision training with representations" \
+			 "up${T}2512.23675${T}Test-time training for long context" \
+			 "down${T}2512.21852${T}KL regularization in RL training"; do
+			echo "$v" | sed "s/^\([a-z]*\)$T\([^$T]*\)$T\(.*\)/2026-01-01T00:00:00Z$T\1${T}cli${T}2025-12-30$T\2$T\3$T\3 abstract${T}A B${T}cs.LG/"
+		done
+	} >state/feedback/seed-criteria &&
+	score seed-criteria --explain 2512.23068 >ex &&
+	grep_file "Model (learned from your 5 up-votes: " ex &&
+	grep -E "^Formula: z = .* \+ [0-9.]+ x model \(" ex &&
+	score seed-criteria >score.model &&
+	grep_file "like the papers you voted up" score.model &&
+	test ! -e state/models/seed-criteria &&
+	rm -r state/feedback
+'
+
 test_expect_success '--explain agrees with the ranking for every paper' '
 	for id in $(grep -oE "2512\.[0-9]{5}" score | sort -u); do
 		score seed-criteria --explain $id >ex &&
