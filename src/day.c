@@ -104,6 +104,32 @@ out:
 	return ret;
 }
 
+/* Each subscriber's learned model, when it has voted enough. */
+static void attach_models(struct day *d, int dry_run)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf w = BUF_INIT;
+	size_t i;
+	int trained;
+
+	d->models = xcalloc(d->subs.n + 1, sizeof(*d->models));
+	for (i = 0; i < d->subs.n; i++) {
+		const struct subscriber *s = &d->subs.v[i];
+
+		if (learn_update(d->conf.state_dir, s->id, !dry_run,
+				 &d->models[i], &trained, &eb) < 0) {
+			buf_reset(&w);
+			buf_addf(&w, "%s: no learned model, the profile alone "
+				     "scores: %s", s->id, eb.msg);
+			strv_push(&d->warnings, buf_str(&w));
+			continue;
+		}
+		if (d->models[i])
+			score_index_set_model(d->idx, s, d->models[i]);
+	}
+	buf_release(&w);
+}
+
 int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 {
 	memset(d, 0, sizeof(*d));
@@ -131,6 +157,7 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 		return -1;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
 				   &d->subs);
+	attach_models(d, o->dry_run);
 	if (d->conf.llm_enabled && open_llm(d, o->dry_run, eb) < 0)
 		return errbuf_kind(eb, ERRBUF_CONFIG);
 	/* A dry run writes nothing, not even a new secret: its links are
@@ -154,10 +181,16 @@ int day_prepare_render(struct day *d, const struct render_templates *t,
 
 void day_close(struct day *d)
 {
+	size_t i;
+
 	render_day_free(d->rday);
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);
+	for (i = 0; d->models && i < d->subs.n; i++)
+		learn_model_free(d->models[i]);
+	free(d->models);
+	strv_release(&d->warnings);
 	subs_list_release(&d->subs);
 	strv_release(&d->broken);
 	listing_release(&d->listing);

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "errbuf.h"
+#include "learn.h"
 #include "listing.h"
 #include "render.h"
 #include "llm.h"
@@ -32,6 +33,8 @@ struct day {
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
 	struct render_day *rday; /* the day's rendered fragments, or NULL */
+	struct learn_model **models; /* per subscriber: learned, or NULL */
+	struct strv warnings;   /* for the command to print */
 };
 
 /* How a command opens a day. */
@@ -55,7 +58,10 @@ int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
 /*
  * Loads the config, resolves the date, loads the listing and, when it
  * holds papers, the subscribers (broken profiles are listed in d->broken,
- * not a failure), the scoring index, the LLM judge and the key. Returns 0,
+ * not a failure), the scoring index with each subscriber's learned model
+ * (learn_update: retrained when the votes changed; a dry run saves
+ * nothing; a model that cannot be had is a warning in d->warnings, and
+ * the profile scores alone), the LLM judge and the key. Returns 0,
  * or -1 with eb filled and its kind set (ERRBUF_CONFIG, ERRBUF_USAGE, or
  * the listing's kinds from source_load). Release with day_close, also
  * after -1.

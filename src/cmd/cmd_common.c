@@ -156,6 +156,7 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 	struct errbuf eb = ERRBUF_INIT;
 	const char *config = co->config;
 	struct day_opts o;
+	size_t i;
 	int ret;
 
 	if (!config)
@@ -174,6 +175,8 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 	o.log = &log;
 	ret = day_open(d, &o, &eb);
 	cmd_report_broken(&d->broken);
+	for (i = 0; i < d->warnings.n; i++)
+		cmd_warn("%s", d->warnings.v[i]);
 	if (ret == 0)
 		return EX_OK;
 	cmd_error("%s", eb.msg);

@@ -89,6 +89,7 @@ static void print_report(const struct day *d, const struct subscriber *s,
 			print_paper(p, &shown, "-");
 		} else if (all || (e->dropped &&
 				   (!strncmp(e->dropped, "excluded", 8) ||
+				    !strncmp(e->dropped, "never:", 6) ||
 				    strstr(e->dropped, "(no topic counted)")))) {
 			print_paper(p, e, "-");
 		}
