@@ -201,20 +201,21 @@ out:
 
 int feedback_record_judged(const char *state_dir, const char *sub_id,
 			   const struct listing *l, const char *date,
-			   const struct score_result *r, size_t *recorded,
-			   struct errbuf *eb)
+			   const struct feedback_judged *j, size_t nj,
+			   size_t *recorded, struct errbuf *eb)
 {
-	struct feedback_vote *v = xcalloc(r->n ? r->n : 1, sizeof(*v));
+	struct feedback_vote *v = xcalloc(nj ? nj : 1, sizeof(*v));
 	size_t i, n = 0;
 	int ret;
 
-	for (i = 0; i < r->n; i++) {
-		const struct score_entry *e = &r->entries[i];
-		const struct paper *p = &l->papers[e->paper];
+	for (i = 0; i < nj; i++) {
+		const struct feedback_judged *e = &j[i];
+		const struct paper *p;
 
-		if (!e->judged || (e->relevance < FEEDBACK_JUDGE_UP &&
-				   e->relevance > FEEDBACK_JUDGE_DOWN))
+		if (e->paper >= l->n || (e->relevance < FEEDBACK_JUDGE_UP &&
+					 e->relevance > FEEDBACK_JUDGE_DOWN))
 			continue;
+		p = &l->papers[e->paper];
 		v[n].up = e->relevance >= FEEDBACK_JUDGE_UP;
 		v[n].via = FEEDBACK_VIA_JUDGE;
 		v[n].date = (char *)date;

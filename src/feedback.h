@@ -23,7 +23,6 @@
 
 #include "errbuf.h"
 #include "listing.h"
-#include "score.h"
 
 /* The first line of a feedback file, and its version. */
 #define FEEDBACK_MAGIC	 "paperboy-feedback"
@@ -67,16 +66,23 @@ int feedback_vote_ids(const char *state_dir, const char *sub_id,
 		      const char *const *ids, size_t nids, int up,
 		      const char *via, struct errbuf *eb);
 
+/* One paper the LLM judge gave a verdict on: its index in the listing and
+ * the relevance it gave (1-10). */
+struct feedback_judged {
+	size_t paper;
+	long relevance;
+};
+
 /*
- * Records the LLM judge's verdicts of r (entries with judged = 1) as labels:
- * relevance >= FEEDBACK_JUDGE_UP up, <= FEEDBACK_JUDGE_DOWN down, the rest
- * nothing; via FEEDBACK_VIA_JUDGE. *recorded (may be NULL) gets how many.
- * Returns 0 or -1.
+ * Records the LLM judge's verdicts j[0..n) on papers of listing l as
+ * labels: relevance >= FEEDBACK_JUDGE_UP up, <= FEEDBACK_JUDGE_DOWN down,
+ * the rest nothing; via FEEDBACK_VIA_JUDGE. *recorded (may be NULL) gets
+ * how many. Returns 0 or -1.
  */
 int feedback_record_judged(const char *state_dir, const char *sub_id,
 			   const struct listing *l, const char *date,
-			   const struct score_result *r, size_t *recorded,
-			   struct errbuf *eb);
+			   const struct feedback_judged *j, size_t n,
+			   size_t *recorded, struct errbuf *eb);
 
 /*
  * Appends votes as given (their `when` may be NULL: now). Returns 0 or -1

@@ -711,8 +711,8 @@ out:
 	free(r.batch);
 	deliver_smtp_free(r.smtp);
 	journal_close(r.journal);
+	day_close(&d); /* its fragments borrow the templates */
 	render_release(&t);
 	archive_release(&at);
-	day_close(&d);
 	return ret;
 }

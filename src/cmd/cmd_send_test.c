@@ -154,7 +154,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 out:
 	if (composed)
 		issue_release(&issue);
+	day_close(&d); /* its fragments borrow the templates */
 	render_release(&t);
-	day_close(&d);
 	return ret;
 }

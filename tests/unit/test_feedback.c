@@ -111,7 +111,7 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 	struct errbuf eb = ERRBUF_INIT;
 	struct listing l;
 	struct feedback f;
-	struct score_result r;
+	struct feedback_judged r[3] = { { 0, 9 }, { 1, 2 }, { 2, 5 } };
 	const char *one[] = {"2601.00001"}, *two[] = {"2601.00002"};
 	uint64_t h1;
 	size_t n;
@@ -129,19 +129,9 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 			 0);
 	/* The judge: 9 for paper 1 (the reader said down: stays down), 2
 	 * for paper 2 (a down label), 5 for paper 3 (no label). */
-	memset(&r, 0, sizeof(r));
-	r.n = 3;
-	r.entries = xcalloc(3, sizeof(*r.entries));
-	for (n = 0; n < 3; n++) {
-		r.entries[n].paper = n;
-		r.entries[n].judged = 1;
-	}
-	r.entries[0].relevance = 9;
-	r.entries[1].relevance = 2;
-	r.entries[2].relevance = 5;
-	assert_int_equal(
-	    feedback_record_judged(state, "cy", &l, "2026-01-05", &r, &n, &eb),
-	    0);
+	assert_int_equal(feedback_record_judged(state, "cy", &l, "2026-01-05",
+					       r, 3, &n, &eb),
+			 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(feedback_load(state, "cy", &f, &eb), 0);
 	assert_int_equal(f.n, 2);
@@ -161,7 +151,6 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 	assert_true(f.v[0].up);
 	feedback_release(&f);
 	(void)two;
-	free(r.entries);
 	listing_release(&l);
 }
 
