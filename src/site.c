@@ -1,0 +1,384 @@
+/*
+ * site: the pages of `paperboy serve` (see site.h).
+ *
+ * Design decision: the route table below is the site. Each row names a
+ * path, its handler and its body limit; the handlers share the page
+ * templates, the key and the log, and answer every bad link with the one
+ * error page.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "site.h"
+#include "source.h"
+#include "subs.h"
+#include "tmpl.h"
+#include "token.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* One log line; longer ones are cut (they hold an id and a message). */
+#define SITE_MAX_LOG 1024
+
+enum page {
+	PAGE_CONFIRM,
+	PAGE_UNSUBSCRIBED,
+	PAGE_RESUBSCRIBED,
+	PAGE_ERROR,
+	PAGE_COUNT,
+};
+
+static const char *const page_files[PAGE_COUNT] = {
+	"unsubscribe-confirm.html",
+	"unsubscribe-done.html",
+	"resubscribe-done.html",
+	"unsubscribe-error.html",
+};
+
+struct site;
+typedef void route_handler(struct site *site, const struct http_request *req,
+			   struct http_reply *reply);
+
+struct route {
+	const char *path;
+	route_handler *handle;
+	size_t max_body; /* 0: HTTP_MAX_BODY */
+};
+
+static route_handler handle_status;
+
+static const struct route routes[] = {
+	{ "/unsubscribe", handle_status, 0 },
+	{ "/resubscribe", handle_status, 0 },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* The form fields any route reads besides s and t. */
+static const char *const site_fields[] = {
+	NULL,
+};
+
+struct site {
+	const struct conf *conf;
+	const struct site_log *log;
+	struct token_key key;
+	struct tmpl *pages[PAGE_COUNT];
+	const char *paths[NROUTES + 1];
+	size_t max_bodies[NROUTES + 1];
+};
+
+static void say(const struct site *site, enum site_level level,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(const struct site *site, enum site_level level,
+		const char *fmt, ...)
+{
+	char line[SITE_MAX_LOG];
+	va_list ap;
+
+	if (!site->log || !site->log->line)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	site->log->line(site->log->ctx, level, line);
+}
+
+int site_open(const struct conf *c, const struct site_log *log,
+	      struct site **out, struct errbuf *eb)
+{
+	struct site *site = xcalloc(1, sizeof(*site));
+	size_t i;
+
+	*out = NULL;
+	site->conf = c;
+	site->log = log;
+	for (i = 0; i < NROUTES; i++) {
+		site->paths[i] = routes[i].path;
+		site->max_bodies[i] = routes[i].max_body;
+	}
+	if (token_load_key(c->secret_file, &site->key, eb) < 0)
+		goto fail;
+	for (i = 0; i < PAGE_COUNT; i++) {
+		char *path = util_path_join(c->templates_dir, page_files[i]);
+		int r = tmpl_load(path, &site->pages[i], eb);
+
+		free(path);
+		if (r < 0)
+			goto fail;
+	}
+	*out = site;
+	return 0;
+fail:
+	eb->kind = ERRBUF_CONFIG;
+	site_free(site);
+	return -1;
+}
+
+void site_free(struct site *site)
+{
+	size_t i;
+
+	if (!site)
+		return;
+	for (i = 0; i < PAGE_COUNT; i++)
+		tmpl_free(site->pages[i]);
+	token_key_wipe(&site->key);
+	free(site);
+}
+
+void site_http_config(const struct site *site, struct http_config *hc)
+{
+	hc->paths = site->paths;
+	hc->max_bodies = site->max_bodies;
+	hc->fields = site_fields;
+}
+
+/* Same alphabet as subs.c's ids; anything else is not one of ours. */
+static int plausible_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > SUBS_MAX_ID || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Loads the profile of subscriber id. Returns 1 (loaded), 0 (no such
+ * subscriber, or not an id) or -1 (the file is there but broken: logged,
+ * since the operator has to fix it).
+ */
+static int load_subscriber(const struct site *site, const char *id,
+			   struct subscriber *out)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct buf name = BUF_INIT;
+	struct stat st;
+	char *path;
+	int ret;
+
+	if (!id || !plausible_id(id))
+		return 0;
+	buf_addf(&name, "%s.cfg", id);
+	path = util_path_join(site->conf->subscribers_dir, buf_str(&name));
+	buf_release(&name);
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		ret = 0;
+	} else if (subs_load_file(path, out, &eb) < 0) {
+		say(site, SITE_ERROR, "serve: %s", eb.msg);
+		ret = -1;
+	} else {
+		ret = 1;
+	}
+	free(path);
+	return ret;
+}
+
+/* "a***@example.org": enough for a reader to recognize the address,
+ * not enough to learn it from a forwarded link. */
+static void masked_email(const char *email, struct buf *out)
+{
+	const char *at = strrchr(email, '@');
+	const char *p = email;
+
+	if (!at || at == email) {
+		buf_addstr(out, "***");
+		return;
+	}
+	util_utf8_next(&p, at);
+	buf_add(out, email, (size_t)(p - email));
+	buf_addf(out, "***%s", at);
+}
+
+/*
+ * The values the pages see (templates/unsubscribe-*.html,
+ * resubscribe-done.html), every one HTML-escaped:
+ *   list.name, list.base_url       from paperboy.cfg
+ *   subscriber.id                  the profile's id (the link's s)
+ *   subscriber.masked_email        "a***@example.org"
+ *   token.unsubscribe              the tokens for the page's form
+ *   token.resubscribe
+ *   changed                        the POST changed the status (done
+ *                                  pages; false for a repeat or a GET)
+ * and on the error page only list.* and:
+ *   status                         403 or 500
+ *   forbidden, failed              which of the two it is
+ */
+static struct tmpl_value *page_context(const struct site *site,
+				       const struct subscriber *s)
+{
+	struct tmpl_value *ctx = tmpl_object_new();
+	struct tmpl_value *list = tmpl_set_object(ctx, "list");
+
+	tmpl_set_str(list, "name", site->conf->list_name);
+	tmpl_set_str(list, "base_url", site->conf->base_url);
+	if (s) {
+		struct tmpl_value *sub = tmpl_set_object(ctx, "subscriber");
+		struct tmpl_value *tok = tmpl_set_object(ctx, "token");
+		struct buf masked = BUF_INIT;
+		char *t;
+
+		masked_email(s->email, &masked);
+		tmpl_set_str(sub, "id", s->id);
+		tmpl_set_str(sub, "masked_email", buf_str(&masked));
+		buf_release(&masked);
+		t = token_make(&site->key, TOKEN_UNSUBSCRIBE, s->id, s->email);
+		tmpl_set_str(tok, "unsubscribe", t);
+		free(t);
+		t = token_make(&site->key, TOKEN_RESUBSCRIBE, s->id, s->email);
+		tmpl_set_str(tok, "resubscribe", t);
+		free(t);
+	}
+	return ctx;
+}
+
+/* Renders page with ctx (freed here) as the reply. */
+static void render(const struct site *site, enum page page,
+		   struct tmpl_value *ctx, int status,
+		   struct http_reply *reply)
+{
+	struct errbuf eb = ERRBUF_INIT;
+
+	reply->status = status;
+	if (tmpl_render(site->pages[page], ctx, TMPL_ESCAPE_HTML,
+			&reply->body, &eb) < 0) {
+		say(site, SITE_ERROR, "serve: %s", eb.msg);
+		buf_reset(&reply->body);
+		reply->status = 500;
+		reply->content_type = "text/plain; charset=utf-8";
+		buf_addstr(&reply->body, "Internal Server Error\n");
+	}
+	tmpl_value_free(ctx);
+}
+
+/* The one refusal for every bad link (403, or 410 when it expired), or a
+ * failure of ours (500). */
+static void render_error(const struct site *site, int status,
+			 struct http_reply *reply)
+{
+	struct tmpl_value *ctx = page_context(site, NULL);
+
+	tmpl_set_int(ctx, "status", status);
+	tmpl_set_bool(ctx, "forbidden", status == 403);
+	tmpl_set_bool(ctx, "expired", status == 410);
+	tmpl_set_bool(ctx, "failed", status >= 500);
+	render(site, PAGE_ERROR, ctx, status, reply);
+}
+
+static void render_page(const struct site *site, enum page page,
+			const struct subscriber *s, int changed,
+			struct http_reply *reply)
+{
+	struct tmpl_value *ctx = page_context(site, s);
+
+	tmpl_set_bool(ctx, "changed", changed);
+	render(site, page, ctx, 200, reply);
+}
+
+/* Now as "2025-12-30T12:00:00Z" (source_now: tests can set it). */
+static void now_iso(char *when, size_t size)
+{
+	struct tm tm;
+	time_t now = source_now();
+
+	gmtime_r(&now, &tm);
+	strftime(when, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Sets s's status; 0 and *changed, or -1 (logged). */
+static int change(const struct site *site, const struct subscriber *s,
+		  enum subs_status status, const char *client, int *changed)
+{
+	const char *action = status == SUBS_UNSUBSCRIBED ? "unsubscribe"
+							 : "resubscribe";
+	struct errbuf eb = ERRBUF_INIT;
+	char when[32];
+
+	now_iso(when, sizeof(when));
+	if (subs_set_status(s->path, status, when, changed, &eb) < 0) {
+		say(site, SITE_ERROR, "serve: %s for %s: %s", action, s->id,
+		    eb.msg);
+		return -1;
+	}
+	if (!*changed)
+		return 0;
+	if (subs_log_change(site->conf->state_dir, when, action, s->id,
+			    s->email, "http", &eb) < 0)
+		say(site, SITE_WARN, "serve: %s", eb.msg);
+	say(site, SITE_INFO, "%s %s (http, %s)", s->id,
+	    status == SUBS_UNSUBSCRIBED ? "unsubscribed" : "resubscribed",
+	    client);
+	return 0;
+}
+
+/* /unsubscribe and /resubscribe: GET shows, POST changes the status. */
+static void handle_status(struct site *site, const struct http_request *req,
+			  struct http_reply *reply)
+{
+	int unsub = !strcmp(req->path, "/unsubscribe");
+	int post = !strcmp(req->method, "POST");
+	enum token_purpose purpose = unsub ? TOKEN_UNSUBSCRIBE
+					   : TOKEN_RESUBSCRIBE;
+	enum subs_status want = unsub ? SUBS_UNSUBSCRIBED : SUBS_ACTIVE;
+	struct subscriber s;
+	int loaded, changed = 0;
+
+	memset(&s, 0, sizeof(s));
+	loaded = load_subscriber(site, req->s, &s);
+	if (loaded <= 0) {
+		render_error(site, loaded < 0 ? 500 : 403, reply);
+		return;
+	}
+	if (!req->t ||
+	    !token_verify(&site->key, purpose, s.id, s.email, req->t) ||
+	    (post && unsub && !req->one_click)) {
+		render_error(site, 403, reply);
+		goto out;
+	}
+	if (post) {
+		if (change(site, &s, want, req->client, &changed) < 0) {
+			render_error(site, 500, reply);
+			goto out;
+		}
+		s.status = want;
+	}
+	/* A GET shows where things stand, and only a button changes it. */
+	if (s.status == SUBS_UNSUBSCRIBED)
+		render_page(site, PAGE_UNSUBSCRIBED, &s, changed, reply);
+	else
+		render_page(site, unsub ? PAGE_CONFIRM : PAGE_RESUBSCRIBED, &s,
+			    changed, reply);
+out:
+	subs_release(&s);
+}
+
+void site_handle(void *ctx, const struct http_request *req,
+		 struct http_reply *reply)
+{
+	struct site *site = ctx;
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!strcmp(routes[i].path, req->path)) {
+			routes[i].handle(site, req, reply);
+			return;
+		}
+	}
+	/* http.c serves only site->paths: this is not reached. */
+	reply->status = 404;
+}
