@@ -365,6 +365,8 @@ static void conf_defaults(struct conf *c)
 	c->hf_url = xstrdup("https://huggingface.co/api/daily_papers");
 	c->contact = xstrdup("");
 	c->postal = xstrdup("");
+	c->owner = xstrdup("");
+	c->starter_profile = xstrdup("");
 	c->template_html = xstrdup("");
 	c->template_text = xstrdup("");
 	c->archive_dir = xstrdup("archive");
@@ -440,7 +442,7 @@ static const char *const top_keys[] = { "list", "paths", "sources",
 static const char *const list_keys[] = { "name",	   "id",
 					 "from",	   "base_url",
 					 "secret_file", "contact",  "postal",
-					 NULL };
+					 "owner", "starter_profile", NULL };
 static const char *const templates_keys[] = { "html", "text", NULL };
 static const char *const archive_keys[] = { "enabled", "dir", "url", NULL };
 static const char *const paths_keys[] = { "subscribers", "templates",
@@ -562,6 +564,22 @@ static int check_llm(const struct conf_doc *doc, const struct conf_node *g,
 	return 0;
 }
 
+/* list.owner (an address) and list.starter_profile (a path). */
+static int load_list_extras(const struct conf_doc *doc,
+			    const struct conf_node *g, struct conf *c,
+			    struct errbuf *eb)
+{
+	if (conf_get_string(doc, g, "owner", 1, &c->owner, eb) < 0 ||
+	    conf_get_string(doc, g, "starter_profile", 1, &c->starter_profile,
+			    eb) < 0)
+		return -1;
+	if (c->owner[0] && !mime_address_valid(c->owner))
+		return errbuf_set(eb, "%s:%d: list.owner must be an email "
+				      "address", doc->path,
+				  conf_line_of(g, "owner"));
+	return 0;
+}
+
 static int load_sections(const struct conf_doc *doc, struct conf *c,
 			 struct errbuf *eb)
 {
@@ -579,7 +597,8 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 	    conf_get_string(doc, g, "base_url", 1, &c->base_url, eb) < 0 ||
 	    conf_get_string(doc, g, "secret_file", 1, &c->secret_file, eb) < 0 ||
 	    conf_get_string(doc, g, "contact", 1, &c->contact, eb) < 0 ||
-	    conf_get_string(doc, g, "postal", 1, &c->postal, eb) < 0)
+	    conf_get_string(doc, g, "postal", 1, &c->postal, eb) < 0 ||
+	    load_list_extras(doc, g, c, eb) < 0)
 		return -1;
 	if (mime_parse_mailbox(c->list_from, &c->from_display, &c->from_addr,
 			       eb) < 0)
@@ -592,6 +611,10 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 		return errbuf_set(eb, "%s:%d: list.contact must be an email "
 				      "address", doc->path,
 				  conf_line_of(g, "contact"));
+	}
+	if (!c->owner[0]) {
+		free(c->owner);
+		c->owner = xstrdup(c->contact);
 	}
 	if (!c->list_id[0] || strpbrk(c->list_id, " <>@\"") ||
 	    !strchr(c->list_id, '.'))
@@ -720,6 +743,12 @@ int conf_load(const char *path, struct conf *c, struct errbuf *eb)
 	resolve(c, &c->archive_dir);
 	resolve(c, &c->template_html);
 	resolve(c, &c->template_text);
+	resolve(c, &c->starter_profile);
+	if (!c->starter_profile[0]) {
+		free(c->starter_profile);
+		c->starter_profile = util_path_join(c->templates_dir,
+						   "starter.cfg");
+	}
 	/* Unset template files are the ones in paths.templates. */
 	if (!c->template_html[0]) {
 		free(c->template_html);
@@ -770,6 +799,8 @@ void conf_release(struct conf *c)
 	free(c->hf_url);
 	free(c->contact);
 	free(c->postal);
+	free(c->owner);
+	free(c->starter_profile);
 	free(c->template_html);
 	free(c->template_text);
 	free(c->archive_dir);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "optin.h"
 #include "site.h"
 #include "source.h"
 #include "subs.h"
@@ -31,6 +32,8 @@ enum page {
 	PAGE_UNSUBSCRIBED,
 	PAGE_RESUBSCRIBED,
 	PAGE_ERROR,
+	PAGE_SUBSCRIBE,
+	PAGE_OPTIN_CONFIRM,
 	PAGE_COUNT,
 };
 
@@ -39,6 +42,8 @@ static const char *const page_files[PAGE_COUNT] = {
 	"unsubscribe-done.html",
 	"resubscribe-done.html",
 	"unsubscribe-error.html",
+	"subscribe.html",
+	"confirm.html",
 };
 
 struct site;
@@ -51,18 +56,36 @@ struct route {
 	size_t max_body; /* 0: HTTP_MAX_BODY */
 };
 
-static route_handler handle_status;
+static route_handler handle_status, handle_subscribe, handle_confirm;
 
 static const struct route routes[] = {
 	{ "/unsubscribe", handle_status, 0 },
 	{ "/resubscribe", handle_status, 0 },
+	{ "/subscribe", handle_subscribe, 0 },
+	{ "/confirm", handle_confirm, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* The form fields any route reads besides s and t. */
 static const char *const site_fields[] = {
+	"email", "name",
 	NULL,
+};
+
+/* Subscribe requests one client may make per hour: a person needs one or
+ * two; with OPTIN_RESEND_AFTER per address, the form cannot be used to
+ * flood anybody. */
+#define SITE_SUBSCRIBE_PER_HOUR 5
+/* Clients the subscribe limit remembers (the oldest is forgotten). */
+#define SITE_SUBSCRIBE_SLOTS 256
+/* Longest client address kept (INET6_ADDRSTRLEN). */
+#define SITE_MAX_ADDR 46
+
+struct subscribe_slot {
+	char client[SITE_MAX_ADDR];
+	time_t start;   /* the hour this count is for */
+	unsigned count;
 };
 
 struct site {
@@ -72,6 +95,7 @@ struct site {
 	struct tmpl *pages[PAGE_COUNT];
 	const char *paths[NROUTES + 1];
 	size_t max_bodies[NROUTES + 1];
+	struct subscribe_slot slots[SITE_SUBSCRIBE_SLOTS];
 };
 
 static void say(const struct site *site, enum site_level level,
@@ -276,7 +300,7 @@ static void render_error(const struct site *site, int status,
 	tmpl_set_int(ctx, "status", status);
 	tmpl_set_bool(ctx, "forbidden", status == 403);
 	tmpl_set_bool(ctx, "expired", status == 410);
-	tmpl_set_bool(ctx, "failed", status >= 500);
+	tmpl_set_bool(ctx, "failed", status != 403 && status != 410);
 	render(site, PAGE_ERROR, ctx, status, reply);
 }
 
@@ -365,6 +389,141 @@ static void handle_status(struct site *site, const struct http_request *req,
 			    changed, reply);
 out:
 	subs_release(&s);
+}
+
+/* 1 if client may send one more subscribe request now. */
+static int subscribe_allowed(struct site *site, const char *client,
+			     time_t now)
+{
+	struct subscribe_slot *slot = NULL, *oldest = &site->slots[0];
+	size_t i;
+
+	for (i = 0; i < SITE_SUBSCRIBE_SLOTS && !slot; i++) {
+		struct subscribe_slot *s = &site->slots[i];
+
+		if (!strcmp(s->client, client))
+			slot = s;
+		else if (s->start < oldest->start)
+			oldest = s;
+	}
+	if (!slot) {
+		slot = oldest;
+		snprintf(slot->client, sizeof(slot->client), "%s", client);
+		slot->count = 0;
+		slot->start = now;
+	}
+	if (now - slot->start >= 3600) {
+		slot->start = now;
+		slot->count = 0;
+	}
+	if (slot->count >= SITE_SUBSCRIBE_PER_HOUR)
+		return 0;
+	slot->count++;
+	return 1;
+}
+
+/*
+ * The subscribe page (templates/subscribe.html): list.*, and
+ *   sent            the request was taken (the same page whether the
+ *                   address is subscribed already or not)
+ *   invalid         the address cannot be mailed; the form again
+ *   email, name     what was typed, for the form again
+ *   days            how long the link works
+ */
+static void handle_subscribe(struct site *site,
+			     const struct http_request *req,
+			     struct http_reply *reply)
+{
+	const char *email = http_request_field(req, "email");
+	const char *name = http_request_field(req, "name");
+	struct tmpl_value *ctx;
+	struct errbuf eb = ERRBUF_INIT;
+	struct optin_sent sent;
+	time_t now = source_now();
+	int post = !strcmp(req->method, "POST");
+
+	if (post && !subscribe_allowed(site, req->client, now)) {
+		render_error(site, 429, reply);
+		return;
+	}
+	ctx = page_context(site, NULL);
+	tmpl_set_int(ctx, "days", OPTIN_LIFETIME / (24 * 3600));
+	tmpl_set_str(ctx, "email", email ? email : "");
+	tmpl_set_str(ctx, "name", name ? name : "");
+	tmpl_set_bool(ctx, "sent", 0);
+	tmpl_set_bool(ctx, "invalid", 0);
+	if (!post) {
+		render(site, PAGE_SUBSCRIBE, ctx, 200, reply);
+		return;
+	}
+	if (optin_request(site->conf, &site->key, email ? email : "",
+			  name ? name : "", now, &sent, &eb) < 0) {
+		if (eb.kind == ERRBUF_USAGE) {
+			tmpl_set_bool(ctx, "invalid", 1);
+			render(site, PAGE_SUBSCRIBE, ctx, 200, reply);
+			return;
+		}
+		tmpl_value_free(ctx);
+		say(site, SITE_ERROR, "serve: subscribe: %s", eb.msg);
+		render_error(site, 503, reply);
+		return;
+	}
+	if (sent.outcome == OPTIN_SENT)
+		say(site, SITE_INFO, "confirmation sent to %s (http, %s)",
+		    email, req->client);
+	optin_sent_release(&sent);
+	tmpl_set_bool(ctx, "sent", 1);
+	render(site, PAGE_SUBSCRIBE, ctx, 200, reply);
+}
+
+/*
+ * /confirm: GET shows the button, POST subscribes. The page
+ * (templates/confirm.html) sees list.*, masked_email, request and token
+ * (for the form) and done.
+ */
+static void handle_confirm(struct site *site, const struct http_request *req,
+			   struct http_reply *reply)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct optin_confirmed done;
+	struct tmpl_value *ctx;
+	struct buf masked = BUF_INIT;
+	char *email = NULL, *name = NULL;
+	time_t now = source_now();
+	int v;
+
+	memset(&done, 0, sizeof(done));
+	if (!strcmp(req->method, "POST"))
+		v = optin_confirm(site->conf, &site->key, req->s, req->t, now,
+				  "http", &done, &eb);
+	else
+		v = optin_check(site->conf, &site->key, req->s, req->t, now,
+				&email, &name, &eb);
+	if (v != OPTIN_VALID) {
+		if (v < 0)
+			say(site, SITE_ERROR, "serve: confirm: %s", eb.msg);
+		render_error(site, v == OPTIN_FORGED ? 403
+				   : v == OPTIN_EXPIRED ? 410 : 500, reply);
+		goto out;
+	}
+	if (done.created)
+		say(site, SITE_INFO, "%s subscribed (http, %s)", done.id,
+		    req->client);
+	else if (done.resubscribed)
+		say(site, SITE_INFO, "%s resubscribed (http, %s)", done.id,
+		    req->client);
+	masked_email(done.email ? done.email : email, &masked);
+	ctx = page_context(site, NULL);
+	tmpl_set_str(ctx, "masked_email", buf_str(&masked));
+	tmpl_set_str(ctx, "request", req->s);
+	tmpl_set_str(ctx, "token", req->t);
+	tmpl_set_bool(ctx, "done", done.email != NULL);
+	render(site, PAGE_OPTIN_CONFIRM, ctx, 200, reply);
+out:
+	buf_release(&masked);
+	optin_confirmed_release(&done);
+	free(email);
+	free(name);
 }
 
 void site_handle(void *ctx, const struct http_request *req,

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "strv.h"
 
@@ -127,10 +128,42 @@ const char *subs_status_name(enum subs_status s);
 int subs_set_status(const char *path, enum subs_status status,
 		    const char *when, int *changed, struct errbuf *eb);
 
+/* A profile made by paperboy (subs_create) is readable by its owner only:
+ * it holds an address. */
+#define SUBS_NEW_MODE 0600
+
+/*
+ * Creates DIR/ID.cfg with text (a complete profile), under the same lock
+ * as subs_set_status, staged, validated with subs_load_file (it must load
+ * and be active), fsynced and linked into place: an existing file is
+ * never replaced. Returns 0 (created), 1 (DIR/ID.cfg already exists;
+ * nothing written) or -1 with eb filled.
+ */
+int subs_create(const char *dir, const char *id, const char *text,
+		size_t len, struct errbuf *eb);
+
+/*
+ * Fills out with the new text of the profile at path, given its current
+ * text (both at most CONF_MAX_FILE_SIZE). Returns 0 or -1 with eb filled.
+ */
+typedef int subs_edit_fn(const char *path, const struct buf *text,
+			 struct buf *out, void *ctx, struct errbuf *eb);
+
+/*
+ * Rewrites the profile at path under its lock: edit() makes the new text
+ * from the current one, which must then load (subs_load_file) with the
+ * status it had; it is installed like subs_set_status's edits (staged,
+ * fsynced, renamed, the file's mode kept). Returns 0, or -1 with eb
+ * filled and the file unchanged.
+ */
+int subs_rewrite(const char *path, subs_edit_fn *edit, void *ctx,
+		 struct errbuf *eb);
+
 /*
  * Appends one line to STATE/unsubscribe.log:
- * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe" or
- * "resubscribe", VIA "http", "mail", "admin"), fsynced. Returns 0 or -1.
+ * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe",
+ * "resubscribe", "subscribe" or "profile", VIA "http", "mail", "admin"),
+ * fsynced. Returns 0 or -1.
  */
 int subs_log_change(const char *state_dir, const char *when,
 		    const char *action, const char *id, const char *email,

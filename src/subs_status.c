@@ -407,6 +407,11 @@ static int check_staged(const char *staged, const char *path,
 			   subs_status_name(status));
 		goto out;
 	}
+	/* No date to check: a new profile, or an edit of other settings. */
+	if (!when) {
+		ret = 0;
+		goto out;
+	}
 	if (conf_doc_read(staged, &doc, eb) < 0) {
 		blame_edit(staged, path, eb);
 		goto out;
@@ -433,11 +438,12 @@ out:
 /*
  * Writes the new text through the stage (util_write_atomic: temp file,
  * fsync, rename), gives it the profile's exact mode, checks it, and
- * renames it over the profile, then fsyncs the profile's folder.
+ * renames it over the profile (or, with no_clobber, links it to a path
+ * that must not exist yet), then fsyncs the profile's folder.
  */
 static int install(const char *path, const char *dir, const char *id,
 		   const char *base, const struct buf *text, mode_t mode,
-		   enum subs_status status, const char *when,
+		   enum subs_status status, const char *when, int no_clobber,
 		   struct errbuf *eb)
 {
 	struct buf name = BUF_INIT;
@@ -463,8 +469,9 @@ static int install(const char *path, const char *dir, const char *id,
 	}
 	if (check_staged(staged, path, status, when, eb) < 0)
 		goto out;
-	if (rename(staged, path) < 0) {
-		errbuf_set(eb, "%s: rename: %s", path, strerror(errno));
+	if (no_clobber ? link(staged, path) : rename(staged, path)) {
+		errbuf_set(eb, "%s: %s: %s", path,
+			   no_clobber ? "link" : "rename", strerror(errno));
 		goto out;
 	}
 	if (util_fsync_dir(dir, eb) < 0)
@@ -578,7 +585,7 @@ int subs_set_status(const char *path, enum subs_status status,
 	}
 	if (edit_text(path, &text, doc, status, when, &out, eb) < 0 ||
 	    install(path, dir, id, base, &out, st.st_mode & 07777, status,
-		    when, eb) < 0)
+		    when, 0, eb) < 0)
 		goto out;
 	if (changed)
 		*changed = 1;
@@ -590,6 +597,87 @@ out:
 	buf_release(&text);
 	buf_release(&out);
 	free(cur);
+	free(dir);
+	free(id);
+	return ret;
+}
+
+int subs_create(const char *dir, const char *id, const char *text,
+		size_t len, struct errbuf *eb)
+{
+	struct buf name = BUF_INIT, data;
+	struct stat st;
+	char *path;
+	int lock, ret = -1;
+
+	buf_init(&data, CONF_MAX_FILE_SIZE);
+	buf_addf(&name, "%s.cfg", id);
+	path = util_path_join(dir, buf_str(&name));
+	if (buf_add(&data, text, len) < 0) {
+		errbuf_set(eb, "%s: the new profile would be larger than %zu "
+			       "bytes", path, CONF_MAX_FILE_SIZE);
+		goto out_nolock;
+	}
+	lock = lock_profile(dir, id, eb);
+	if (lock < 0)
+		goto out_nolock;
+	if (lstat(path, &st) == 0) {
+		ret = 1;
+		goto out;
+	}
+	if (install(path, dir, id, buf_str(&name), &data, SUBS_NEW_MODE,
+		    SUBS_ACTIVE, NULL, 1, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	close(lock);
+out_nolock:
+	buf_release(&name);
+	buf_release(&data);
+	free(path);
+	return ret;
+}
+
+int subs_rewrite(const char *path, subs_edit_fn *edit, void *ctx,
+		 struct errbuf *eb)
+{
+	struct subscriber cur;
+	struct buf text, out;
+	struct stat st;
+	const char *base;
+	char *id, *dir = util_dirname(path);
+	int lock = -1, loaded = 0, ret = -1;
+
+	buf_init(&text, CONF_MAX_FILE_SIZE);
+	buf_init(&out, CONF_MAX_FILE_SIZE);
+	id = base_id(path, &base);
+	if (regular_file(path, &st, eb) < 0)
+		goto out;
+	lock = lock_profile(dir, id, eb);
+	if (lock < 0 || regular_file(path, &st, eb) < 0)
+		goto out;
+	if (subs_load_file(path, &cur, eb) < 0)
+		goto out;
+	loaded = 1;
+	if (util_read_file(path, &text, eb) < 0 ||
+	    edit(path, &text, &out, ctx, eb) < 0)
+		goto out;
+	if (buf_failed(&out)) {
+		errbuf_set(eb, "%s: the edited profile would be larger than "
+			       "%zu bytes", path, CONF_MAX_FILE_SIZE);
+		goto out;
+	}
+	if (install(path, dir, id, base, &out, st.st_mode & 07777,
+		    cur.status, NULL, 0, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (loaded)
+		subs_release(&cur);
+	if (lock >= 0)
+		close(lock);
+	buf_release(&text);
+	buf_release(&out);
 	free(dir);
 	free(id);
 	return ret;

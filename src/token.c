@@ -53,6 +53,10 @@ static const char *purpose_name(enum token_purpose purpose)
 		return "resubscribe";
 	case TOKEN_TEST:
 		return "test";
+	case TOKEN_CONFIRM:
+		return "confirm";
+	case TOKEN_PROFILE:
+		return "profile";
 	}
 	return NULL;
 }

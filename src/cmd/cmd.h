@@ -43,6 +43,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g);
 int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g);
 int cmd_inbound(int argc, char **argv, const struct cmd_global *g);
 int cmd_serve(int argc, char **argv, const struct cmd_global *g);
+int cmd_subscribe(int argc, char **argv, const struct cmd_global *g);
 
 /* The options of the commands that work on one day's listing. */
 struct cmd_day_opts {
