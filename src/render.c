@@ -283,6 +283,7 @@ static struct tmpl_value *build_context(const struct conf *c,
 	tmpl_set_str(list, "name", c->list_name);
 	tmpl_set_str(list, "from", c->from_addr);
 	tmpl_set_str(list, "contact", c->contact);
+	tmpl_set_str(list, "owner", c->owner);
 	tmpl_set_str(list, "postal", c->postal);
 	tmpl_set_bool(list, "has_postal", c->postal[0] != '\0');
 	tmpl_set_str(list, "base_url", c->base_url);
@@ -321,6 +322,10 @@ static struct tmpl_value *build_context(const struct conf *c,
 	tmpl_set_bool(ctx, "has_unsubscribe", o->unsubscribe_url[0] != '\0');
 	tmpl_set_int(ctx, "unsubscribe_ref", o->unsubscribe_url[0]
 			  ? add_ref(&refs, o->unsubscribe_url) : 0);
+	tmpl_set_str(ctx, "profile_url", o->profile_url ? o->profile_url : "");
+	tmpl_set_bool(ctx, "has_profile", o->profile_url && o->profile_url[0]);
+	tmpl_set_int(ctx, "profile_ref", o->profile_url && o->profile_url[0]
+			  ? add_ref(&refs, o->profile_url) : 0);
 	add_criteria(ctx, d->sub);
 	return ctx;
 }
