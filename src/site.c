@@ -34,6 +34,7 @@ enum page {
 	PAGE_ERROR,
 	PAGE_SUBSCRIBE,
 	PAGE_OPTIN_CONFIRM,
+	PAGE_PROFILE,
 	PAGE_COUNT,
 };
 
@@ -44,6 +45,7 @@ static const char *const page_files[PAGE_COUNT] = {
 	"unsubscribe-error.html",
 	"subscribe.html",
 	"confirm.html",
+	"profile.html",
 };
 
 struct site;
@@ -56,22 +58,33 @@ struct route {
 	size_t max_body; /* 0: HTTP_MAX_BODY */
 };
 
-static route_handler handle_status, handle_subscribe, handle_confirm;
+static route_handler handle_status, handle_subscribe, handle_confirm,
+	handle_profile;
+
+/* The profile form: every topic's keywords, the authors and the
+ * exclusions, one a line; far more than a person types. */
+#define SITE_PROFILE_MAX_BODY ((size_t)64 << 10)
+/* The profile form's topic fields: "topic49_keywords". */
+#define SITE_MAX_FIELD_NAME 32
 
 static const struct route routes[] = {
 	{ "/unsubscribe", handle_status, 0 },
 	{ "/resubscribe", handle_status, 0 },
 	{ "/subscribe", handle_subscribe, 0 },
 	{ "/confirm", handle_confirm, 0 },
+	{ "/profile", handle_profile, SITE_PROFILE_MAX_BODY },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* The form fields any route reads besides s and t. */
+/* The form fields any route reads besides s and t; the profile form's
+ * topicN_name and topicN_keywords follow them in struct site. */
 static const char *const site_fields[] = {
-	"email", "name",
-	NULL,
+	"email", "name", "authors", "exclude",
 };
+
+#define NFIELDS (sizeof(site_fields) / sizeof(site_fields[0]))
+#define NALLFIELDS (NFIELDS + 2 * SUBS_MAX_TOPICS)
 
 /* Subscribe requests one client may make per hour: a person needs one or
  * two; with OPTIN_RESEND_AFTER per address, the form cannot be used to
@@ -96,6 +109,8 @@ struct site {
 	const char *paths[NROUTES + 1];
 	size_t max_bodies[NROUTES + 1];
 	struct subscribe_slot slots[SITE_SUBSCRIBE_SLOTS];
+	char topic_fields[2 * SUBS_MAX_TOPICS][SITE_MAX_FIELD_NAME];
+	const char *fields[NALLFIELDS + 1];
 };
 
 static void say(const struct site *site, enum site_level level,
@@ -127,6 +142,13 @@ int site_open(const struct conf *c, const struct site_log *log,
 	for (i = 0; i < NROUTES; i++) {
 		site->paths[i] = routes[i].path;
 		site->max_bodies[i] = routes[i].max_body;
+	}
+	for (i = 0; i < NFIELDS; i++)
+		site->fields[i] = site_fields[i];
+	for (i = 0; i < 2 * SUBS_MAX_TOPICS; i++) {
+		snprintf(site->topic_fields[i], SITE_MAX_FIELD_NAME,
+			 "topic%zu_%s", i / 2, i % 2 ? "keywords" : "name");
+		site->fields[NFIELDS + i] = site->topic_fields[i];
 	}
 	if (token_load_key(c->secret_file, &site->key, eb) < 0)
 		goto fail;
@@ -162,7 +184,7 @@ void site_http_config(const struct site *site, struct http_config *hc)
 {
 	hc->paths = site->paths;
 	hc->max_bodies = site->max_bodies;
-	hc->fields = site_fields;
+	hc->fields = site->fields;
 }
 
 /* Same alphabet as subs.c's ids; anything else is not one of ours. */
@@ -266,6 +288,9 @@ static struct tmpl_value *page_context(const struct site *site,
 		free(t);
 		t = token_make(&site->key, TOKEN_RESUBSCRIBE, s->id, s->email);
 		tmpl_set_str(tok, "resubscribe", t);
+		free(t);
+		t = token_make(&site->key, TOKEN_PROFILE, s->id, s->email);
+		tmpl_set_str(tok, "profile", t);
 		free(t);
 	}
 	return ctx;
@@ -524,6 +549,238 @@ out:
 	optin_confirmed_release(&done);
 	free(email);
 	free(name);
+}
+
+/* "a\nb" from the lines of v (trimmed, empty ones left out). */
+static void split_lines(const char *v, struct strv *out)
+{
+	while (v && *v) {
+		const char *end = strchr(v, '\n');
+		size_t n = end ? (size_t)(end - v) : strlen(v);
+		const char *a = v;
+
+		while (n && (*a == ' ' || *a == '\t' || *a == '\r')) {
+			a++;
+			n--;
+		}
+		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t' ||
+			     a[n - 1] == '\r'))
+			n--;
+		if (n)
+			strv_push_owned(out, xstrndup(a, n));
+		v = end ? end + 1 : NULL;
+	}
+}
+
+static void join_lines(struct tmpl_value *obj, const char *name,
+		       const struct strv *v)
+{
+	char *j = strv_join(v, "\n");
+
+	tmpl_set_str(obj, name, j);
+	free(j);
+}
+
+/* A topic slot of the form: its fields' names and values. */
+static void add_topic_slot(const struct site *site, struct tmpl_value *list,
+			   size_t i, const char *name,
+			   const struct strv *keywords)
+{
+	struct tmpl_value *o = tmpl_list_add_object(list);
+
+	tmpl_set_int(o, "number", (long)i + 1);
+	tmpl_set_str(o, "name_field", site->topic_fields[2 * i]);
+	tmpl_set_str(o, "keywords_field", site->topic_fields[2 * i + 1]);
+	tmpl_set_str(o, "name", name);
+	join_lines(o, "keywords", keywords);
+}
+
+/*
+ * The profile page (templates/profile.html): list.*, subscriber.*,
+ * token.profile, and topics (number, name, keywords and the fields'
+ * names; one empty slot to add a topic), authors, exclude (one a line),
+ * saved, has_error and error.
+ */
+static void render_profile(const struct site *site,
+			   const struct subscriber *s, int saved,
+			   const char *error, struct http_reply *reply)
+{
+	struct tmpl_value *ctx = page_context(site, s);
+	struct tmpl_value *topics = tmpl_set_list(ctx, "topics");
+	struct strv none = STRV_INIT;
+	size_t i;
+
+	for (i = 0; i < s->ntopics; i++)
+		add_topic_slot(site, topics, i, s->topics[i].name,
+			       &s->topics[i].keywords);
+	if (s->ntopics < SUBS_MAX_TOPICS)
+		add_topic_slot(site, topics, s->ntopics, "", &none);
+	join_lines(ctx, "authors", &s->authors);
+	join_lines(ctx, "exclude", &s->exclude);
+	tmpl_set_bool(ctx, "saved", saved);
+	tmpl_set_bool(ctx, "has_error", error != NULL);
+	tmpl_set_str(ctx, "error", error ? error : "");
+	render(site, PAGE_PROFILE, ctx, error ? 400 : 200, reply);
+}
+
+/* The posted topics: slot i keeps the require, exclude and weight the
+ * profile's topic i has; a slot with no name and no keywords goes. */
+static void posted_topics(const struct site *site,
+			  const struct http_request *req,
+			  const struct subscriber *s, struct subs_topic *out,
+			  size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < SUBS_MAX_TOPICS; i++) {
+		const char *name =
+			http_request_field(req, site->topic_fields[2 * i]);
+		const char *kw =
+			http_request_field(req, site->topic_fields[2 * i + 1]);
+		struct subs_topic *t = &out[*n];
+		struct strv words = STRV_INIT;
+
+		if (!name && !kw && i >= s->ntopics)
+			break;
+		if (!name && !kw) {
+			/* Not in the form: kept as it is. */
+			name = s->topics[i].name;
+			for (size_t j = 0; j < s->topics[i].keywords.n; j++)
+				strv_push(&words, s->topics[i].keywords.v[j]);
+		} else {
+			split_lines(kw, &words);
+		}
+		while (name && (*name == ' ' || *name == '\t'))
+			name++;
+		if ((!name || !*name) && !words.n) {
+			strv_release(&words);
+			continue;
+		}
+		memset(t, 0, sizeof(*t));
+		t->name = xstrdup(name && *name ? name
+				  : words.n ? words.v[0] : "");
+		t->keywords = words;
+		t->weight = 1.0;
+		if (i < s->ntopics) {
+			size_t j;
+
+			t->weight = s->topics[i].weight;
+			for (j = 0; j < s->topics[i].require.n; j++)
+				strv_push(&t->require,
+					  s->topics[i].require.v[j]);
+			for (j = 0; j < s->topics[i].exclude.n; j++)
+				strv_push(&t->exclude,
+					  s->topics[i].exclude.v[j]);
+		}
+		++*n;
+	}
+}
+
+/* eb's message with the profile's path replaced by "your profile". */
+static const char *reader_error(const struct subscriber *s,
+				struct errbuf *eb, struct buf *out)
+{
+	size_t n = strlen(s->path);
+
+	if (!strncmp(eb->msg, s->path, n))
+		buf_addf(out, "your profile%s", eb->msg + n);
+	else
+		buf_addstr(out, "your profile could not be changed; nothing "
+				"was changed");
+	return buf_str(out);
+}
+
+/* Changes the lists of s from the form; 0, or -1 with msg for the page. */
+static int save_profile(struct site *site, const struct http_request *req,
+			struct subscriber *s, struct buf *msg)
+{
+	struct subs_topic topics[SUBS_MAX_TOPICS];
+	struct strv authors = STRV_INIT, exclude = STRV_INIT;
+	const char *a = http_request_field(req, "authors");
+	const char *x = http_request_field(req, "exclude");
+	struct subs_lists l;
+	struct errbuf eb = ERRBUF_INIT;
+	char when[32];
+	size_t i, n;
+	int ret = -1;
+
+	posted_topics(site, req, s, topics, &n);
+	if (a)
+		split_lines(a, &authors);
+	else
+		for (i = 0; i < s->authors.n; i++)
+			strv_push(&authors, s->authors.v[i]);
+	if (x)
+		split_lines(x, &exclude);
+	else
+		for (i = 0; i < s->exclude.n; i++)
+			strv_push(&exclude, s->exclude.v[i]);
+	l.topics = topics;
+	l.ntopics = n;
+	l.authors = &authors;
+	l.exclude = &exclude;
+	if (subs_set_lists(s->path, &l, &eb) < 0) {
+		say(site, SITE_WARN, "serve: profile of %s not changed: %s",
+		    s->id, eb.msg);
+		reader_error(s, &eb, msg);
+		goto out;
+	}
+	now_iso(when, sizeof(when));
+	if (subs_log_change(site->conf->state_dir, when, "profile", s->id,
+			    s->email, "http", &eb) < 0)
+		say(site, SITE_WARN, "serve: %s", eb.msg);
+	say(site, SITE_INFO, "%s changed their profile (http, %s)", s->id,
+	    req->client);
+	ret = 0;
+out:
+	for (i = 0; i < n; i++) {
+		free(topics[i].name);
+		strv_release(&topics[i].keywords);
+		strv_release(&topics[i].require);
+		strv_release(&topics[i].exclude);
+	}
+	strv_release(&authors);
+	strv_release(&exclude);
+	return ret;
+}
+
+/* /profile: GET shows the form, POST saves it. */
+static void handle_profile(struct site *site, const struct http_request *req,
+			   struct http_reply *reply)
+{
+	struct subscriber s, after;
+	struct buf msg = BUF_INIT;
+	int loaded;
+
+	memset(&s, 0, sizeof(s));
+	loaded = load_subscriber(site, req->s, &s);
+	if (loaded <= 0) {
+		render_error(site, loaded < 0 ? 500 : 403, reply);
+		return;
+	}
+	if (!req->t ||
+	    !token_verify(&site->key, TOKEN_PROFILE, s.id, s.email, req->t)) {
+		render_error(site, 403, reply);
+		goto out;
+	}
+	if (strcmp(req->method, "POST")) {
+		render_profile(site, &s, 0, NULL, reply);
+		goto out;
+	}
+	if (save_profile(site, req, &s, &msg) < 0) {
+		render_profile(site, &s, 0, buf_str(&msg), reply);
+		goto out;
+	}
+	if (load_subscriber(site, s.id, &after) <= 0) {
+		render_error(site, 500, reply);
+		goto out;
+	}
+	render_profile(site, &after, 1, NULL, reply);
+	subs_release(&after);
+out:
+	buf_release(&msg);
+	subs_release(&s);
 }
 
 void site_handle(void *ctx, const struct http_request *req,

@@ -159,6 +159,27 @@ typedef int subs_edit_fn(const char *path, const struct buf *text,
 int subs_rewrite(const char *path, subs_edit_fn *edit, void *ctx,
 		 struct errbuf *eb);
 
+/* The lists a reader edits on the profile page. */
+struct subs_lists {
+	const struct subs_topic *topics; /* each written whole: name,
+					    keywords, require, exclude,
+					    weight (1.0 left out) */
+	size_t ntopics;
+	const struct strv *authors;
+	const struct strv *exclude;
+};
+
+/*
+ * Replaces the settings topics, authors and exclude of the profile at
+ * path by l's (a missing one is added at the end), keeping every other
+ * line and comment byte for byte (comments inside the replaced lists go
+ * with them), through subs_rewrite: locked, validated by the loader,
+ * atomic. Returns 0, or -1 with eb filled ("PATH:LINE: what") and the
+ * file unchanged.
+ */
+int subs_set_lists(const char *path, const struct subs_lists *l,
+		   struct errbuf *eb);
+
 /*
  * Appends one line to STATE/unsubscribe.log:
  * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe",
