@@ -179,7 +179,7 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		   archive = BUF_INIT;
 	char *url = issue_unsubscribe_url(c, &d->key, purpose, s);
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
-	char *more = archive_reader_url(c, d->date, s);
+	char *more = archive_reader_url(c, &d->key, d->date, s);
 	char *profile = issue_profile_url(
 		c, &d->key, purpose == TOKEN_TEST ? TOKEN_TEST : TOKEN_PROFILE, s);
 	struct render_opts ro = { url, more, RENDER_HTML_BUDGET, profile };

@@ -57,6 +57,8 @@ static const char *purpose_name(enum token_purpose purpose)
 		return "confirm";
 	case TOKEN_PROFILE:
 		return "profile";
+	case TOKEN_ARCHIVE:
+		return "archive";
 	}
 	return NULL;
 }
