@@ -154,4 +154,19 @@ test_expect_success 'the form is rate-limited per client' '
 	! grep -l "x6@example.org" outbox/new/*
 '
 
+test_expect_success 'with SMTP delivery the confirmation goes through the relay' '
+	stop_serve &&
+	. "$TEST_ROOT/tests/lib/servers.sh" &&
+	make_test_cert certs &&
+	start_smtpd mx --tls-cert certs/cert.pem --tls-key certs/key.pem \
+		--require-tls --auth digest:s3cret &&
+	printf "s3cret\n" >smtp.pw && chmod 600 smtp.pw &&
+	write_smtp_cfg $mx_port starttls 20 &&
+	paperboy subscribe smtp.reader@example.org >out &&
+	grep_file "paperboy: confirmation link mailed to smtp.reader@example.org (250" out &&
+	test "$(spool_count mx)" = 1 &&
+	grep -q "smtp.reader@example.org" "$mx_spool"/*.json &&
+	confirm_link "$mx_spool"/*.eml >/dev/null
+'
+
 test_done
