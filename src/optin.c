@@ -182,6 +182,7 @@ static int compose(const struct conf *c, const char *email, const char *name,
 {
 	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
 	struct mime_message msg;
+	const char *p;
 	int ret;
 
 	buf_addf(&subject, "Confirm your subscription to %s", c->list_name);
@@ -202,7 +203,7 @@ static int compose(const struct conf *c, const char *email, const char *name,
 			  "you, asked for ");
 	buf_addstr(&html, email);
 	buf_addstr(&html, " to receive ");
-	for (const char *p = c->list_name; *p; p++) {
+	for (p = c->list_name; *p; p++) {
 		if (*p == '<')
 			buf_addstr(&html, "&lt;");
 		else if (*p == '>')

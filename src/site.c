@@ -644,9 +644,11 @@ static void posted_topics(const struct site *site,
 		if (!name && !kw && i >= s->ntopics)
 			break;
 		if (!name && !kw) {
+			size_t j;
+
 			/* Not in the form: kept as it is. */
 			name = s->topics[i].name;
-			for (size_t j = 0; j < s->topics[i].keywords.n; j++)
+			for (j = 0; j < s->topics[i].keywords.n; j++)
 				strv_push(&words, s->topics[i].keywords.v[j]);
 		} else {
 			split_lines(kw, &words);
@@ -691,10 +693,12 @@ static const char *reader_error(const struct subscriber *s,
 	return buf_str(out);
 }
 
-/* Changes the lists of s from the form; 0, or -1 with msg for the page. */
+/* Changes the lists of s from the form: 0, or -1 with the form shown
+ * again as reply, holding what was posted and why it was refused. */
 static int save_profile(struct site *site, const struct http_request *req,
-			struct subscriber *s, struct buf *msg)
+			const struct subscriber *s, struct http_reply *reply)
 {
+	struct buf msg = BUF_INIT;
 	struct subs_topic topics[SUBS_MAX_TOPICS];
 	struct strv authors = STRV_INIT, exclude = STRV_INIT;
 	const char *a = http_request_field(req, "authors");
@@ -721,9 +725,16 @@ static int save_profile(struct site *site, const struct http_request *req,
 	l.authors = &authors;
 	l.exclude = &exclude;
 	if (subs_set_lists(s->path, &l, &eb) < 0) {
+		struct subscriber shown = *s;
+
 		say(site, SITE_WARN, "serve: profile of %s not changed: %s",
 		    s->id, eb.msg);
-		reader_error(s, &eb, msg);
+		shown.topics = topics;
+		shown.ntopics = n;
+		shown.authors = authors;
+		shown.exclude = exclude;
+		render_profile(site, &shown, 0, reader_error(s, &eb, &msg),
+			       reply);
 		goto out;
 	}
 	now_iso(when, sizeof(when));
@@ -742,6 +753,7 @@ out:
 	}
 	strv_release(&authors);
 	strv_release(&exclude);
+	buf_release(&msg);
 	return ret;
 }
 
@@ -750,7 +762,6 @@ static void handle_profile(struct site *site, const struct http_request *req,
 			   struct http_reply *reply)
 {
 	struct subscriber s, after;
-	struct buf msg = BUF_INIT;
 	int loaded;
 
 	memset(&s, 0, sizeof(s));
@@ -768,10 +779,8 @@ static void handle_profile(struct site *site, const struct http_request *req,
 		render_profile(site, &s, 0, NULL, reply);
 		goto out;
 	}
-	if (save_profile(site, req, &s, &msg) < 0) {
-		render_profile(site, &s, 0, buf_str(&msg), reply);
+	if (save_profile(site, req, &s, reply) < 0)
 		goto out;
-	}
 	if (load_subscriber(site, s.id, &after) <= 0) {
 		render_error(site, 500, reply);
 		goto out;
@@ -779,7 +788,6 @@ static void handle_profile(struct site *site, const struct http_request *req,
 	render_profile(site, &after, 1, NULL, reply);
 	subs_release(&after);
 out:
-	buf_release(&msg);
 	subs_release(&s);
 }
 

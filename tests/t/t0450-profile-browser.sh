@@ -57,6 +57,8 @@ test_expect_success 'a POST the loader refuses is 400, says why, and changes not
 	long=$($PYTHON -c "print(\"x\" * 300)") &&
 	test "$(req --form s=alice --form "t=$T" --form "topic0_name=Mixture of Experts" --form "topic0_keywords=$long" POST /profile)" = 400 &&
 	grep_file "Not saved:" reply &&
+	grep_file "longer than 200" reply &&
+	grep_file "$long</textarea>" reply &&
 	! grep -q "$TRASH" reply &&
 	cmp alice.orig subscribers/alice.cfg
 '
