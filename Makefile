@@ -155,6 +155,11 @@ demo: deps-if-missing
 	@rm -rf outbox state/journal/2025-12-30
 	./paperboy -c paperboy.cfg run --date 2025-12-30 \
 		--listing sample/arxiv-2025-12-30.xml
+	@printf '%s\n' '' 'Next: the digests are mail files in outbox/new/ (a Maildir):' \
+	  '  mutt -f outbox                 read them as a mail reader would' \
+	  '  ./paperboy render alice --date 2025-12-30 --html >alice.html' \
+	  '                                 one digest, to open in a browser' \
+	  '  README.md, "Configuration"     your subscribers, SMTP and the daily run'
 
 # libFuzzer needs clang. The library is compiled once with clang
 # (instrumented for coverage, ASan and UBSan) into build/fuzz/lib and each

@@ -53,8 +53,18 @@ void archive_release(struct archive_templates *t)
 	memset(t, 0, sizeof(*t));
 }
 
-char *archive_reader_url(const struct conf *c, const char *date,
-			 const struct subscriber *s)
+/* "readers/KEY": the reader's folder, relative to the archive. */
+static void add_reader_dir(struct buf *b, const struct token_key *key,
+			   const struct subscriber *s)
+{
+	char *t = token_make(key, TOKEN_ARCHIVE, s->id, s->email);
+
+	buf_addf(b, "readers/%s", t);
+	free(t);
+}
+
+char *archive_reader_url(const struct conf *c, const struct token_key *key,
+			 const char *date, const struct subscriber *s)
 {
 	struct buf u = BUF_INIT;
 
@@ -63,9 +73,10 @@ char *archive_reader_url(const struct conf *c, const char *date,
 	buf_addstr(&u, c->archive_url);
 	if (!util_ends_with(c->archive_url, "/"))
 		buf_addch(&u, '/');
-	if (s && s->archive)
-		buf_addf(&u, "readers/%s/%s.html", s->id, date);
-	else
+	if (s && s->archive) {
+		add_reader_dir(&u, key, s);
+		buf_addf(&u, "/%s.html", date);
+	} else
 		buf_addf(&u, "%.7s/%s.html", date, date);
 	return buf_detach(&u, NULL);
 }
@@ -554,20 +565,58 @@ out:
 	return ret;
 }
 
-int archive_write_reader(const struct conf *c,
+/* What a reader's page says instead of the address: the page is on the
+ * web, even if at a path nobody can guess. */
+#define ARCHIVE_HIDDEN_ADDRESS "(address not shown)"
+/* Put right after <head> of a reader's page: search engines stay away
+ * even when a link to it leaks. */
+#define ARCHIVE_NOINDEX "\n<meta name=\"robots\" content=\"noindex\">"
+
+/* Inserts ARCHIVE_NOINDEX after the "<head>" of html (or before it all). */
+static int add_noindex(struct buf *html)
+{
+	struct buf out;
+	const char *head = strstr(buf_str(html), "<head>");
+	size_t at = head ? (size_t)(head - html->data) + 6 : 0;
+	int r = 0;
+
+	buf_init(&out, RENDER_MAX_BODY);
+	r |= buf_add(&out, html->data, at);
+	r |= buf_addstr(&out, ARCHIVE_NOINDEX);
+	r |= buf_add(&out, html->data + at, html->len - at);
+	if (!r) {
+		buf_release(html);
+		*html = out;
+	} else {
+		buf_release(&out);
+	}
+	return r ? -1 : 0;
+}
+
+int archive_write_reader(const struct conf *c, const struct token_key *key,
 			 const struct render_templates *rt,
 			 const struct digest *d, struct errbuf *eb)
 {
-	struct render_opts o = { "", "", 0 };
+	struct render_opts o = { "", "", 0, "" };
 	struct buf html, text, name = BUF_INIT;
 	char *subject = NULL, *path = NULL;
+	struct subscriber anon = *d->sub;
+	struct digest shown = *d;
 	int ret = -1;
 
+	anon.email = (char *)ARCHIVE_HIDDEN_ADDRESS;
+	shown.sub = &anon;
 	buf_init(&html, RENDER_MAX_BODY);
 	buf_init(&text, RENDER_MAX_BODY);
-	if (render_digest(rt, c, d, &o, &html, &text, &subject, eb) < 0)
+	if (render_digest(rt, c, &shown, &o, &html, &text, &subject, eb) < 0)
 		goto out;
-	buf_addf(&name, "readers/%s/%s.html", d->sub->id, d->date);
+	if (add_noindex(&html) < 0) {
+		errbuf_set(eb, "%s: the reader page is larger than %zu bytes",
+			   d->sub->id, (size_t)RENDER_MAX_BODY);
+		goto out;
+	}
+	add_reader_dir(&name, key, d->sub);
+	buf_addf(&name, "/%s.html", d->date);
 	path = util_path_join(c->archive_dir, buf_str(&name));
 	ret = write_page(path, &html, eb);
 out:

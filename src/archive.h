@@ -5,9 +5,14 @@
  *                                  Next day links (as the seed digest has)
  *   DIR/YYYY-MM/index.html         the month: every archived day
  *   DIR/index.html                 every archived month
- *   DIR/readers/ID/YYYY-MM-DD.html the digest of a reader whose profile
+ *   DIR/readers/KEY/YYYY-MM-DD.html the digest of a reader whose profile
  *                                  says archive = true (no budget, no
- *                                  unsubscribe link)
+ *                                  unsubscribe link, no address,
+ *                                  noindex); KEY is an HMAC of the
+ *                                  reader's id and address with the
+ *                                  list's secret (TOKEN_ARCHIVE), so
+ *                                  nobody finds a reader's pages by
+ *                                  guessing ids
  * from templates/archive-*.html. Links between pages are relative, so the
  * folder can be served from anywhere (archive.url says where, for the
  * "more papers" link of the mail).
@@ -30,6 +35,7 @@
 #include "render.h"
 #include "subs.h"
 #include "tmpl.h"
+#include "token.h"
 
 /* Day pages read when scanning the folder (a century of weekdays). */
 #define ARCHIVE_MAX_DAYS 30000
@@ -61,9 +67,10 @@ int archive_write_day(const struct conf *c,
 		      const struct archive_templates *t, const char *date,
 		      const struct listing *l, struct errbuf *eb);
 
-/* Renders d without budget or unsubscribe link and writes it as the
- * reader's page of the day. Returns 0 or -1 with eb filled. */
-int archive_write_reader(const struct conf *c,
+/* Renders d without budget, unsubscribe link or the reader's address,
+ * marked noindex, and writes it as the reader's page of the day (key:
+ * the list's secret). Returns 0 or -1 with eb filled. */
+int archive_write_reader(const struct conf *c, const struct token_key *key,
 			 const struct render_templates *rt,
 			 const struct digest *d, struct errbuf *eb);
 
@@ -72,7 +79,7 @@ int archive_write_reader(const struct conf *c,
  * when s opted in, else the day page. "" when the archive is disabled or
  * has no URL (archive.url, or list.base_url + "/archive"). Caller frees.
  */
-char *archive_reader_url(const struct conf *c, const char *date,
-			 const struct subscriber *s);
+char *archive_reader_url(const struct conf *c, const struct token_key *key,
+			 const char *date, const struct subscriber *s);
 
 #endif

@@ -414,10 +414,13 @@ static const struct conf_setting settings[] = {
 	STR("list.contact", contact, CONF_FOR_SMTP, "",
 	    "The operator's address, in the User-Agent of every fetch; \"\" "
 	    "means list.from's address."),
-	STR("list.owner", list_owner, 0, "",
+	STR("list.owner", owner, 0, "",
 	    "The address of the list's owner: replies that are neither "
 	    "unsubscribes nor bounces are forwarded there, and it is the "
-	    "List-Owner; \"\" means list.contact's."),
+	    "List-Owner and Reply-To; \"\" means list.contact."),
+	STR("list.starter_profile", starter_profile, CONF_PATH, "",
+	    "The profile a confirmed new subscriber starts from (a .cfg); "
+	    "\"\" means TEMPLATES/starter.cfg."),
 	STR("list.postal", postal, 0, "",
 	    "A postal or contact line for the digest's footer; may be \"\"."),
 
@@ -852,6 +855,14 @@ static int load_checks(const struct conf_doc *doc, struct conf *c,
 				      "address", doc->path,
 				  conf_line_of(g, "contact"));
 	}
+	if (!c->owner[0]) {
+		free(c->owner);
+		c->owner = xstrdup(c->contact);
+	} else if (!mime_address_valid(c->owner)) {
+		return errbuf_set(eb, "%s:%d: list.owner must be an email "
+				      "address", doc->path,
+				  conf_line_of(g, "owner"));
+	}
 	if (!c->list_id[0] || strpbrk(c->list_id, " <>@\"") ||
 	    !strchr(c->list_id, '.'))
 		return errbuf_set(eb, "%s:%d: list.id must be a domain-like "
@@ -884,6 +895,11 @@ static void derive(struct conf *c)
 		free(c->template_text);
 		c->template_text = util_path_join(c->templates_dir,
 						  "digest.txt");
+	}
+	if (!c->starter_profile[0]) {
+		free(c->starter_profile);
+		c->starter_profile = util_path_join(c->templates_dir,
+						    "starter.cfg");
 	}
 	if (!c->archive_url[0] && c->base_url[0]) {
 		struct buf u = BUF_INIT;

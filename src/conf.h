@@ -143,7 +143,10 @@ struct conf {
 	char *hf_url;           /* daily papers endpoint; ?date= appended */
 	char *contact;          /* operator address in the User-Agent */
 	char *postal;           /* list.postal: footer line; may be "" */
-	char *list_owner;       /* list.owner: replies go there; may be "" */
+	char *owner;            /* list.owner: who reads replies; default
+				 * list.contact */
+	char *starter_profile;  /* list.starter_profile: new subscribers'
+				 * .cfg, default TEMPLATES/starter.cfg */
 
 	char *template_html;    /* templates.html, default TEMPLATES/digest.html */
 	char *template_text;    /* templates.text, default TEMPLATES/digest.txt */

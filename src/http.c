@@ -109,6 +109,11 @@ struct request {
 	struct param qs, qt;
 	/* From the body; a body field is collected in pieces (off > 0). */
 	struct param bs, bt, blu;
+	/* http_config.fields: from the query string and from the body. */
+	struct param *qf, *bf;
+	size_t nfields;
+	const char *const *fields;
+	size_t max_body;        /* this path's limit */
 	char client[HTTP_MAX_ADDR];
 };
 
@@ -397,6 +402,13 @@ static void *sweeper_main(void *arg)
 	return NULL;
 }
 
+static void param_init_max(struct param *p, size_t max)
+{
+	buf_init(&p->value, max);
+	p->seen = 0;
+	p->bad = 0;
+}
+
 static void param_init(struct param *p)
 {
 	buf_init(&p->value, HTTP_MAX_PARAM);
@@ -452,10 +464,20 @@ static const char *param_merge(const struct param *q, const struct param *b)
 	return buf_str(&use->value);
 }
 
-static struct request *request_new(void)
+static struct request *request_new(const struct http_config *cfg)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
+	size_t i;
 
+	while (cfg->fields && cfg->fields[r->nfields])
+		r->nfields++;
+	r->fields = cfg->fields;
+	r->qf = xcalloc(r->nfields + 1, sizeof(*r->qf));
+	r->bf = xcalloc(r->nfields + 1, sizeof(*r->bf));
+	for (i = 0; i < r->nfields; i++) {
+		param_init_max(&r->qf[i], HTTP_MAX_FIELD);
+		param_init_max(&r->bf[i], HTTP_MAX_FIELD);
+	}
 	param_init(&r->qs);
 	param_init(&r->qt);
 	param_init(&r->bs);
@@ -466,8 +488,16 @@ static struct request *request_new(void)
 
 static void request_free(struct request *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
+	for (i = 0; i < r->nfields; i++) {
+		param_release(&r->qf[i]);
+		param_release(&r->bf[i]);
+	}
+	free(r->qf);
+	free(r->bf);
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
 	param_release(&r->qs);
@@ -476,6 +506,28 @@ static void request_free(struct request *r)
 	param_release(&r->bt);
 	param_release(&r->blu);
 	free(r);
+}
+
+/* The index of key in r->fields, or r->nfields. */
+static size_t field_index(const struct request *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (!strcmp(r->fields[i], key))
+			break;
+	return i;
+}
+
+const char *http_request_field(const struct http_request *req,
+			       const char *name)
+{
+	size_t i;
+
+	for (i = 0; req->fields && req->fields[i]; i++)
+		if (!strcmp(req->fields[i], name))
+			return req->values[i];
+	return NULL;
 }
 
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
@@ -491,6 +543,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
 		param_set(&r->qs, value);
 	else if (!strcmp(key, "t"))
 		param_set(&r->qt, value);
+	else if (field_index(r, key) < r->nfields)
+		param_set(&r->qf[field_index(r, key)], value);
 	return MHD_YES;
 }
 
@@ -512,6 +566,8 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
 		p = &r->bt;
 	else if (!strcmp(key, "List-Unsubscribe"))
 		p = &r->blu;
+	else if (field_index(r, key) < r->nfields)
+		p = &r->bf[field_index(r, key)];
 	else
 		return MHD_YES;
 	param_piece(p, data, (size_t)off, size);
@@ -628,13 +684,20 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(w - s);
 }
 
-static int path_known(const struct http_server *srv, const char *url)
+/* 1 and url's body limit in *max_body, or 0 when it is not ours. */
+static int path_known(const struct http_server *srv, const char *url,
+		      size_t *max_body)
 {
-	const char *const *p;
+	size_t i;
 
-	for (p = srv->cfg.paths; p && *p; p++)
-		if (!strcmp(*p, url))
-			return 1;
+	for (i = 0; srv->cfg.paths && srv->cfg.paths[i]; i++) {
+		if (strcmp(srv->cfg.paths[i], url))
+			continue;
+		*max_body = srv->cfg.max_body;
+		if (srv->cfg.max_bodies && srv->cfg.max_bodies[i])
+			*max_body = srv->cfg.max_bodies[i];
+		return 1;
+	}
 	return 0;
 }
 
@@ -661,7 +724,7 @@ static int start_request(struct http_server *srv, struct MHD_Connection *c,
 				  MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
 		return -1;
 	}
-	if (!path_known(srv, url)) {
+	if (!path_known(srv, url, &r->max_body)) {
 		*ret = send_error(c, MHD_HTTP_NOT_FOUND, NULL, NULL);
 		return -1;
 	}
@@ -677,7 +740,7 @@ static int start_request(struct http_server *srv, struct MHD_Connection *c,
 		if (errno || end == len_hdr || *end)
 			clen = ~0ULL;
 	}
-	if (clen > srv->cfg.max_body) {
+	if (clen > r->max_body) {
 		*ret = send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, NULL, NULL);
 		return -1;
 	}
@@ -701,8 +764,10 @@ static enum MHD_Result finish_request(struct http_server *srv,
 {
 	struct http_request req;
 	struct http_reply reply;
+	const char **values;
 	const char *lu;
 	enum MHD_Result ret;
+	size_t i;
 
 	if (r->pp) {
 		if (MHD_destroy_post_processor(r->pp) != MHD_YES)
@@ -722,6 +787,11 @@ static enum MHD_Result finish_request(struct http_server *srv,
 			r->blu.value.len == strlen(ONE_CLICK) &&
 			!strcmp(lu, ONE_CLICK);
 	req.client = r->client;
+	values = xcalloc(r->nfields + 1, sizeof(*values));
+	for (i = 0; i < r->nfields; i++)
+		values[i] = param_merge(&r->qf[i], &r->bf[i]);
+	req.fields = r->fields;
+	req.values = values;
 
 	memset(&reply, 0, sizeof(reply));
 	buf_init(&reply.body, HTTP_MAX_REPLY);
@@ -738,6 +808,7 @@ static enum MHD_Result finish_request(struct http_server *srv,
 				 NULL, NULL);
 	}
 	buf_release(&reply.body);
+	free(values);
 	return ret;
 }
 
@@ -752,7 +823,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 	enum MHD_Result ret = MHD_NO;
 
 	if (!r) {
-		r = request_new();
+		r = request_new(&srv->cfg);
 		*con_cls = r;
 		if (start_request(srv, c, url, method, r, &ret) < 0)
 			return ret;
@@ -764,7 +835,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 		 * 0.9.75 cannot queue a reply mid-body, so the rest is
 		 * read and dropped, and the 413 goes out at its end; a
 		 * body that goes on past HTTP_MAX_DISCARD is cut off. */
-		if (r->body_len > srv->cfg.max_body) {
+		if (r->body_len > r->max_body) {
 			r->too_large = 1;
 			*upload_data_size = 0;
 			return r->body_len > HTTP_MAX_DISCARD ? MHD_NO

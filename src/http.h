@@ -55,6 +55,9 @@
 /* A parameter value longer than this is refused: ids are at most 64
  * characters and tokens 43. */
 #define HTTP_MAX_PARAM 256
+/* A value of one of http_config.fields longer than this is refused: a
+ * profile form's list of keywords, one a line. */
+#define HTTP_MAX_FIELD ((size_t)16 << 10)
 /* A reply body larger than this is refused (our pages are ~2 KiB). */
 #define HTTP_MAX_REPLY ((size_t)64 << 10)
 
@@ -63,6 +66,11 @@ struct http_config {
 	unsigned port;          /* 0: any free port (see http_port) */
 	const char *const *paths; /* NULL-terminated; others answer 404 */
 	size_t max_body;
+	/* NULL, or one per path: that path's body limit (0: max_body). */
+	const size_t *max_bodies;
+	/* NULL, or the NULL-terminated names of the form fields collected
+	 * besides s and t (values up to HTTP_MAX_FIELD). */
+	const char *const *fields;
 	size_t max_header;
 	unsigned max_connections;
 	unsigned max_per_ip;
@@ -91,7 +99,14 @@ struct http_request {
 	const char *t;
 	int one_click;          /* the body held List-Unsubscribe=One-Click */
 	const char *client;     /* the client's address, printable */
+	/* The values of http_config.fields, in its order, NULL as for s. */
+	const char *const *fields;
+	const char *const *values;
 };
+
+/* The value of the form field name (one of http_config.fields), or NULL. */
+const char *http_request_field(const struct http_request *req,
+			       const char *name);
 
 struct http_reply {
 	int status;             /* 0 is answered as 500 */

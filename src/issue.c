@@ -89,6 +89,50 @@ char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
 	return buf_detach(&url, NULL);
 }
 
+char *issue_profile_url(const struct conf *c, const struct token_key *key,
+			enum token_purpose purpose,
+			const struct subscriber *s)
+{
+	struct buf url = BUF_INIT;
+	char *token;
+
+	if (!c->base_url[0])
+		return xstrdup("");
+	token = token_make(key, purpose, s->id, s->email);
+	buf_addf(&url, "%s%sprofile?s=%s&t=%s", c->base_url,
+		 util_ends_with(c->base_url, "/") ? "" : "/", s->id, token);
+	free(token);
+	return buf_detach(&url, NULL);
+}
+
+/*
+ * The RFC 2369 headers besides List-Unsubscribe, into msg (values kept in
+ * the three buffers): List-Help (the subscribe page, else a mail to the
+ * owner), List-Owner (mailto:list.owner) and List-Archive (when the
+ * archive is on and has a URL).
+ */
+static void list_headers(const struct conf *c, struct mime_message *msg,
+			 struct buf *help, struct buf *owner,
+			 struct buf *archive)
+{
+	if (c->base_url[0])
+		buf_addf(help, "<%s%ssubscribe>, ", c->base_url,
+			 util_ends_with(c->base_url, "/") ? "" : "/");
+	buf_addf(help, "<mailto:%s?subject=help>", c->owner);
+	buf_addf(owner, "<mailto:%s>", c->owner);
+	msg->extra[msg->nextra].name = "List-Help";
+	msg->extra[msg->nextra++].value = buf_str(help);
+	msg->extra[msg->nextra].name = "List-Owner";
+	msg->extra[msg->nextra++].value = buf_str(owner);
+	if (c->archive_enabled && c->archive_url[0]) {
+		buf_addf(archive, "<%s>", c->archive_url);
+		msg->extra[msg->nextra].name = "List-Archive";
+		msg->extra[msg->nextra++].value = buf_str(archive);
+	}
+	msg->extra[msg->nextra].name = "Reply-To";
+	msg->extra[msg->nextra++].value = c->owner;
+}
+
 /* "<https://...>, <mailto:FROM?subject=unsubscribe%20ID%20TOKEN>". */
 static char *list_unsubscribe(const struct conf *c, const char *https_url,
 			      const struct token_key *key,
@@ -131,11 +175,14 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	enum token_purpose purpose =
 		opts && opts->to ? TOKEN_TEST : TOKEN_UNSUBSCRIBE;
 	struct mime_message msg;
-	struct buf list_id = BUF_INIT;
+	struct buf list_id = BUF_INIT, help = BUF_INIT, owner = BUF_INIT,
+		   archive = BUF_INIT;
 	char *url = issue_unsubscribe_url(c, &d->key, purpose, s);
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
-	char *more = archive_reader_url(c, d->date, s);
-	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
+	char *more = archive_reader_url(c, &d->key, d->date, s);
+	char *profile = issue_profile_url(
+		c, &d->key, purpose == TOKEN_TEST ? TOKEN_TEST : TOKEN_PROFILE, s);
+	struct render_opts ro = { url, more, RENDER_HTML_BUDGET, profile };
 	struct render_parts parts;
 	struct digest_cost cost;
 	int keep = !d->rday || (opts && opts->keep_parts);
@@ -207,6 +254,7 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		msg.extra[msg.nextra].name = "List-Unsubscribe-Post";
 		msg.extra[msg.nextra++].value = "List-Unsubscribe=One-Click";
 	}
+	list_headers(c, &msg, &help, &owner, &archive);
 	if (d->rday) {
 		msg.text_qp = &parts.text_qp;
 		msg.html_qp = &parts.html_qp;
@@ -228,8 +276,12 @@ out:
 	free(url);
 	free(header);
 	free(more);
+	free(profile);
 	buf_release(&list_id);
 	render_parts_release(&parts);
+	buf_release(&help);
+	buf_release(&owner);
+	buf_release(&archive);
 	return ret;
 }
 

@@ -44,8 +44,10 @@ struct issue_opts {
 /*
  * Scores, selects, renders and assembles s's digest for the day d, with
  * its unsubscribe links (List-Unsubscribe, List-Unsubscribe-Post and the
- * footer; a test issue's links carry a TOKEN_TEST token, inert for the real
- * subscriber). Returns 0, or -1 with eb filled. Release with issue_release
+ * footer) and profile link (the footer; a test issue's links carry a
+ * TOKEN_TEST token, inert for the real subscriber), the RFC 2369 headers
+ * List-Help, List-Owner and (with the archive on) List-Archive, and
+ * Reply-To: list.owner. Returns 0, or -1 with eb filled. Release with issue_release
  * (also after -1).
  */
 int issue_compose(const struct day *d, const struct render_templates *t,
@@ -73,6 +75,13 @@ int issue_judge(const struct day *d, const struct subscriber *s,
 char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
 			    enum token_purpose purpose,
 			    const struct subscriber *s);
+
+/* The https "change your topics" URL for s (BASE_URL/profile?s=ID&t=...,
+ * purpose TOKEN_PROFILE, or TOKEN_TEST for a test issue), or "" when
+ * list.base_url is not set; caller frees. */
+char *issue_profile_url(const struct conf *c, const struct token_key *key,
+			enum token_purpose purpose,
+			const struct subscriber *s);
 
 /* Records the papers of a delivered issue in the subscriber's history
  * (see history.h). Returns 0 or -1 with eb filled. */

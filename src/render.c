@@ -346,6 +346,7 @@ static struct tmpl_value *common_context(const struct conf *c,
 	tmpl_set_str(list, "name", c->list_name);
 	tmpl_set_str(list, "from", c->from_addr);
 	tmpl_set_str(list, "contact", c->contact);
+	tmpl_set_str(list, "owner", c->owner);
 	tmpl_set_str(list, "postal", c->postal);
 	tmpl_set_bool(list, "has_postal", c->postal[0] != '\0');
 	tmpl_set_str(list, "base_url", c->base_url);
@@ -366,6 +367,8 @@ static struct tmpl_value *common_context(const struct conf *c,
 	tmpl_set_str(ctx, "archive_url", o->archive_url);
 	tmpl_set_str(ctx, "unsubscribe_url", o->unsubscribe_url);
 	tmpl_set_bool(ctx, "has_unsubscribe", o->unsubscribe_url[0] != '\0');
+	tmpl_set_str(ctx, "profile_url", o->profile_url ? o->profile_url : "");
+	tmpl_set_bool(ctx, "has_profile", o->profile_url && o->profile_url[0]);
 	add_criteria(ctx, d->sub);
 	return ctx;
 }
@@ -405,6 +408,8 @@ static struct tmpl_value *build_context(const struct conf *c,
 		     o->archive_url[0] ? add_ref(&refs, o->archive_url) : 0);
 	tmpl_set_int(ctx, "unsubscribe_ref", o->unsubscribe_url[0]
 			  ? add_ref(&refs, o->unsubscribe_url) : 0);
+	tmpl_set_int(ctx, "profile_ref", o->profile_url && o->profile_url[0]
+			  ? add_ref(&refs, o->profile_url) : 0);
 	return ctx;
 }
 
@@ -742,7 +747,7 @@ struct assembly {
 	struct tmpl_value **full, **cut, **more_items; /* per paper; owned */
 	struct refs refs;   /* the cards' links, in order */
 	size_t *refs_after; /* links of cards 0..i */
-	struct tmpl_value *archive_link, *unsubscribe_link;
+	struct tmpl_value *archive_link, *unsubscribe_link, *profile_link;
 };
 
 /* Card i's values: derived from the day's prepared card, or (for a paper
@@ -786,6 +791,7 @@ static void assembly_release(struct assembly *a)
 	free(a->refs_after);
 	tmpl_value_free(a->archive_link);
 	tmpl_value_free(a->unsubscribe_link);
+	tmpl_value_free(a->profile_link);
 	tmpl_value_free(a->ctx);
 }
 
@@ -815,6 +821,9 @@ static void assembly_init(struct assembly *a, const struct render_day *day,
 	tmpl_set_str(a->archive_link, "url", o->archive_url);
 	a->unsubscribe_link = tmpl_object_new();
 	tmpl_set_str(a->unsubscribe_link, "url", o->unsubscribe_url);
+	a->profile_link = tmpl_object_new();
+	tmpl_set_str(a->profile_link, "url",
+		     o->profile_url ? o->profile_url : "");
 }
 
 /* Points the context's lists at plan pl's cards, titles and links. */
@@ -859,6 +868,12 @@ static void set_plan(struct assembly *a, const struct plan *pl)
 	}
 	tmpl_set_int(a->ctx, "unsubscribe_ref",
 		     a->o->unsubscribe_url[0] ? ref : 0);
+	if (a->o->profile_url && a->o->profile_url[0]) {
+		tmpl_set_int(a->profile_link, "ref", ++ref);
+		tmpl_list_add_borrowed(a->links, a->profile_link);
+	}
+	tmpl_set_int(a->ctx, "profile_ref",
+		     a->o->profile_url && a->o->profile_url[0] ? ref : 0);
 }
 
 /*

@@ -51,6 +51,8 @@ struct render_opts {
 	const char *archive_url;     /* where all of today's papers are;
 					"" when there is no archive */
 	size_t html_budget;          /* RENDER_HTML_BUDGET; 0: no limit */
+	const char *profile_url;     /* the "change your topics" page; NULL
+					or "" for none */
 };
 
 /*

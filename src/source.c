@@ -320,6 +320,21 @@ static char *user_agent(const struct conf *c)
 	return buf_detach(&b, NULL);
 }
 
+/* Tells the log that the network is next: the host of url. */
+static void announce_fetch(const struct acquire *a, const char *url)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+	char host[256];
+
+	if (!a->log || !a->log->fetching)
+		return;
+	h = h ? h + 3 : url;
+	n = strcspn(h, "/:?#");
+	snprintf(host, sizeof(host), "%.*s", (int)n, h);
+	a->log->fetching(a->log->ctx, a->date, host);
+}
+
 /* Fetches the day from the network into l (and the cache). */
 static int acquire(struct acquire *a, time_t now, struct listing *l,
 		   int *items, struct errbuf *eb)
@@ -367,15 +382,19 @@ static int acquire(struct acquire *a, time_t now, struct listing *l,
 		goto out;
 	if (a->store && cache_dir(a->c, a->dir, eb) < 0)
 		goto out;
-	if (a->day == latest && now >= feed_at)
+	if (a->day == latest && now >= feed_at) {
+		announce_fetch(a, a->c->arxiv_rss_url);
 		ret = fetch_rss(a, l, items, eb);
+	}
 	else if (a->day == latest) {
 		ret = errbuf_set(eb, "the feed with the listing of %s appears "
 				     "at midnight US Eastern; try again then",
 				 a->date);
 		a->temporary = 1;
-	} else
+	} else {
+		announce_fetch(a, a->c->arxiv_api_url);
 		ret = fetch_api(a, l, items, eb);
+	}
 	if (ret == 0 && *items > 0 && a->c->hf_enabled)
 		ret = fetch_hf(a, l, eb);
 	if (ret == 0 && a->store && write_manifest(a->dir, &a->files, eb) < 0)

@@ -13,10 +13,13 @@
 #include "listing.h"
 
 /* Where progress lines go ("  arxiv feed HTTP 200, ..."); the command
- * prints them. line may be NULL for silence. */
+ * prints them. line may be NULL for silence. fetching (may be NULL) is
+ * called once just before the first request for date goes to host, so
+ * that the command can say why it is about to wait. */
 struct source_log {
 	void (*line)(void *ctx, const char *line);
 	void *ctx;
+	void (*fetching)(void *ctx, const char *date, const char *host);
 };
 
 /* Now, or $PAPERBOY_TEST_NOW (epoch seconds; only tests set it). */

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "errbuf.h"
 #include "strv.h"
 
@@ -131,6 +132,58 @@ const char *subs_status_name(enum subs_status s);
 int subs_set_status(const char *path, enum subs_status status,
 		    const char *when, int *changed, struct errbuf *eb);
 
+/* A profile made by paperboy (subs_create) is readable by its owner only:
+ * it holds an address. */
+#define SUBS_NEW_MODE 0600
+
+/*
+ * Creates DIR/ID.cfg with text (a complete profile), under the same lock
+ * as subs_set_status, staged, validated with subs_load_file (it must load
+ * and be active), fsynced and linked into place: an existing file is
+ * never replaced. Returns 0 (created), 1 (DIR/ID.cfg already exists;
+ * nothing written) or -1 with eb filled.
+ */
+int subs_create(const char *dir, const char *id, const char *text,
+		size_t len, struct errbuf *eb);
+
+/*
+ * Fills out with the new text of the profile at path, given its current
+ * text (both at most CONF_MAX_FILE_SIZE). Returns 0 or -1 with eb filled.
+ */
+typedef int subs_edit_fn(const char *path, const struct buf *text,
+			 struct buf *out, void *ctx, struct errbuf *eb);
+
+/*
+ * Rewrites the profile at path under its lock: edit() makes the new text
+ * from the current one, which must then load (subs_load_file) with the
+ * status it had; it is installed like subs_set_status's edits (staged,
+ * fsynced, renamed, the file's mode kept). Returns 0, or -1 with eb
+ * filled and the file unchanged.
+ */
+int subs_rewrite(const char *path, subs_edit_fn *edit, void *ctx,
+		 struct errbuf *eb);
+
+/* The lists a reader edits on the profile page. */
+struct subs_lists {
+	const struct subs_topic *topics; /* each written whole: name,
+					    keywords, require, exclude,
+					    weight (1.0 left out) */
+	size_t ntopics;
+	const struct strv *authors;
+	const struct strv *exclude;
+};
+
+/*
+ * Replaces the settings topics, authors and exclude of the profile at
+ * path by l's (a missing one is added at the end), keeping every other
+ * line and comment byte for byte (comments inside the replaced lists go
+ * with them), through subs_rewrite: locked, validated by the loader,
+ * atomic. Returns 0, or -1 with eb filled ("PATH:LINE: what") and the
+ * file unchanged.
+ */
+int subs_set_lists(const char *path, const struct subs_lists *l,
+		   struct errbuf *eb);
+
 /*
  * subs_set_status, and the change's line in STATE/unsubscribe.log (as
  * subs_log_change writes it, ACTION from status, VIA "http", "mail" or
@@ -158,8 +211,9 @@ int subs_recover(const char *subs_dir, const char *state_dir,
 
 /*
  * Appends one line to STATE/unsubscribe.log:
- * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe" or
- * "resubscribe", VIA "http", "mail", "admin"), fsynced. Returns 0 or -1.
+ * "WHEN<TAB>ACTION<TAB>ID<TAB>EMAIL<TAB>VIA" (ACTION "unsubscribe",
+ * "resubscribe", "subscribe" or "profile", VIA "http", "mail", "admin"),
+ * fsynced. Returns 0 or -1.
  */
 int subs_log_change(const char *state_dir, const char *when,
 		    const char *action, const char *id, const char *email,

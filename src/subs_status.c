@@ -103,13 +103,89 @@ static size_t skip_string(const char *s, size_t len, size_t i, int *line)
 	return len + 1;
 }
 
+/* s[i] starts a comment: the index after it. */
+static size_t skip_comment(const char *s, size_t len, size_t i, int *line)
+{
+	if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+		for (i += 2; i < len; i++) {
+			if (s[i] == '\n')
+				++*line;
+			else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/')
+				return i + 2;
+		}
+		return len;
+	}
+	while (i < len && s[i] != '\n')
+		i++;
+	return i;
+}
+
+static int is_comment(const char *s, size_t len, size_t i)
+{
+	return s[i] == '#' ||
+	       (s[i] == '/' && i + 1 < len && (s[i + 1] == '/' ||
+					       s[i + 1] == '*'));
+}
+
+/*
+ * A value that is not a string, from s[i]: a list, array or group (to its
+ * matching bracket, over strings and comments) or a scalar (to the ';',
+ * ',' or end of line), and an optional ';' or ','. Returns 0 and *sp, or
+ * -1 when the brackets do not close.
+ */
+static int value_span(const char *s, size_t len, size_t start, size_t i,
+		      int line, struct span *sp)
+{
+	int l = line, depth = 0;
+
+	if (s[i] == '[' || s[i] == '(' || s[i] == '{') {
+		while (i < len) {
+			if (s[i] == '"') {
+				i = skip_string(s, len, i, &l);
+				if (i > len)
+					return -1;
+				continue;
+			}
+			if (is_comment(s, len, i)) {
+				i = skip_comment(s, len, i, &l);
+				continue;
+			}
+			if (s[i] == '[' || s[i] == '(' || s[i] == '{')
+				depth++;
+			else if (s[i] == ']' || s[i] == ')' || s[i] == '}')
+				depth--;
+			i++;
+			if (!depth)
+				break;
+		}
+		if (depth)
+			return -1;
+	} else {
+		while (i < len && s[i] != ';' && s[i] != ',' && s[i] != '\n' &&
+		       !is_comment(s, len, i))
+			i++;
+	}
+	{
+		size_t j = i;
+
+		while (j < len && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (j < len && (s[j] == ';' || s[j] == ','))
+			i = j + 1;
+	}
+	sp->start = start;
+	sp->end = i;
+	sp->line = line;
+	return 0;
+}
+
 /*
  * After the name at [start, i): '=' or ':', one or more adjacent strings
  * (libconfig joins them) and an optional ';' or ','. Returns 0 and *sp, or
  * -1 when the value is not written that way.
  */
 static int setting_span(const char *s, size_t len, size_t start, size_t i,
-			int line, struct span *sp)
+			int line, int any, struct span *sp)
 {
 	int l = line;
 	size_t end;
@@ -118,6 +194,8 @@ static int setting_span(const char *s, size_t len, size_t start, size_t i,
 	if (i >= len || (s[i] != '=' && s[i] != ':'))
 		return -1;
 	i = skip_space(s, len, i + 1, &l);
+	if (any && i < len && s[i] != '"')
+		return value_span(s, len, start, i, line, sp);
 	if (i >= len || s[i] != '"')
 		return -1;
 	for (;;) {
@@ -141,10 +219,10 @@ static int setting_span(const char *s, size_t len, size_t start, size_t i,
  * Finds the top-level setting `name` in the text, skipping strings,
  * comments and everything inside groups, lists and arrays. Returns 1 and
  * *sp, 0 when there is none, -1 (sp->line set) when it is there but not
- * as `name = "string";`.
+ * as `name = "string";` (unless any: then any value will do).
  */
 static int find_setting(const char *s, size_t len, const char *name,
-			struct span *sp)
+			int any, struct span *sp)
 {
 	size_t i = 0, nlen = strlen(name);
 	int line = 1, depth = 0;
@@ -184,7 +262,7 @@ static int find_setting(const char *s, size_t len, const char *name,
 			if (depth || i - b != nlen || memcmp(s + b, name, nlen))
 				continue;
 			sp->line = line;
-			if (setting_span(s, len, b, i, line, sp) < 0)
+			if (setting_span(s, len, b, i, line, any, sp) < 0)
 				return -1;
 			return 1;
 		} else if (c >= '0' && c <= '9') {
@@ -204,15 +282,15 @@ static int find_setting(const char *s, size_t len, const char *name,
  * about where it is (both found, on the same line, or both absent).
  * Returns 1 found, 0 absent, -1 with eb filled.
  */
-static int locate(const char *path, const struct buf *text,
-		  const struct conf_doc *doc, const char *name,
-		  struct span *sp, struct errbuf *eb)
+static int locate_any(const char *path, const struct buf *text,
+		      const struct conf_doc *doc, const char *name, int any,
+		      struct span *sp, struct errbuf *eb)
 {
 	int want = conf_line_of(conf_doc_root(doc), name);
 	int r;
 
 	memset(sp, 0, sizeof(*sp));
-	r = find_setting(buf_str(text), text->len, name, sp);
+	r = find_setting(buf_str(text), text->len, name, any, sp);
 	if (r < 0)
 		return errbuf_set(eb, "%s:%d: cannot edit '%s': write it as "
 				      "%s = \"...\"; to let paperboy change it",
@@ -224,6 +302,13 @@ static int locate(const char *path, const struct buf *text,
 	return errbuf_set(eb, "%s:%d: cannot find '%s' in the text where "
 			      "libconfig reads it; the file was not changed",
 			  path, want ? want : sp->line, name);
+}
+
+static int locate(const char *path, const struct buf *text,
+		  const struct conf_doc *doc, const char *name,
+		  struct span *sp, struct errbuf *eb)
+{
+	return locate_any(path, text, doc, name, 0, sp, eb);
 }
 
 /*
@@ -261,18 +346,14 @@ static void deletion(const char *s, size_t len, const struct span *sp,
 
 /* Applies edits (sorted, not overlapping) to text, then appends tail on
  * a line of its own (nl ends lines). */
-static int apply(const struct buf *text, struct edit *edits, size_t n,
-		 const char *tail, const char *nl, struct buf *out)
+static int apply_sorted(const struct buf *text, const struct edit *edits,
+			size_t n, const char *tail, const char *nl,
+			struct buf *out)
 {
 	const char *s = buf_str(text);
 	size_t i, at = 0;
 	int r = 0;
 
-	if (n == 2 && edits[1].start < edits[0].start) {
-		struct edit t = edits[0];
-		edits[0] = edits[1];
-		edits[1] = t;
-	}
 	for (i = 0; i < n; i++) {
 		r |= buf_add(out, s + at, edits[i].start - at);
 		r |= buf_addstr(out, edits[i].text);
@@ -283,6 +364,18 @@ static int apply(const struct buf *text, struct edit *edits, size_t n,
 		r |= buf_addstr(out, nl);
 	r |= buf_addstr(out, tail);
 	return r ? -1 : 0;
+}
+
+/* apply_sorted for up to two edits in any order. */
+static int apply(const struct buf *text, struct edit *edits, size_t n,
+		 const char *tail, const char *nl, struct buf *out)
+{
+	if (n == 2 && edits[1].start < edits[0].start) {
+		struct edit t = edits[0];
+		edits[0] = edits[1];
+		edits[1] = t;
+	}
+	return apply_sorted(text, edits, n, tail, nl, out);
 }
 
 static int valid_when(const char *when)
@@ -465,6 +558,11 @@ static int check_staged(const char *staged, const char *path,
 			   subs_status_name(status));
 		goto out;
 	}
+	/* No date to check: a new profile, or an edit of other settings. */
+	if (!when) {
+		ret = 0;
+		goto out;
+	}
 	if (conf_doc_read(staged, &doc, eb) < 0) {
 		blame_edit(staged, path, eb);
 		goto out;
@@ -493,7 +591,8 @@ out:
 /*
  * Writes the new text through the stage (util_write_atomic: temp file,
  * fsync, rename), gives it the profile's exact mode, checks it, and
- * renames it over the profile, then fsyncs the profile's folder. With an
+ * renames it over the profile (or, with no_clobber, links it to a path
+ * that must not exist yet), then fsyncs the profile's folder. With an
  * intent (the log line of the change), it is made durable in the stage
  * as INTENT_NAME before the rename, and the stage is left holding it for
  * the caller to finish (*committed: the rename was made).
@@ -501,7 +600,8 @@ out:
 static int install(const char *path, const char *dir, const char *id,
 		   const char *base, const struct buf *text, mode_t mode,
 		   enum subs_status status, const char *when,
-		   const struct buf *intent, int *committed, struct errbuf *eb)
+		   const struct buf *intent, int no_clobber, int *committed,
+		   struct errbuf *eb)
 {
 	char *stage, *staged = NULL, *intent_path = NULL;
 	int ret = -1;
@@ -532,8 +632,9 @@ static int install(const char *path, const char *dir, const char *id,
 			goto out;
 		}
 	}
-	if (rename(staged, path) < 0) {
-		errbuf_set(eb, "%s: rename: %s", path, strerror(errno));
+	if (no_clobber ? link(staged, path) : rename(staged, path)) {
+		errbuf_set(eb, "%s: %s: %s", path,
+			   no_clobber ? "link" : "rename", strerror(errno));
 		goto out;
 	}
 	*committed = 1;
@@ -613,6 +714,220 @@ static int regular_file(const char *path, struct stat *st, struct errbuf *eb)
 	if (!S_ISREG(st->st_mode))
 		return errbuf_set(eb, "%s: not a regular file", path);
 	return 0;
+}
+
+int subs_create(const char *dir, const char *id, const char *text,
+		size_t len, struct errbuf *eb)
+{
+	struct buf name = BUF_INIT, data;
+	struct stat st;
+	char *path, *lock_file = NULL;
+	int lock, ret = -1, committed = 0;
+
+	buf_init(&data, CONF_MAX_FILE_SIZE);
+	buf_addf(&name, "%s.cfg", id);
+	path = util_path_join(dir, buf_str(&name));
+	if (buf_add(&data, text, len) < 0) {
+		errbuf_set(eb, "%s: the new profile would be larger than %zu "
+			       "bytes", path, CONF_MAX_FILE_SIZE);
+		goto out_nolock;
+	}
+	lock_file = side_path(dir, id, "lock");
+	lock = lock_profile(lock_file, eb);
+	if (lock < 0)
+		goto out_nolock;
+	if (lstat(path, &st) == 0) {
+		ret = 1;
+		goto out;
+	}
+	if (install(path, dir, id, buf_str(&name), &data, SUBS_NEW_MODE,
+		    SUBS_ACTIVE, NULL, NULL, 1, &committed, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	unlock_profile(lock_file, lock);
+out_nolock:
+	free(lock_file);
+	buf_release(&name);
+	buf_release(&data);
+	free(path);
+	return ret;
+}
+
+int subs_rewrite(const char *path, subs_edit_fn *edit, void *ctx,
+		 struct errbuf *eb)
+{
+	struct subscriber cur;
+	struct buf text, out;
+	struct stat st;
+	const char *base;
+	char *id, *dir = util_dirname(path), *lock_file;
+	int lock = -1, loaded = 0, ret = -1, committed = 0;
+
+	buf_init(&text, CONF_MAX_FILE_SIZE);
+	buf_init(&out, CONF_MAX_FILE_SIZE);
+	id = base_id(path, &base);
+	lock_file = side_path(dir, id, "lock");
+	if (regular_file(path, &st, eb) < 0)
+		goto out;
+	lock = lock_profile(lock_file, eb);
+	if (lock < 0 || regular_file(path, &st, eb) < 0)
+		goto out;
+	if (subs_load_file(path, &cur, eb) < 0)
+		goto out;
+	loaded = 1;
+	if (util_read_file(path, &text, eb) < 0 ||
+	    edit(path, &text, &out, ctx, eb) < 0)
+		goto out;
+	if (buf_failed(&out)) {
+		errbuf_set(eb, "%s: the edited profile would be larger than "
+			       "%zu bytes", path, CONF_MAX_FILE_SIZE);
+		goto out;
+	}
+	if (install(path, dir, id, base, &out, st.st_mode & 07777,
+		    cur.status, NULL, NULL, 0, &committed, eb) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (loaded)
+		subs_release(&cur);
+	unlock_profile(lock_file, lock);
+	free(lock_file);
+	buf_release(&text);
+	buf_release(&out);
+	free(dir);
+	free(id);
+	return ret;
+}
+
+/* Appends v as a libconfig string ("..." with " and \ escaped). */
+static void add_quoted(struct buf *b, const char *v)
+{
+	buf_addch(b, '"');
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			buf_addch(b, '\\');
+		buf_addch(b, *v);
+	}
+	buf_addch(b, '"');
+}
+
+/* ["a", "b"] */
+static void add_array(struct buf *b, const struct strv *v)
+{
+	size_t i;
+
+	buf_addch(b, '[');
+	for (i = 0; v && i < v->n; i++) {
+		if (i)
+			buf_addstr(b, ", ");
+		add_quoted(b, v->v[i]);
+	}
+	buf_addch(b, ']');
+}
+
+/* The topics setting, one group per topic, in the layout of the
+ * example profiles. */
+static void add_topics(struct buf *b, const struct subs_lists *l,
+		       const char *nl)
+{
+	size_t i;
+
+	buf_addstr(b, "topics = (");
+	for (i = 0; i < l->ntopics; i++) {
+		const struct subs_topic *t = &l->topics[i];
+
+		if (i)
+			buf_addf(b, ",%s           ", nl);
+		else
+			buf_addch(b, ' ');
+		buf_addstr(b, "{ name = ");
+		add_quoted(b, t->name);
+		buf_addf(b, ";%s             keywords = ", nl);
+		add_array(b, &t->keywords);
+		buf_addch(b, ';');
+		if (t->require.n) {
+			buf_addf(b, "%s             require = ", nl);
+			add_array(b, &t->require);
+			buf_addch(b, ';');
+		}
+		if (t->exclude.n) {
+			buf_addf(b, "%s             exclude = ", nl);
+			add_array(b, &t->exclude);
+			buf_addch(b, ';');
+		}
+		if (t->weight != 1.0) {
+			char w[32];
+
+			snprintf(w, sizeof(w), "%.6g", t->weight);
+			buf_addf(b, "%s             weight = %s%s;", nl, w,
+				 strpbrk(w, ".e") ? "" : ".0");
+		}
+		buf_addstr(b, " }");
+	}
+	buf_addstr(b, " );");
+}
+
+/* subs_rewrite's edit for subs_set_lists: replaces the spans of topics,
+ * authors and exclude (or appends them), nothing else. */
+static int edit_lists(const char *path, const struct buf *text,
+		      struct buf *out, void *ctx, struct errbuf *eb)
+{
+	const struct subs_lists *l = ctx;
+	static const char *const names[] = { "topics", "authors", "exclude" };
+	struct buf value[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf tail = BUF_INIT;
+	struct conf_doc *doc = NULL;
+	struct edit edits[3];
+	const char *nl = strstr(buf_str(text), "\r\n") ? "\r\n" : "\n";
+	size_t i, j, n = 0;
+	int ret = -1;
+
+	if (conf_doc_parse(path, buf_str(text), text->len, &doc, eb) < 0)
+		goto out;
+	add_topics(&value[0], l, nl);
+	buf_addstr(&value[1], "authors = ");
+	add_array(&value[1], l->authors);
+	buf_addch(&value[1], ';');
+	buf_addstr(&value[2], "exclude = ");
+	add_array(&value[2], l->exclude);
+	buf_addch(&value[2], ';');
+	for (i = 0; i < 3; i++) {
+		struct span sp;
+		int r = locate_any(path, text, doc, names[i], 1, &sp, eb);
+
+		if (r < 0)
+			goto out;
+		if (!r) {
+			buf_addf(&tail, "%s%s", buf_str(&value[i]), nl);
+			continue;
+		}
+		/* Sorted by position, for apply(). */
+		for (j = n; j > 0 && edits[j - 1].start > sp.start; j--)
+			edits[j] = edits[j - 1];
+		edits[j].start = sp.start;
+		edits[j].end = sp.end;
+		edits[j].text = buf_str(&value[i]);
+		n++;
+	}
+	if (apply_sorted(text, edits, n, buf_str(&tail), nl, out) < 0) {
+		errbuf_set(eb, "%s: the edited profile would be larger than "
+			       "%zu bytes", path, CONF_MAX_FILE_SIZE);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < 3; i++)
+		buf_release(&value[i]);
+	buf_release(&tail);
+	conf_doc_free(doc);
+	return ret;
+}
+
+int subs_set_lists(const char *path, const struct subs_lists *l,
+		   struct errbuf *eb)
+{
+	return subs_rewrite(path, edit_lists, (void *)l, eb);
 }
 
 /* Appends s to b with every control character, tab and invalid UTF-8 byte
@@ -894,7 +1209,7 @@ static int change(const char *path, const char *state_dir,
 	if (edit_text(path, &text, doc, status, when, &out, eb) < 0)
 		goto out;
 	ret = install(path, dir, id, base, &out, st.st_mode & 07777, status,
-		      when, state_dir ? &line : NULL, &committed, eb);
+		      when, state_dir ? &line : NULL, 0, &committed, eb);
 	if (committed && changed)
 		*changed = 1;
 	if (!committed || !state_dir)

@@ -56,6 +56,12 @@ static const char *purpose_name(enum token_purpose purpose)
 		return "resubscribe";
 	case TOKEN_TEST:
 		return "test";
+	case TOKEN_CONFIRM:
+		return "confirm";
+	case TOKEN_PROFILE:
+		return "profile";
+	case TOKEN_ARCHIVE:
+		return "archive";
 	}
 	return NULL;
 }

@@ -27,6 +27,9 @@ enum token_purpose {
 	TOKEN_UNSUBSCRIBE,
 	TOKEN_RESUBSCRIBE,
 	TOKEN_TEST,        /* a test issue's links: valid for nothing real */
+	TOKEN_CONFIRM,     /* a subscription request's /confirm link */
+	TOKEN_PROFILE,     /* a digest's "change your topics" link */
+	TOKEN_ARCHIVE,     /* the folder of a reader's archive pages */
 };
 
 struct token_key {

@@ -43,6 +43,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g);
 int cmd_unsubscribe(int argc, char **argv, const struct cmd_global *g);
 int cmd_inbound(int argc, char **argv, const struct cmd_global *g);
 int cmd_serve(int argc, char **argv, const struct cmd_global *g);
+int cmd_subscribe(int argc, char **argv, const struct cmd_global *g);
 
 /* The options of the commands that work on one day's listing. */
 struct cmd_day_opts {
@@ -119,6 +120,13 @@ int cmd_load_subscribers(const struct conf *c, struct subs_list *out);
  */
 int cmd_day_open(struct day *d, const struct cmd_global *g,
 		 const struct cmd_day_opts *o, int dry_run);
+
+/*
+ * The source_log hook "fetching" of the commands: when quiet points to 0
+ * (no --date given), prints "paperboy: fetching the listing of DATE from
+ * HOST (Ctrl-C to stop)" on stderr before the network wait.
+ */
+void cmd_say_fetching(void *quiet, const char *date, const char *host);
 
 /* The exit code for a failed SMTP session (deliver_smtp_send < 0). */
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb);

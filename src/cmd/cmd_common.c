@@ -149,10 +149,21 @@ static void print_line(void *ctx, const char *line)
 	printf("%s\n", line);
 }
 
+void cmd_say_fetching(void *quiet, const char *date, const char *host)
+{
+	if (quiet && *(const int *)quiet)
+		return;
+	fprintf(stderr, "paperboy: fetching the listing of %s from %s "
+			"(Ctrl-C to stop)\n", date, host);
+	fflush(stderr);
+}
+
 int cmd_day_open(struct day *d, const struct cmd_global *g,
 		 const struct cmd_day_opts *co, int dry_run)
 {
-	static const struct source_log log = { print_line, NULL };
+	static int quiet;
+	static const struct source_log log = { print_line, &quiet,
+					       cmd_say_fetching };
 	struct errbuf eb = ERRBUF_INIT;
 	const char *config = co->config;
 	struct day_opts o;
@@ -167,6 +178,7 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 		return EX_USAGE;
 	}
 	memset(&o, 0, sizeof(o));
+	quiet = co->date != NULL;
 	o.config = config;
 	o.date = co->date;
 	o.listing = co->listing;

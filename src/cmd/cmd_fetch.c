@@ -38,7 +38,9 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct source_log log = { print_line, NULL };
+	static int quiet;
+	static const struct source_log log = { print_line, &quiet,
+					       cmd_say_fetching };
 	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	int list = 0;
@@ -76,6 +78,8 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	printf("paperboy: fetching the listing of %s\n", date);
+	fflush(stdout);
+	quiet = o.date != NULL;
 	if (source_load(&c, date, o.listing,
 			SOURCE_STORE | (o.force_date ? SOURCE_FORCE_DATE : 0),
 			&log, &l, &items, &eb) < 0) {

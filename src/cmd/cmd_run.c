@@ -437,7 +437,8 @@ static void run_one(struct run *r, const struct subscriber *s)
 		return;
 	}
 	if (r->at && s->archive &&
-	    archive_write_reader(&d->conf, r->t, &p->issue.digest, &eb) < 0)
+	    archive_write_reader(&d->conf, &d->key, r->t,
+				 &p->issue.digest, &eb) < 0)
 		cmd_warn("%s: archive page: %s", s->id, eb.msg);
 	p->item.tag = s->id;
 	p->item.rcpt = s->email;

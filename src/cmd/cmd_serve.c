@@ -1,12 +1,10 @@
 /*
  * cmd_serve: `paperboy serve`, the HTTP endpoint behind the List-Unsubscribe
- * URL (RFC 8058 one-click) and the footer link.
+ * URL (RFC 8058 one-click), the footer links and the subscribe form.
  *
- * Design decision: a GET never changes anything (mail scanners and link
- * previews fetch every URL in a message): it shows a page with one button
- * that POSTs. Every request is judged on its own signed token, which names
- * its purpose, and every refusal looks the same (403), so the endpoint
- * tells a stranger nothing about which subscriber ids exist.
+ * Design decision: the command only parses options, starts the server
+ * (http.h) with the site's routes (site.h, where every page is decided)
+ * and prints the site's log lines; SIGTERM and SIGINT stop it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,42 +18,13 @@
 
 #include "cmd.h"
 #include "http.h"
-#include "tmpl.h"
-#include "token.h"
-#include "util.h"
+#include "site.h"
 #include "xalloc.h"
 #include "banned.h"
 
 /* The longest connection timeout --timeout accepts: an hour is already
  * far past any client that means well. */
 #define SERVE_MAX_TIMEOUT 3600
-
-enum page {
-	PAGE_CONFIRM,
-	PAGE_UNSUBSCRIBED,
-	PAGE_RESUBSCRIBED,
-	PAGE_ERROR,
-	PAGE_COUNT,
-};
-
-static const char *const page_files[PAGE_COUNT] = {
-	"unsubscribe-confirm.html",
-	"unsubscribe-done.html",
-	"resubscribe-done.html",
-	"unsubscribe-error.html",
-};
-
-static const char *const serve_paths[] = {
-	"/unsubscribe",
-	"/resubscribe",
-	NULL,
-};
-
-struct serve {
-	const struct conf *conf;
-	struct token_key key;
-	struct tmpl *pages[PAGE_COUNT];
-};
 
 static void usage(FILE *out)
 {
@@ -64,8 +33,15 @@ static void usage(FILE *out)
 		"[--timeout SECONDS]\n"
 		"                      [--deadline SECONDS]\n"
 		"\n"
-		"Serves the unsubscribe links over HTTP, behind an HTTPS "
-		"proxy.\n"
+		"Serves the pages behind the links of the digests "
+		"(list.base_url + /unsubscribe,\n"
+		"/resubscribe, /profile) and the subscribe form "
+		"(/subscribe, /confirm) over\n"
+		"plain HTTP, for the HTTPS reverse proxy in front of it. A "
+		"GET shows a page;\n"
+		"only a POST (a button, or a mail provider's "
+		"List-Unsubscribe=One-Click)\n"
+		"changes anything. Runs until SIGTERM or SIGINT.\n"
 		"\n"
 		"  --listen ADDR:PORT   where to listen (default %s:%d)\n"
 		"  --timeout SECONDS    drop a connection idle this long "
@@ -115,249 +91,18 @@ static void on_signal(int sig)
 	http_stop();
 }
 
-static int load_pages(struct serve *sv)
+/* The site's lines: changes on stdout (flushed, a log follows them),
+ * failures on stderr. */
+static void site_line(void *ctx, enum site_level level, const char *line)
 {
-	struct errbuf eb = ERRBUF_INIT;
-	size_t i;
-	int ret = 0;
-
-	for (i = 0; i < PAGE_COUNT && !ret; i++) {
-		char *path = util_path_join(sv->conf->templates_dir,
-					    page_files[i]);
-		if (tmpl_load(path, &sv->pages[i], &eb) < 0) {
-			cmd_error("%s", eb.msg);
-			ret = -1;
-		}
-		free(path);
-	}
-	return ret;
-}
-
-static void free_pages(struct serve *sv)
-{
-	size_t i;
-
-	for (i = 0; i < PAGE_COUNT; i++)
-		tmpl_free(sv->pages[i]);
-}
-
-/* Same alphabet as subs.c's ids; anything else is not one of ours. */
-static int plausible_id(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (!n || n > SUBS_MAX_ID || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Loads the profile of subscriber id. Returns 1 (loaded), 0 (no such
- * subscriber, or not an id) or -1 (the file is there but broken: printed,
- * since the operator has to fix it).
- */
-static int load_subscriber(const struct serve *sv, const char *id,
-			   struct subscriber *out)
-{
-	struct errbuf eb = ERRBUF_INIT;
-	struct buf name = BUF_INIT;
-	struct stat st;
-	char *path;
-	int ret;
-
-	if (!id || !plausible_id(id))
-		return 0;
-	buf_addf(&name, "%s.cfg", id);
-	path = util_path_join(sv->conf->subscribers_dir, buf_str(&name));
-	buf_release(&name);
-	if (stat(path, &st) < 0 && errno == ENOENT) {
-		ret = 0;
-	} else if (subs_load_file(path, out, &eb) < 0) {
-		cmd_error("serve: %s", eb.msg);
-		ret = -1;
+	if (level == SITE_INFO) {
+		printf("paperboy: %s\n", line);
+		fflush(stdout);
+	} else if (level == SITE_WARN) {
+		cmd_warn("%s", line);
 	} else {
-		ret = 1;
+		cmd_error("%s", line);
 	}
-	free(path);
-	return ret;
-}
-
-/* "a***@example.org": enough for a reader to recognize the address,
- * not enough to learn it from a forwarded link. */
-static void masked_email(const char *email, struct buf *out)
-{
-	const char *at = strrchr(email, '@');
-	const char *p = email;
-
-	if (!at || at == email) {
-		buf_addstr(out, "***");
-		return;
-	}
-	util_utf8_next(&p, at);
-	buf_add(out, email, (size_t)(p - email));
-	buf_addf(out, "***%s", at);
-}
-
-/*
- * The values the pages see (templates/unsubscribe-*.html,
- * resubscribe-done.html), every one HTML-escaped:
- *   list.name, list.base_url       from paperboy.cfg
- *   subscriber.id                  the profile's id (the link's s)
- *   subscriber.masked_email        "a***@example.org"
- *   token.unsubscribe              the tokens for the page's form
- *   token.resubscribe
- *   changed                        the POST changed the status (done
- *                                  pages; false for a repeat or a GET)
- * and on the error page only list.* and:
- *   status                         403 or 500
- *   forbidden, failed              which of the two it is
- */
-static struct tmpl_value *page_context(const struct serve *sv,
-				       const struct subscriber *s)
-{
-	struct tmpl_value *ctx = tmpl_object_new();
-	struct tmpl_value *list = tmpl_set_object(ctx, "list");
-
-	tmpl_set_str(list, "name", sv->conf->list_name);
-	tmpl_set_str(list, "base_url", sv->conf->base_url);
-	if (s) {
-		struct tmpl_value *sub = tmpl_set_object(ctx, "subscriber");
-		struct tmpl_value *tok = tmpl_set_object(ctx, "token");
-		struct buf masked = BUF_INIT;
-		char *t;
-
-		masked_email(s->email, &masked);
-		tmpl_set_str(sub, "id", s->id);
-		tmpl_set_str(sub, "masked_email", buf_str(&masked));
-		buf_release(&masked);
-		t = token_make(&sv->key, TOKEN_UNSUBSCRIBE, s->id, s->email);
-		tmpl_set_str(tok, "unsubscribe", t);
-		free(t);
-		t = token_make(&sv->key, TOKEN_RESUBSCRIBE, s->id, s->email);
-		tmpl_set_str(tok, "resubscribe", t);
-		free(t);
-	}
-	return ctx;
-}
-
-static void render(const struct serve *sv, enum page page,
-		   struct tmpl_value *ctx, int status,
-		   struct http_reply *reply)
-{
-	struct errbuf eb = ERRBUF_INIT;
-
-	reply->status = status;
-	if (tmpl_render(sv->pages[page], ctx, TMPL_ESCAPE_HTML, &reply->body,
-			&eb) < 0) {
-		cmd_error("serve: %s", eb.msg);
-		buf_reset(&reply->body);
-		reply->status = 500;
-		reply->content_type = "text/plain; charset=utf-8";
-		buf_addstr(&reply->body, "Internal Server Error\n");
-	}
-	tmpl_value_free(ctx);
-}
-
-/* The one refusal for every bad link (403), or a failure of ours (500). */
-static void render_error(const struct serve *sv, int status,
-			 struct http_reply *reply)
-{
-	struct tmpl_value *ctx = page_context(sv, NULL);
-
-	tmpl_set_int(ctx, "status", status);
-	tmpl_set_bool(ctx, "forbidden", status == 403);
-	tmpl_set_bool(ctx, "failed", status != 403);
-	render(sv, PAGE_ERROR, ctx, status, reply);
-}
-
-static void render_page(const struct serve *sv, enum page page,
-			const struct subscriber *s, int changed,
-			struct http_reply *reply)
-{
-	struct tmpl_value *ctx = page_context(sv, s);
-
-	tmpl_set_bool(ctx, "changed", changed);
-	render(sv, page, ctx, 200, reply);
-}
-
-/* Sets s's status; 0 and *changed, or -1 (printed). */
-static int change(const struct serve *sv, const struct subscriber *s,
-		  enum subs_status status, const char *client, int *changed)
-{
-	const char *action = status == SUBS_UNSUBSCRIBED ? "unsubscribe"
-							 : "resubscribe";
-	struct errbuf eb = ERRBUF_INIT;
-	char when[32];
-	struct tm tm;
-	time_t now = source_now();
-
-	int r;
-
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	r = subs_change_status(s->path, sv->conf->state_dir, status, when,
-			       s->email, "http", changed, &eb);
-	if (r < 0) {
-		cmd_error("serve: %s for %s: %s", action, s->id, eb.msg);
-		return -1;
-	}
-	if (r > 0)
-		cmd_warn("serve: %s", eb.msg);
-	if (!*changed)
-		return 0;
-	printf("paperboy: %s %s (http, %s)\n", s->id,
-	       status == SUBS_UNSUBSCRIBED ? "unsubscribed" : "resubscribed",
-	       client);
-	fflush(stdout);
-	return 0;
-}
-
-static void handle(void *ctx, const struct http_request *req,
-		   struct http_reply *reply)
-{
-	const struct serve *sv = ctx;
-	int unsub = !strcmp(req->path, "/unsubscribe");
-	int post = !strcmp(req->method, "POST");
-	enum token_purpose purpose = unsub ? TOKEN_UNSUBSCRIBE
-					   : TOKEN_RESUBSCRIBE;
-	enum subs_status want = unsub ? SUBS_UNSUBSCRIBED : SUBS_ACTIVE;
-	struct subscriber s;
-	int loaded, changed = 0;
-
-	memset(&s, 0, sizeof(s));
-	loaded = load_subscriber(sv, req->s, &s);
-	if (loaded <= 0) {
-		render_error(sv, loaded < 0 ? 500 : 403, reply);
-		return;
-	}
-	if (!req->t ||
-	    !token_verify(&sv->key, purpose, s.id, s.email, req->t) ||
-	    (post && unsub && !req->one_click)) {
-		render_error(sv, 403, reply);
-		goto out;
-	}
-	if (post) {
-		if (change(sv, &s, want, req->client, &changed) < 0) {
-			render_error(sv, 500, reply);
-			goto out;
-		}
-		s.status = want;
-	}
-	/* A GET shows where things stand, and only a button changes it. */
-	if (s.status == SUBS_UNSUBSCRIBED)
-		render_page(sv, PAGE_UNSUBSCRIBED, &s, changed, reply);
-	else
-		render_page(sv, unsub ? PAGE_CONFIRM : PAGE_RESUBSCRIBED, &s,
-			    changed, reply);
-out:
-	subs_release(&s);
 }
 
 /*
@@ -396,8 +141,9 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	const char *config = NULL, *listen_arg = NULL;
 	struct http_server *srv = NULL;
 	struct errbuf eb = ERRBUF_INIT;
+	struct site_log log = { site_line, NULL };
 	struct http_config hc;
-	struct serve sv;
+	struct site *site = NULL;
 	struct conf conf;
 	char *addr = NULL, *end;
 	long timeout = HTTP_TIMEOUT, deadline = HTTP_DEADLINE;
@@ -449,7 +195,6 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	}
 	http_config_init(&hc);
 	hc.deadline = (unsigned)deadline;
-	hc.paths = serve_paths;
 	hc.timeout = (unsigned)timeout;
 	if (listen_arg && parse_listen(listen_arg, &addr, &hc.port) < 0) {
 		cmd_error("--listen: '%s' is not ADDR:PORT (e.g. "
@@ -459,26 +204,21 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	if (addr)
 		hc.address = addr;
 
-	memset(&sv, 0, sizeof(sv));
 	memset(&conf, 0, sizeof(conf));
 	ret = cmd_load_conf(config, g, &conf);
 	if (ret != EX_OK)
 		goto out;
-	sv.conf = &conf;
-	if (token_load_key(conf.secret_file, &sv.key, &eb) < 0) {
+	if (site_open(&conf, &log, &site, &eb) < 0) {
 		cmd_error("%s", eb.msg);
-		ret = EX_CONFIG;
-		goto out;
-	}
-	if (load_pages(&sv) < 0) {
-		ret = EX_CONFIG;
+		ret = cmd_exit_code(&eb, EX_CONFIG);
 		goto out;
 	}
 	/* Changes an earlier process was killed in the middle of. */
 	if (subs_recover(conf.subscribers_dir, conf.state_dir, &eb) < 0)
 		cmd_warn("serve: %s", eb.msg);
+	site_http_config(site, &hc);
 	install_signals(&mask);
-	started = http_start(&hc, handle, &sv, &srv, &eb);
+	started = http_start(&hc, site_handle, site, &srv, &eb);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 	if (started < 0) {
 		cmd_error("--listen: %s", eb.msg);
@@ -499,8 +239,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	printf("paperboy: stopped serving\n");
 	ret = EX_OK;
 out:
-	free_pages(&sv);
-	token_key_wipe(&sv.key);
+	site_free(site);
 	if (conf.path)
 		conf_release(&conf);
 	free(addr);

@@ -270,7 +270,7 @@ static int forward(const struct loaded *ld, const struct buf *msg,
 		   const char *why)
 {
 	const struct conf *c = &ld->conf;
-	const char *owner = c->list_owner[0] ? c->list_owner : c->contact;
+	const char *owner = c->owner;
 	struct deliver_item it;
 	struct errbuf eb = ERRBUF_INIT;
 	struct buf copy;

@@ -23,9 +23,12 @@ const struct cmd cmd_table[] = {
 	{ "score", cmd_score, "show a subscriber's ranked papers and why" },
 	{ "send-test", cmd_send_test, "send one test issue to one address" },
 	{ "subscribers", cmd_subscribers, "list or check subscriber profiles" },
+	{ "subscribe", cmd_subscribe, "mail someone a link to confirm a "
+				      "subscription" },
 	{ "unsubscribe", cmd_unsubscribe, "unsubscribe someone (operator)" },
 	{ "inbound", cmd_inbound, "handle an unsubscribe mail on stdin" },
-	{ "serve", cmd_serve, "HTTP endpoint for the unsubscribe links" },
+	{ "serve", cmd_serve, "HTTP endpoint for the unsubscribe, subscribe "
+			      "and profile links" },
 	{ NULL, NULL, NULL },
 };
 

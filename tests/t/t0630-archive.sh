@@ -10,6 +10,9 @@ setup_site && use_profiles seed-criteria alice || exit 1
 rm -rf "$ART" && mkdir -p "$ART" || exit 1
 printf '%s\n' 'archive = { enabled = true; dir = "archive"; };' >>paperboy.cfg
 printf '%s\n' 'archive = true;' >>subscribers/alice.cfg
+# Alice's pages are in readers/KEY/, KEY an HMAC of her id and address
+# (the secret is made by the first run).
+reader_dir() { echo 1 >serve.port && echo "archive/readers/$(token archive alice alice@example.org)"; }
 
 # Prints "PREV MONTH NEXT" of day page $1: where its navigation links lead,
 # resolved against the page ("-" for a missing link).
@@ -74,7 +77,7 @@ test_expect_success 'a day page holds the whole listing, grouped by category' '
 
 test_expect_success 'the pages are valid HTML' '
 	for f in archive/2025-12/2025-12-30.html archive/2025-12/index.html \
-		 archive/index.html archive/readers/alice/2025-12-30.html; do
+		 archive/index.html $(reader_dir)/2025-12-30.html; do
 		"$TIDY" -errors -quiet $f >tidy.out 2>&1
 		test $? -lt 2 && test ! -s tidy.out || { cat tidy.out; return 1; }
 	done
@@ -87,16 +90,23 @@ test_expect_success 'regenerating a day is idempotent' '
 	diff -r before archive
 '
 
-test_expect_success 'a reader who opts in gets pages without budget or unsubscribe link' '
-	test -s archive/readers/alice/2025-12-30.html &&
+test_expect_success 'a reader who opts in gets pages without budget, unsubscribe link or address, noindex, at an unguessable path' '
+	R=$(reader_dir) &&
+	test -s $R/2025-12-30.html &&
+	test "$(ls archive/readers)" = "$(basename $R)" &&
+	test "${#R}" -ge 59 &&
+	test ! -e archive/readers/alice &&
 	test ! -e archive/readers/seed-criteria &&
-	! grep -q unsubscribe archive/readers/alice/2025-12-30.html &&
-	! grep -q "more papers on the archive" archive/readers/alice/2025-12-30.html
+	! grep -q unsubscribe $R/2025-12-30.html &&
+	! grep -q "more papers on the archive" $R/2025-12-30.html &&
+	test "$(grep -c "<meta name=\"robots\" content=\"noindex\">" $R/2025-12-30.html)" = 1 &&
+	! grep -q "alice@example.org" $R/2025-12-30.html &&
+	grep -q "(address not shown)" $R/2025-12-30.html
 '
 
 test_expect_success 'the mail links to the archive: the reader page, or the day page' '
 	paperboy render alice --date 2025-12-30 --text >alice.txt &&
-	grep_file "https://digest.example.org/archive/readers/alice/2025-12-30.html" alice.txt &&
+	grep_file "https://digest.example.org/$(reader_dir)/2025-12-30.html" alice.txt &&
 	paperboy render seed-criteria --date 2025-12-30 --html >seed.html &&
 	grep_file "href=\"https://digest.example.org/archive/2025-12/2025-12-30.html\"" seed.html
 '

@@ -95,7 +95,7 @@ static void render(struct fixture *f, size_t budget)
 {
 	struct render_opts o = { "https://digest.example.org/u?t=x",
 				 "https://digest.example.org/archive/a.html",
-				 budget };
+				 budget, "https://digest.example.org/p?t=y" };
 	struct errbuf eb = ERRBUF_INIT;
 
 	assert_int_equal(render_digest(&f->t, &f->conf, &f->d, &o, &f->html,

@@ -232,6 +232,7 @@ static void day_close(struct day *day)
 }
 
 static const char unsub[] = "https://digest.example.org/u/ABC=DEF";
+static const char profile[] = "https://digest.example.org/profile?s=a&t=X=Y";
 static const char archive[] = "https://digest.example.org/archive/x.html";
 
 /* Every subscriber of s with every budget and link set of the test. */
@@ -258,14 +259,15 @@ static size_t compare_all(struct day *day, const struct subscriber *only,
 		}
 		digest_build(s, &day->listing, &r, "2025-12-30", &d);
 		for (j = 0; j < ARRAY_SIZE(budgets); j++) {
-			struct render_opts o = { unsub, archive, budgets[j] };
+			struct render_opts o = { unsub, archive, budgets[j],
+						 profile };
 			size_t cards = compare(day, &d, &o);
 
 			if (cards < d.n)
 				cut++;
 			if (j == 0) {
 				struct render_opts bare = { "", "",
-							    budgets[j] };
+							    budgets[j], NULL };
 				compare(day, &d, &bare);
 				compare_message(day, &d, &o);
 			}
