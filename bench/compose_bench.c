@@ -117,7 +117,7 @@ static int compose_day(struct bench *b, const struct subscriber *s,
 		       struct render_parts *parts, struct buf *msg,
 		       struct errbuf *eb)
 {
-	struct render_opts o = { unsub, archive, RENDER_HTML_BUDGET };
+	struct render_opts o = { unsub, archive, RENDER_HTML_BUDGET, NULL };
 	struct score_result r;
 	struct mime_message m;
 	struct digest d;
