@@ -73,24 +73,9 @@ int issue_record_history(const struct conf *c, const struct issue *issue,
 	return ret;
 }
 
-char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
-			  enum token_purpose purpose,
-			  const struct subscriber *s)
-{
-	struct buf url = BUF_INIT;
-	char *token;
-
-	if (!c->base_url[0])
-		return xstrdup("");
-	token = token_make(key, purpose, s->id, s->email);
-	buf_addf(&url, "%s%sunsubscribe?s=%s&t=%s", c->base_url,
-		 util_ends_with(c->base_url, "/") ? "" : "/", s->id, token);
-	free(token);
-	return buf_detach(&url, NULL);
-}
-
-char *issue_profile_url(const struct conf *c, const struct token_key *key,
-			enum token_purpose purpose,
+/* "BASE/PAGE?s=ID&t=TOKEN", or "" when list.base_url is not set. */
+static char *signed_url(const struct conf *c, const struct token_key *key,
+			enum token_purpose purpose, const char *page,
 			const struct subscriber *s)
 {
 	struct buf url = BUF_INIT;
@@ -99,10 +84,25 @@ char *issue_profile_url(const struct conf *c, const struct token_key *key,
 	if (!c->base_url[0])
 		return xstrdup("");
 	token = token_make(key, purpose, s->id, s->email);
-	buf_addf(&url, "%s%sprofile?s=%s&t=%s", c->base_url,
-		 util_ends_with(c->base_url, "/") ? "" : "/", s->id, token);
+	buf_addf(&url, "%s%s%s?s=%s&t=%s", c->base_url,
+		 util_ends_with(c->base_url, "/") ? "" : "/", page, s->id,
+		 token);
 	free(token);
 	return buf_detach(&url, NULL);
+}
+
+char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
+			    enum token_purpose purpose,
+			    const struct subscriber *s)
+{
+	return signed_url(c, key, purpose, "unsubscribe", s);
+}
+
+char *issue_profile_url(const struct conf *c, const struct token_key *key,
+			enum token_purpose purpose,
+			const struct subscriber *s)
+{
+	return signed_url(c, key, purpose, "profile", s);
 }
 
 /*

@@ -28,7 +28,8 @@ check_message() {
 }
 
 setup_site && use_profiles alice &&
-sed -i 's|^\tbase_url = .*|&\n\towner = "editor@example.org";|' paperboy.cfg || exit 1
+sed -i 's|owner = "owner@example.org"|owner = "editor@example.org"|' paperboy.cfg &&
+grep -q 'owner = "editor@example.org"' paperboy.cfg || exit 1
 
 test_expect_success 'without the archive: List-Help, List-Owner, Reply-To, no List-Archive, a profile link' '
 	run_sample 0 &&
