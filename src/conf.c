@@ -382,6 +382,7 @@ static void conf_defaults(struct conf *c)
 	c->smtp_timeout = 60;
 	c->smtp_batch = 100;
 	c->smtp_retries = 3;
+	c->smtp_connections = 1;
 	c->smtp_retry_delay_ms = 2000;
 	c->journal_keep_days = 90;
 	c->llm_endpoint = xstrdup("http://127.0.0.1:8080/v1/chat/completions");
@@ -458,7 +459,7 @@ static const char *const smtp_keys[] = {
 	"host",		 "port",	  "tls",	"user",
 	"password_file", "tls_verify",	  "ca_file",	"envelope_from",
 	"timeout",	 "batch",	  "retries",	"retry_delay_ms",
-	NULL
+	"connections",	 NULL
 };
 static const char *const llm_keys[] = { "enabled", "endpoint", "model",
 					"api_key_file", "daily_budget_usd",
@@ -655,6 +656,8 @@ static int load_sections(const struct conf_doc *doc, struct conf *c,
 			 eb) < 0 ||
 	    conf_get_int(doc, sub, "batch", 1, 10000, &c->smtp_batch, eb) < 0 ||
 	    conf_get_int(doc, sub, "retries", 1, 10, &c->smtp_retries, eb) < 0 ||
+	    conf_get_int(doc, sub, "connections", 1, CONF_MAX_SMTP_CONNECTIONS,
+			 &c->smtp_connections, eb) < 0 ||
 	    conf_get_int(doc, sub, "retry_delay_ms", 0, 600000,
 			 &c->smtp_retry_delay_ms, eb) < 0 ||
 	    conf_get_int(doc, g, "journal_keep_days", 1, 36500,

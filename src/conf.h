@@ -23,6 +23,9 @@
 #define CONF_MAX_STRING 8192
 /* A string list with more elements than this is refused. */
 #define CONF_MAX_LIST 1000
+/* delivery.smtp.connections: a relay that allows more sessions from one
+ * client than this is rare, and each one is a thread and a socket. */
+#define CONF_MAX_SMTP_CONNECTIONS 16
 
 struct conf_doc;  /* one parsed file */
 struct conf_node; /* a group, list or array inside it */
@@ -152,6 +155,7 @@ struct conf {
 	long smtp_batch;           /* messages per connection */
 	long smtp_retries;         /* tries for a 4xx within one run */
 	long smtp_retry_delay_ms;  /* first backoff; doubles each try */
+	long smtp_connections;     /* SMTP sessions at once (1..16) */
 	long journal_keep_days;    /* older journal files are pruned */
 
 	int llm_enabled;
