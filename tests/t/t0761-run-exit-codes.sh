@@ -49,8 +49,8 @@ test_expect_success 'every recipient refused with 5xx: exit 69, not 0' '
 	grep -E "^  failed +2$" out && grep -E "^  sent +0$" out
 '
 
-test_expect_success 'a rerun still says so (69): the failures stand' '
-	expect_status 69 paperboy run --date 2025-12-30 >out 2>err &&
+test_expect_success 'a rerun sends nothing and reports them, exit 0' '
+	expect_status 0 paperboy run --date 2025-12-30 >out 2>err &&
 	grep -E "^  failed-earlier +2$" out
 '
 
