@@ -6,7 +6,7 @@
 #   make deps             install missing Debian packages (apt-get)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
-#   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make bench            bench-score, bench/delivery.sh, bench/e2e.sh
 #   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
@@ -136,6 +136,11 @@ memcheck: paperboy
 
 bench: paperboy bench-score
 	@bench/delivery.sh
+	@bench/e2e.sh
+
+# The end-to-end figure alone (issue 16; E2E_* variables: bench/e2e.sh).
+bench-e2e: paperboy
+	@bench/e2e.sh
 
 deps:
 	@tests/install-deps.sh $(DEB_PACKAGES)
@@ -152,7 +157,7 @@ clean:
 	rm -rf $(BUILD) paperboy
 
 .PHONY: all check unit demo deps deps-if-missing fuzz fuzz-smoke memcheck \
-	bench bench-score \
+	bench bench-score bench-e2e \
 	format clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
