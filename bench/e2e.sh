@@ -165,11 +165,11 @@ real_run() {
 	cd "$rr_cwd" || return 1
 	[ "$rr_status" -eq 0 ] || return 1
 	SENT=$(sed -n 's/^  sent  *\([0-9]*\)$/\1/p' "$2")
-	[ -n "$SENT" ] && [ "$SENT" -gt 0 ] || {
+	if [ -z "$SENT" ] || [ "$SENT" -eq 0 ]; then
 		tail -n 20 "$2" >&2
 		echo "e2e: the run sent nothing" >&2
 		return 1
-	}
+	fi
 	sink_expect $((rr_before + SENT))
 }
 
