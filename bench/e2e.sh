@@ -20,7 +20,7 @@
 # Environment: PAPERBOY (default ./paperboy), E2E_SUBSCRIBERS (10000),
 # E2E_SIZES ("1000 10000 100000"), E2E_CONNECTIONS (delivery.smtp
 # .connections, default 2), E2E_BATCH (100), E2E_TIMEOUT (seconds per
-# measured command, 600), PAPERBOY_THREADS (compose threads; default one
+# measured command, 1200), PAPERBOY_THREADS (compose threads; default one
 # per core), KEEP_TRASH=1, TMPDIR.
 #
 # Variables set by tests/lib/servers.sh (sink_port, sink_log) are beyond
@@ -35,7 +35,7 @@ N=${E2E_SUBSCRIBERS:-10000}
 SIZES=${E2E_SIZES:-1000 10000 100000}
 CONNECTIONS=${E2E_CONNECTIONS:-2}
 BATCH=${E2E_BATCH:-100}
-CMD_TIMEOUT=${E2E_TIMEOUT:-600}
+CMD_TIMEOUT=${E2E_TIMEOUT:-1200}
 # Targets of issue 16.
 RATIO_TARGET=0.6
 RSS_TARGET_MIB=200
