@@ -9,7 +9,8 @@
 #                         templates (PREFIX/share/paperboy/templates)
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
-#   make bench            bench-score, bench-compose, then bench/delivery.sh
+#   make bench            bench-score, bench-compose, bench/delivery.sh,
+#                         bench/e2e.sh (the whole run against smtp-source)
 #   make eval             ranking precision on ../shared/eval (EVAL_DIR=)
 #   make memcheck         the demo day and read-only commands under valgrind
 #
@@ -205,6 +206,11 @@ memcheck: paperboy
 
 bench: paperboy bench-score bench-compose
 	@bench/delivery.sh
+	@bench/e2e.sh
+
+# The end-to-end figure alone (issue 16; E2E_* variables: bench/e2e.sh).
+bench-e2e: paperboy
+	@bench/e2e.sh
 
 # One dpkg-query when everything is there; apt-get only for what is not.
 deps: deps-test-if-missing
@@ -226,6 +232,6 @@ clean:
 
 .PHONY: all check unit docs demo deps deps-if-missing deps-test-if-missing \
 	install fuzz fuzz-smoke memcheck bench bench-score bench-compose eval \
-	clean FORCE
+	bench-e2e clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

@@ -166,10 +166,34 @@ int issue_judge(const struct day *d, const struct subscriber *s,
 	return ret;
 }
 
+int issue_prepare(const struct day *d, const struct subscriber *s,
+		  const struct issue_opts *opts, struct issue *out,
+		  struct errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	if (issue_score(&d->conf, d->idx, &d->listing, s, &out->scores, eb) <
+	    0)
+		return -1;
+	if (!(opts && opts->lexical_only) &&
+	    issue_judge(d, s, &out->scores, &out->digest.cost, &out->warnings,
+			eb) < 0)
+		return -1;
+	return 0;
+}
+
 int issue_compose(const struct day *d, const struct render_templates *t,
 		const struct subscriber *s,
 		const struct issue_opts *opts, struct issue *out,
 		struct errbuf *eb)
+{
+	if (issue_prepare(d, s, opts, out, eb) < 0)
+		return -1;
+	return issue_assemble(d, t, s, opts, out, eb);
+}
+
+int issue_assemble(const struct day *d, const struct render_templates *t,
+		   const struct subscriber *s, const struct issue_opts *opts,
+		   struct issue *out, struct errbuf *eb)
 {
 	const struct conf *c = &d->conf;
 	enum token_purpose purpose =
@@ -189,16 +213,11 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	int ret = -1;
 
 	render_parts_init(&parts);
-	memset(&cost, 0, sizeof(cost));
-	memset(out, 0, sizeof(*out));
+	/* issue_prepare left the judge's cost where the digest goes. */
+	cost = out->digest.cost;
 	buf_init(&out->html, RENDER_MAX_BODY);
 	buf_init(&out->text, RENDER_MAX_BODY);
 	buf_init(&out->message, ISSUE_MAX_MESSAGE);
-	if (issue_score(c, d->idx, &d->listing, s, &out->scores, eb) < 0)
-		goto out;
-	if (!(opts && opts->lexical_only) &&
-	    issue_judge(d, s, &out->scores, &cost, &out->warnings, eb) < 0)
-		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;
 	if (!d->rday) {

@@ -53,6 +53,23 @@ struct issue_opts {
 int issue_compose(const struct day *d, const struct render_templates *t,
 		  const struct subscriber *s, const struct issue_opts *opts,
 		  struct issue *out, struct errbuf *eb);
+
+/*
+ * issue_compose in two halves, for composing on several threads:
+ * issue_prepare scores s (issue_score) and asks the judge (issue_judge,
+ * unless opts->lexical_only) into out (cleared first); it uses the day's
+ * scoring scratch and the judge, so only one thread at a time may call
+ * it for a day. issue_assemble then selects, renders and assembles the
+ * message from out's scores; it reads the day and the templates only,
+ * so several threads may run it at once. Both return 0, or -1 with eb
+ * filled; release out with issue_release either way.
+ */
+int issue_prepare(const struct day *d, const struct subscriber *s,
+		  const struct issue_opts *opts, struct issue *out,
+		  struct errbuf *eb);
+int issue_assemble(const struct day *d, const struct render_templates *t,
+		   const struct subscriber *s, const struct issue_opts *opts,
+		   struct issue *out, struct errbuf *eb);
 void issue_release(struct issue *issue);
 
 /* Scores s's papers (score_subscriber) and leaves out revisions of

@@ -28,6 +28,14 @@
  * For the same reason journal_attempt_begin hands the fsync to a thread,
  * so that it runs while the message's data is on its way; the data's end
  * waits for it (journal_attempt_wait).
+ *
+ * Several delivery threads may share one journal (delivery.smtp
+ * .connections): every append and lookup holds `mu`, so records stay
+ * whole lines and the mirror stays consistent; the fsync thread commits
+ * in groups: one fdatasync covers every record appended before it began,
+ * and journal_attempt_wait waits only for what was appended before it
+ * was called, so a steady stream of attempts from other threads never
+ * starves it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -85,6 +93,8 @@ struct journal {
 	unsigned long requested, synced;
 	int sync_errno;        /* the first fsync failure, 0 if none */
 	int stopping;
+	/* Held by every append and lookup (several delivery threads). */
+	pthread_mutex_t mu;
 };
 
 static const char *const event_names[] = {
@@ -285,8 +295,48 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 	return 0;
 }
 
+/* A decimal number without a leading zero at *p, at most max; advances
+ * *p. Returns it, or 0 when there is none. */
+static unsigned long shard_number(const char **p, unsigned long max)
+{
+	unsigned long v = 0;
+
+	if (**p < '1' || **p > '9')
+		return 0;
+	while (**p >= '0' && **p <= '9') {
+		v = v * 10 + (unsigned long)(**p - '0');
+		if (v > max)
+			return 0;
+		(*p)++;
+	}
+	return v;
+}
+
+/* ".shard-K-of-N" with 1 <= K <= N: the only suffix a journal takes. */
+static int valid_suffix(const char *s)
+{
+	static const char pre[] = ".shard-", mid[] = "-of-";
+	unsigned long k, n;
+
+	if (strncmp(s, pre, sizeof(pre) - 1))
+		return 0;
+	s += sizeof(pre) - 1;
+	k = shard_number(&s, JOURNAL_MAX_SHARDS);
+	if (strncmp(s, mid, sizeof(mid) - 1))
+		return 0;
+	s += sizeof(mid) - 1;
+	n = shard_number(&s, JOURNAL_MAX_SHARDS);
+	return k && n && k <= n && !*s;
+}
+
 int journal_open(const char *dir, const char *date, struct journal **out,
 		 struct errbuf *eb)
+{
+	return journal_open_shard(dir, date, NULL, out, eb);
+}
+
+int journal_open_shard(const char *dir, const char *date, const char *suffix,
+		       struct journal **out, struct errbuf *eb)
 {
 	struct journal *j;
 	struct buf data;
@@ -299,13 +349,25 @@ int journal_open(const char *dir, const char *date, struct journal **out,
 	/* The date becomes a file name: nothing but a real date. */
 	if (util_parse_date(date, &day) < 0)
 		return errbuf_set(eb, "%s: not a date (YYYY-MM-DD)", date);
+	if (suffix && !valid_suffix(suffix))
+		return errbuf_set(eb, "%s: not a journal suffix "
+				      "(.shard-K-of-N)", suffix);
 	if (!dir[0])
 		return errbuf_set(eb, "journal: empty folder name");
 	if (util_mkdir_p(dir, 0700, eb) < 0)
 		return -1;
 	buf_init(&data, JOURNAL_MAX_FILE);
 	j = xcalloc(1, sizeof(*j));
-	j->path = util_path_join(dir, date);
+	pthread_mutex_init(&j->mu, NULL);
+	if (suffix) {
+		struct buf name = BUF_INIT;
+
+		buf_addf(&name, "%s%s", date, suffix);
+		j->path = util_path_join(dir, buf_str(&name));
+		buf_release(&name);
+	} else {
+		j->path = util_path_join(dir, date);
+	}
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (j->fd < 0) {
 		errbuf_set(eb, "%s: %s", j->path, strerror(errno));
@@ -392,6 +454,7 @@ void journal_close(struct journal *j)
 	free(j->entries);
 	free(j->slots);
 	free(j->path);
+	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
 
@@ -404,13 +467,19 @@ enum journal_state journal_state(const struct journal *j,
 				 const char *subscriber,
 				 const char **message_id, const char **reply)
 {
-	const struct entry *e = subscriber ? find_entry(j, subscriber) : NULL;
+	struct journal *mj = (struct journal *)j; /* the lock only */
+	const struct entry *e;
+	enum journal_state st;
 
+	pthread_mutex_lock(&mj->mu);
+	e = subscriber ? find_entry(j, subscriber) : NULL;
 	if (message_id)
 		*message_id = e ? e->message_id : NULL;
 	if (reply)
 		*reply = e ? e->reply : NULL;
-	return e ? e->state : JOURNAL_NONE;
+	st = e ? e->state : JOURNAL_NONE;
+	pthread_mutex_unlock(&mj->mu);
+	return st;
 }
 
 static int is_control(int32_t cp)
@@ -492,9 +561,9 @@ static int grow(struct journal *j, off_t need)
 	return 0;
 }
 
-static int append(struct journal *j, enum journal_state state,
-		  const char *subscriber, const char *message_id,
-		  const char *reply, int sync, struct errbuf *eb)
+static int append_locked(struct journal *j, enum journal_state state,
+			 const char *subscriber, const char *message_id,
+			 const char *reply, int sync, struct errbuf *eb)
 {
 	struct buf line, mid, rep;
 	char stamp[TIME_LEN + 1];
@@ -548,6 +617,18 @@ out:
 	return ret;
 }
 
+static int append(struct journal *j, enum journal_state state,
+		  const char *subscriber, const char *message_id,
+		  const char *reply, int sync, struct errbuf *eb)
+{
+	int ret;
+
+	pthread_mutex_lock(&j->mu);
+	ret = append_locked(j, state, subscriber, message_id, reply, sync, eb);
+	pthread_mutex_unlock(&j->mu);
+	return ret;
+}
+
 int journal_attempt(struct journal *j, const char *subscriber,
 		    const char *message_id, struct errbuf *eb)
 {
@@ -583,20 +664,29 @@ static void *syncer_main(void *arg)
 int journal_attempt_begin(struct journal *j, const char *subscriber,
 			  const char *message_id, struct errbuf *eb)
 {
+	pthread_mutex_lock(&j->mu);
 	if (!j->syncer_started) {
 		pthread_mutex_init(&j->lock, NULL);
 		pthread_cond_init(&j->cond, NULL);
 		if (pthread_create(&j->syncer, NULL, syncer_main, j)) {
+			int ret;
+
 			pthread_mutex_destroy(&j->lock);
 			pthread_cond_destroy(&j->cond);
 			/* No thread: the fsync is made here. */
-			return journal_attempt(j, subscriber, message_id, eb);
+			ret = append_locked(j, JOURNAL_IN_DOUBT, subscriber,
+					    message_id, NULL, 1, eb);
+			pthread_mutex_unlock(&j->mu);
+			return ret;
 		}
 		j->syncer_started = 1;
 	}
-	if (append(j, JOURNAL_IN_DOUBT, subscriber, message_id, NULL, 0, eb) <
-	    0)
+	if (append_locked(j, JOURNAL_IN_DOUBT, subscriber, message_id, NULL, 0,
+			  eb) < 0) {
+		pthread_mutex_unlock(&j->mu);
 		return -1;
+	}
+	pthread_mutex_unlock(&j->mu);
 	pthread_mutex_lock(&j->lock);
 	j->requested++;
 	pthread_cond_signal(&j->cond);
@@ -606,12 +696,19 @@ int journal_attempt_begin(struct journal *j, const char *subscriber,
 
 int journal_attempt_wait(struct journal *j, struct errbuf *eb)
 {
-	int err;
+	unsigned long target;
+	int err, started;
 
-	if (!j->syncer_started)
+	pthread_mutex_lock(&j->mu);
+	started = j->syncer_started;
+	pthread_mutex_unlock(&j->mu);
+	if (!started)
 		return 0; /* journal_attempt_begin synced already */
 	pthread_mutex_lock(&j->lock);
-	while (j->synced != j->requested)
+	/* What was appended before this call; later appends are other
+	 * messages' business (synced only grows: one syncer thread). */
+	target = j->requested;
+	while (j->synced < target)
 		pthread_cond_wait(&j->cond, &j->lock);
 	err = j->sync_errno;
 	pthread_mutex_unlock(&j->lock);
@@ -699,6 +796,19 @@ out:
 	return ret;
 }
 
+int journal_name_date(const char *name, time_t *day)
+{
+	char date[11];
+
+	if (strlen(name) < 10)
+		return -1;
+	memcpy(date, name, 10);
+	date[10] = '\0';
+	if (name[10] && !valid_suffix(name + 10))
+		return -1;
+	return util_parse_date(date, day);
+}
+
 int journal_prune(const char *dir, time_t today, int keep_days, size_t *removed,
 		  struct errbuf *eb)
 {
@@ -729,7 +839,7 @@ int journal_prune(const char *dir, time_t today, int keep_days, size_t *removed,
 			}
 			break;
 		}
-		if (util_parse_date(de->d_name, &day) < 0 || day >= cutoff)
+		if (journal_name_date(de->d_name, &day) < 0 || day >= cutoff)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			0 ||

@@ -30,6 +30,9 @@
 #define JOURNAL_MAX_FILE ((size_t)256 << 20)
 /* Replies are cut to this many bytes in the journal (a server's text). */
 #define JOURNAL_MAX_REPLY 512
+/* `run --shard K/N`: more hosts than this sharing one day is not a
+ * deployment we know of, and N becomes part of a file name. */
+#define JOURNAL_MAX_SHARDS 1000
 
 enum journal_state {
 	JOURNAL_NONE,     /* nothing recorded for this subscriber today */
@@ -49,6 +52,13 @@ struct journal;
  */
 int journal_open(const char *dir, const char *date, struct journal **out,
 		 struct errbuf *eb);
+/*
+ * The same for one shard of the day (`run --shard K/N`): the file is
+ * dir/DATE.shard-K-of-N, suffix being ".shard-K-of-N" (1 <= K <= N <=
+ * JOURNAL_MAX_SHARDS, no leading zeros), or dir/DATE when suffix is NULL.
+ */
+int journal_open_shard(const char *dir, const char *date, const char *suffix,
+		       struct journal **out, struct errbuf *eb);
 /* fsyncs, releases the lock and frees the journal. NULL is fine. */
 void journal_close(struct journal *j);
 /* The path of the journal file. */
@@ -57,7 +67,12 @@ const char *journal_path(const struct journal *j);
 /*
  * The subscriber's state today. When a message is on record, *message_id
  * and *reply (if not NULL) point at the last ones recorded (owned by the
- * journal, valid until the next append or journal_close).
+ * journal, valid until the next append for that subscriber or
+ * journal_close).
+ *
+ * Threads: journal_state, journal_attempt*, journal_result may be called
+ * from several threads at once (one lock inside); open, close, foreach and
+ * prune from one.
  */
 enum journal_state journal_state(const struct journal *j,
 				 const char *subscriber,
@@ -111,8 +126,13 @@ const char *journal_state_name(enum journal_state s);
 /*
  * Removes journal files in dir for days more than keep_days before
  * `today` (a UTC day as from util_parse_date). Files that are not named
- * YYYY-MM-DD are left alone. *removed receives the count. Returns 0 or -1.
+ * YYYY-MM-DD or YYYY-MM-DD.shard-K-of-N are left alone. *removed receives
+ * the count. Returns 0 or -1.
  */
+/* The day of a journal file's name (YYYY-MM-DD, or with a shard suffix)
+ * in *day. Returns 0, or -1 for a name that is not a journal's. */
+int journal_name_date(const char *name, time_t *day);
+
 int journal_prune(const char *dir, time_t today, int keep_days,
 		  size_t *removed, struct errbuf *eb);
 

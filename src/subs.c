@@ -425,13 +425,46 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* FNV-1a of the address, case-folded (ASCII: addresses are compared
+ * with strcasecmp). */
+static size_t email_hash(const char *email)
+{
+	size_t h = 2166136261u;
+
+	for (; *email; email++) {
+		unsigned char c = (unsigned char)*email;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+/*
+ * The index + 1 of the profile in out with email (case-insensitively), or
+ * the empty slot where it goes, in slots (open addressing, a power of two
+ * at least twice the profiles): a folder of 100,000 profiles is checked
+ * for duplicates in linear time, not in 5 billion comparisons.
+ */
+static size_t *email_slot(size_t *slots, size_t nslots,
+			  const struct subs_list *out, const char *email)
+{
+	size_t mask = nslots - 1, i = email_hash(email) & mask;
+
+	while (slots[i] && strcasecmp(out->v[slots[i] - 1].email, email))
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
 int subs_load_dir(const char *dir, struct subs_list *out,
 		  struct strv *errors, struct errbuf *eb)
 {
 	struct strv names = STRV_INIT;
 	struct dirent *de;
+	size_t *slots, nslots = 64;
 	DIR *d;
-	size_t i, j;
+	size_t i;
 
 	d = opendir(dir);
 	if (!d)
@@ -451,12 +484,17 @@ int subs_load_dir(const char *dir, struct subs_list *out,
 	closedir(d);
 	if (names.n)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	while (nslots < 2 * (names.n + out->n))
+		nslots *= 2;
+	slots = xcalloc(nslots, sizeof(*slots));
+	for (i = 0; i < out->n; i++)
+		*email_slot(slots, nslots, out, out->v[i].email) = i + 1;
 
 	for (i = 0; i < names.n; i++) {
 		struct errbuf err = ERRBUF_INIT;
 		struct subscriber s;
 		char *path = util_path_join(dir, names.v[i]);
-		int dup = 0;
+		size_t *slot;
 
 		if (subs_load_file(path, &s, &err) < 0) {
 			strv_push(errors, err.msg);
@@ -464,24 +502,21 @@ int subs_load_dir(const char *dir, struct subs_list *out,
 			continue;
 		}
 		free(path);
-		for (j = 0; j < out->n; j++) {
-			if (!strcasecmp(out->v[j].email, s.email)) {
-				struct buf m = BUF_INIT;
-				buf_addf(&m, "%s: email %s is already used by "
-					     "%s; skipped", s.path, s.email,
-					 out->v[j].path);
-				strv_push_owned(errors, buf_detach(&m, NULL));
-				dup = 1;
-				break;
-			}
-		}
-		if (dup) {
+		slot = email_slot(slots, nslots, out, s.email);
+		if (*slot) {
+			struct buf m = BUF_INIT;
+			buf_addf(&m, "%s: email %s is already used by %s; "
+				     "skipped", s.path, s.email,
+				 out->v[*slot - 1].path);
+			strv_push_owned(errors, buf_detach(&m, NULL));
 			subs_release(&s);
 			continue;
 		}
 		ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		out->v[out->n++] = s;
+		*slot = out->n;
 	}
+	free(slots);
 	strv_release(&names);
 	return 0;
 }

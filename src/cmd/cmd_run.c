@@ -1,16 +1,15 @@
 /*
- * cmd_run: `paperboy run`, the daily job, and the only file that knows the
- * order of the pipeline: config -> listing -> subscribers -> templates ->
- * journal -> for each subscriber: score, select, render, assemble, deliver.
+ * cmd_run: `paperboy run`, the daily job: config -> listing -> subscribers
+ * -> templates -> the run itself (dispatch.h: journal, compose on every
+ * core, deliver), and the report of it.
  *
  * Design decision: everything that can make the whole run wrong (config,
  * listing, templates, the journal) is loaded and checked before the first
  * message goes out, so a broken feed or template sends nothing at all;
  * after that, one subscriber's failure is reported and the others still
- * get their mail. Every message goes through the day's journal ("attempt"
- * before, the outcome after), so a rerun mails nobody twice. Digests are
- * composed and sent in batches of delivery.smtp.batch, so memory does not
- * grow with the number of subscribers.
+ * get their mail. The run's events arrive one at a time from dispatch, in
+ * subscriber order with one SMTP connection; this file only prints them,
+ * counts nothing itself, and picks the exit code from dispatch's counts.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,7 +22,7 @@
 #include "archive.h"
 #include "cmd.h"
 #include "deliver.h"
-#include "journal.h"
+#include "dispatch.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -35,7 +34,7 @@ static void usage(FILE *out)
 		"[--listing FILE]\n"
 		"                    [--force-date] [--dry-run] "
 		"[--resend ID]\n"
-		"                    [--resend-in-doubt]\n"
+		"                    [--resend-in-doubt] [--shard K/N]\n"
 		"\n"
 		"Scores, renders and sends every subscriber's digest of the "
 		"day.\n"
@@ -44,41 +43,19 @@ static void usage(FILE *out)
 		"  --dry-run            only show what would be sent\n"
 		"  --resend ID          send to ID whatever the journal says\n"
 		"  --resend-in-doubt    also send the messages in doubt\n"
+		"  --shard K/N          only the subscribers of shard K of N\n"
 		CMD_HELP_END);
 }
 
-struct run_counts {
-	size_t sent, deferred, failed, in_doubt, unsubscribed, bouncing, empty;
-	size_t already_sent, failed_earlier, compose_failed;
-};
-
-/* One composed message waiting in the current batch. */
-struct pending {
-	struct issue issue;
-	struct deliver_item item;
-};
-
+/* What the command keeps while the run reports to it. */
 struct run {
-	struct day *d;
-	struct render_templates *t;
-	struct archive_templates *at; /* NULL: no web archive */
-	struct journal *journal;
-	struct deliver_smtp *smtp;
-	const char *resend;
-	int resend_in_doubt;
 	int dry_run;
-	int fatal;                /* an exit code that stops the run */
-	struct run_counts n;
-	double smtp_seconds;      /* wall time inside SMTP sessions */
-	struct pending *batch;
-	size_t nbatch;
 	/* progress on a terminal */
 	int tty;
-	size_t todo, done;
 	struct timeval start;
 };
 
-static void progress(struct run *r)
+static void progress(const struct run *r, size_t done, size_t todo)
 {
 	struct timeval now;
 	double secs;
@@ -88,68 +65,10 @@ static void progress(struct run *r)
 	gettimeofday(&now, NULL);
 	secs = (double)(now.tv_sec - r->start.tv_sec) +
 	       (double)(now.tv_usec - r->start.tv_usec) / 1e6;
-	fprintf(stderr, "\r  delivered %zu of %zu (%.1f/s)   ", r->done,
-		r->todo, secs > 0 ? (double)r->done / secs : 0.0);
-	if (r->done == r->todo)
+	fprintf(stderr, "\r  delivered %zu of %zu (%.1f/s)   ", done, todo,
+		secs > 0 ? (double)done / secs : 0.0);
+	if (done == todo)
 		fputc('\n', stderr);
-}
-
-static enum journal_state journal_of(enum deliver_outcome o)
-{
-	switch (o) {
-	case DELIVER_SENT:
-		return JOURNAL_SENT;
-	case DELIVER_FAILED:
-		return JOURNAL_FAILED;
-	default:
-		return JOURNAL_DEFERRED;
-	}
-}
-
-/* A message that cannot be journaled must not go out: stop at once. */
-static void journal_fatal(const struct errbuf *eb)
-{
-	cmd_error("%s", eb->msg);
-	cmd_error("cannot record deliveries; stopping now so that no message "
-		  "goes out unrecorded");
-	exit(EX_IOERR);
-}
-
-static void on_attempt(struct deliver_item *it, void *ctx)
-{
-	struct run *r = ctx;
-	struct errbuf eb = ERRBUF_INIT;
-
-	/* The fsync runs while the data goes out; on_data_end waits. */
-	if (journal_attempt_begin(r->journal, it->tag, it->message_id, &eb) <
-	    0)
-		journal_fatal(&eb);
-}
-
-static void on_data_end(struct deliver_item *it, void *ctx)
-{
-	struct run *r = ctx;
-	struct errbuf eb = ERRBUF_INIT;
-
-	if (journal_attempt_wait(r->journal, &eb) < 0)
-		journal_fatal(&eb);
-}
-
-static void on_result(struct deliver_item *it, void *ctx)
-{
-	struct run *r = ctx;
-	struct errbuf eb = ERRBUF_INIT;
-
-	if (journal_result(r->journal, it->tag, journal_of(it->outcome),
-			   it->message_id, it->reply, &eb) < 0)
-		journal_fatal(&eb);
-	if (it->outcome == DELIVER_SENT && it->user &&
-	    issue_record_history(&r->d->conf, it->user, &eb) < 0)
-		cmd_warn("%s", eb.msg);
-	if (it->outcome == DELIVER_SENT || it->outcome == DELIVER_FAILED) {
-		r->done++;
-		progress(r);
-	}
 }
 
 static void report(const struct deliver_item *it)
@@ -176,279 +95,97 @@ static void report(const struct deliver_item *it)
 	}
 }
 
-static void count(struct run *r, const struct deliver_item *it)
+/* A message that cannot be journaled must not go out: stop at once. */
+static void journal_fatal(const char *msg)
 {
-	switch (it->outcome) {
-	case DELIVER_SENT:
-		r->n.sent++;
+	cmd_error("%s", msg);
+	cmd_error("cannot record deliveries; stopping now so that no message "
+		  "goes out unrecorded");
+	exit(EX_IOERR);
+}
+
+/* Prints one event of the run (dispatch.h); called one at a time. */
+static void on_event(const struct dispatch_event *ev, void *ctx)
+{
+	struct run *r = ctx;
+	const struct subscriber *s = ev->sub;
+
+	switch (ev->kind) {
+	case DISPATCH_UNSUBSCRIBED:
+		printf("  %-20s skipped: unsubscribed\n", s->id);
 		break;
-	case DELIVER_FAILED:
-		r->n.failed++;
-		break;
-	case DELIVER_IN_DOUBT:
-		r->n.in_doubt++;
-		break;
-	default:
-		r->n.deferred++;
-		break;
-	}
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
-/* Sends the batch over SMTP, retrying what the server deferred. */
-static void flush_smtp(struct run *r)
-{
-	const struct conf *c = &r->d->conf;
-	struct deliver_hooks hooks = { on_attempt, on_data_end, on_result,
-				       r };
-	struct deliver_item *items = xcalloc(r->nbatch, sizeof(*items));
-	struct pending **owner = xcalloc(r->nbatch, sizeof(*owner));
-	struct errbuf eb = ERRBUF_INIT;
-	long delay = c->smtp_retry_delay_ms;
-	struct timespec t0, t1;
-	size_t i, k;
-	long attempt;
-	int ret = 0;
-
-	for (attempt = 1; attempt <= c->smtp_retries; attempt++) {
-		/* This round: what is still pending or deferred. */
-		for (i = 0, k = 0; i < r->nbatch; i++) {
-			enum deliver_outcome o = r->batch[i].item.outcome;
-			if (o == DELIVER_PENDING || o == DELIVER_DEFERRED) {
-				items[k] = r->batch[i].item;
-				owner[k++] = &r->batch[i];
-			}
-		}
-		if (!k)
-			break;
-		if (attempt > 1) {
-			sleep_ms(delay);
-			delay *= 2;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ret = deliver_smtp_send(r->smtp, items, k, &hooks, &eb);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		r->smtp_seconds += (double)(t1.tv_sec - t0.tv_sec) +
-				   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		for (i = 0; i < k; i++)
-			owner[i]->item = items[i];
-		if (ret == -2) {
-			cmd_error("%s", eb.msg);
-			r->fatal = cmd_smtp_exit_code(ret, &eb);
-			break;
-		}
-		if (ret < 0)
-			cmd_warn("SMTP session %ld of %ld: %s", attempt,
-				 c->smtp_retries, eb.msg);
-	}
-	for (i = 0; i < r->nbatch; i++) {
-		struct deliver_item *it = &r->batch[i].item;
-
-		if (it->outcome == DELIVER_PENDING && !r->fatal) {
-			/* Never reached the server: record it as deferred,
-			 * so the next run tries again. */
-			if (snprintf(it->reply, sizeof(it->reply),
-				     "not attempted: %s", eb.msg) < 0)
-				it->reply[0] = '\0';
-			it->outcome = DELIVER_DEFERRED;
-			on_result(it, r);
-		}
-		if (r->fatal && it->outcome == DELIVER_PENDING)
-			continue; /* the summary says why */
-		report(it);
-		count(r, it);
-	}
-	free(items);
-	free(owner);
-}
-
-/* Writes the batch into the outbox Maildir, through the journal. */
-static void flush_outbox(struct run *r)
-{
-	const struct conf *c = &r->d->conf;
-	size_t i;
-
-	for (i = 0; i < r->nbatch; i++) {
-		struct deliver_item *it = &r->batch[i].item;
-		struct errbuf eb = ERRBUF_INIT;
-		char *path = NULL;
-
-		on_attempt(it, r);
-		on_data_end(it, r);
-		if (deliver_outbox_put(c->outbox_dir, it->tag, it->data,
-				       it->len, &path, &eb) < 0) {
-			it->outcome = DELIVER_DEFERRED;
-			if (snprintf(it->reply, sizeof(it->reply), "%s",
-				     eb.msg) < 0)
-				it->reply[0] = '\0';
-			cmd_error("%s: %s", it->tag, eb.msg);
-		} else {
-			it->outcome = DELIVER_SENT;
-			snprintf(it->reply, sizeof(it->reply), "%s", path);
-			printf("  %-20s %3zu paper%s -> %s\n", it->tag,
-			       r->batch[i].issue.digest.n,
-			       r->batch[i].issue.digest.n == 1 ? " " : "s",
-			       path);
-		}
-		on_result(it, r);
-		count(r, it);
-		free(path);
-	}
-}
-
-/*
- * The profiles are loaded when the run starts, and an unsubscribe may come
- * while it runs: just before the batch goes out, each subscriber's status
- * is checked again (one stat() when the file is unchanged), and whoever
- * left is dropped from the batch.
- */
-static void drop_departed(struct run *r)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < r->nbatch; i++) {
-		struct pending *p = &r->batch[i];
-		const struct subscriber *s = p->issue.digest.sub;
-		struct errbuf eb = ERRBUF_INIT;
-		int active = subs_still_active(s, &eb);
-
-		if (active < 0) {
-			/* Not journaled: the next run tries again. */
-			cmd_warn("%s: not sent: %s", s->id, eb.msg);
-			r->n.deferred++;
-		} else if (!active) {
-			printf("  %-20s skipped: unsubscribed during the run\n",
-			       s->id);
-			r->n.unsubscribed++;
-		}
-		if (active <= 0) {
-			r->todo--;
-			issue_release(&p->issue);
-			continue;
-		}
-		if (k != i) {
-			r->batch[k] = *p;
-			r->batch[k].item.user = &r->batch[k].issue;
-		}
-		k++;
-	}
-	r->nbatch = k;
-}
-
-static void flush(struct run *r)
-{
-	size_t i;
-
-	if (!r->dry_run)
-		drop_departed(r);
-	if (!r->nbatch)
-		return;
-	if (r->smtp)
-		flush_smtp(r);
-	else
-		flush_outbox(r);
-	for (i = 0; i < r->nbatch; i++)
-		issue_release(&r->batch[i].issue);
-	r->nbatch = 0;
-}
-
-/* 1 if the journal says s is done for today (and why, printed). */
-static int already_handled(struct run *r, const struct subscriber *s)
-{
-	const char *mid = NULL, *reply = NULL;
-	enum journal_state st;
-	int forced = r->resend && !strcmp(r->resend, s->id);
-
-	if (!r->journal || forced)
-		return 0;
-	st = journal_state(r->journal, s->id, &mid, &reply);
-	switch (st) {
-	case JOURNAL_SENT:
-		printf("  %-20s already sent today (%s)\n", s->id, mid);
-		r->n.already_sent++;
-		return 1;
-	case JOURNAL_FAILED:
-		printf("  %-20s failed earlier today: %s\n", s->id, reply);
-		r->n.failed_earlier++;
-		return 1;
-	case JOURNAL_IN_DOUBT:
-		if (r->resend_in_doubt)
-			return 0;
-		printf("  %-20s IN DOUBT since a crash: %s may have been "
-		       "delivered; not resent (use --resend-in-doubt or "
-		       "--resend %s)\n", s->id, mid, s->id);
-		r->n.in_doubt++;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static void run_one(struct run *r, const struct subscriber *s)
-{
-	struct day *d = r->d;
-	struct errbuf eb = ERRBUF_INIT;
-	struct pending *p;
-
-	if (s->status == SUBS_BOUNCING) {
+	case DISPATCH_BOUNCING:
 		printf("  %-20s skipped: bouncing (hard bounces, see "
 		       "STATE/bounces/%s)\n", s->id, s->id);
-		r->n.bouncing++;
-		return;
-	}
-	if (s->status != SUBS_ACTIVE) {
-		printf("  %-20s skipped: unsubscribed\n", s->id);
-		r->n.unsubscribed++;
-		return;
-	}
-	if (already_handled(r, s))
-		return;
-	p = &r->batch[r->nbatch];
-	memset(p, 0, sizeof(*p));
-	if (issue_compose(d, r->t, s, NULL, &p->issue, &eb) < 0) {
-		cmd_report_warnings(s, &p->issue.warnings);
-		cmd_error("%s: %s", s->id, eb.msg);
-		r->n.compose_failed++;
-		issue_release(&p->issue);
-		return;
-	}
-	cmd_report_warnings(s, &p->issue.warnings);
-	if (!p->issue.digest.n) {
+		break;
+	case DISPATCH_ALREADY_SENT:
+		printf("  %-20s already sent today (%s)\n", s->id,
+		       ev->message_id);
+		break;
+	case DISPATCH_FAILED_EARLIER:
+		printf("  %-20s failed earlier today: %s\n", s->id,
+		       ev->reply);
+		break;
+	case DISPATCH_IN_DOUBT_EARLIER:
+		printf("  %-20s IN DOUBT since a crash: %s may have been "
+		       "delivered; not resent (use --resend-in-doubt or "
+		       "--resend %s)\n", s->id, ev->message_id, s->id);
+		break;
+	case DISPATCH_WARNINGS:
+		cmd_report_warnings(s, ev->warnings);
+		break;
+	case DISPATCH_COMPOSE_FAILED:
+		cmd_error("%s: %s", s->id, ev->msg);
+		break;
+	case DISPATCH_EMPTY:
 		printf("  %-20s skipped: no paper reached relevance %ld\n",
 		       s->id, s->min_relevance);
-		r->n.empty++;
-		issue_release(&p->issue);
-		return;
-	}
-	if (r->dry_run) {
+		break;
+	case DISPATCH_WOULD_SEND:
 		printf("  %-20s would send %zu paper%s to %s (%zu bytes)\n",
-		       s->id, p->issue.digest.n,
-		       p->issue.digest.n == 1 ? "" : "s", s->email,
-		       p->issue.message.len);
-		r->n.sent++;
-		issue_release(&p->issue);
-		return;
+		       s->id, ev->papers, ev->papers == 1 ? "" : "s",
+		       s->email, ev->bytes);
+		break;
+	case DISPATCH_ARCHIVE_FAILED:
+		cmd_warn("%s: archive page: %s", s->id, ev->msg);
+		break;
+	case DISPATCH_RECHECK_FAILED:
+		cmd_warn("%s: not sent: %s", s->id, ev->msg);
+		break;
+	case DISPATCH_DEPARTED:
+		printf("  %-20s skipped: unsubscribed during the run\n",
+		       s->id);
+		break;
+	case DISPATCH_OUTBOX_FAILED:
+		cmd_error("%s: %s", s->id, ev->msg);
+		break;
+	case DISPATCH_OUTBOX_SENT:
+		printf("  %-20s %3zu paper%s -> %s\n", s->id, ev->papers,
+		       ev->papers == 1 ? " " : "s", ev->path);
+		break;
+	case DISPATCH_DELIVERED:
+		report(ev->item);
+		break;
+	case DISPATCH_HISTORY_FAILED:
+		cmd_warn("%s", ev->msg);
+		break;
+	case DISPATCH_PRUNE_FAILED:
+		cmd_warn("pruning old journals: %s", ev->msg);
+		break;
+	case DISPATCH_PROGRESS:
+		progress(r, ev->done, ev->todo);
+		break;
+	case DISPATCH_SESSION_FAILED:
+		cmd_warn("SMTP session %ld of %ld: %s", ev->attempt,
+			 ev->attempts, ev->msg);
+		break;
+	case DISPATCH_STOPPED:
+		cmd_error("%s", ev->msg);
+		break;
+	case DISPATCH_JOURNAL_FAILED:
+		journal_fatal(ev->msg);
+		break;
 	}
-	if (r->at && s->archive &&
-	    archive_write_reader(&d->conf, &d->key, r->t,
-				 &p->issue.digest, &eb) < 0)
-		cmd_warn("%s: archive page: %s", s->id, eb.msg);
-	p->item.tag = s->id;
-	p->item.rcpt = s->email;
-	p->item.data = buf_str(&p->issue.message);
-	p->item.len = p->issue.message.len;
-	p->item.message_id = p->issue.message_id;
-	p->item.user = &p->issue;
-	r->nbatch++;
-	if (r->nbatch == (size_t)d->conf.smtp_batch)
-		flush(r);
 }
 
 /* One line for the LLM judge's spending, one more when the budget
@@ -469,12 +206,16 @@ static void llm_summary(const struct day *d)
 		       d->conf.llm_daily_budget_usd);
 }
 
-static void summary(const struct run *r)
+static void summary(const struct day *d, const struct run *r,
+		    const struct dispatch_opts *o,
+		    const struct dispatch_result *res, const char *journal)
 {
-	const struct run_counts *n = &r->n;
+	const struct dispatch_counts *n = &res->n;
 
-	printf("paperboy: %s summary%s:\n", r->d->date,
+	printf("paperboy: %s summary%s:\n", d->date,
 	       r->dry_run ? " (dry run)" : "");
+	if (o->shard_n)
+		printf("  %-22s %lu/%lu\n", "shard", o->shard_k, o->shard_n);
 	printf("  %-22s %zu\n", r->dry_run ? "would send" : "sent", n->sent);
 	printf("  %-22s %zu\n", "deferred", n->deferred);
 	printf("  %-22s %zu\n", "failed", n->failed + n->compose_failed);
@@ -486,53 +227,17 @@ static void summary(const struct run *r)
 	printf("  %-22s %zu\n", "already-sent", n->already_sent);
 	if (n->failed_earlier)
 		printf("  %-22s %zu\n", "failed-earlier", n->failed_earlier);
-	if (r->d->broken.n)
-		printf("  %-22s %zu\n", "broken-profiles", r->d->broken.n);
-	if (r->smtp) {
-		printf("  %-22s %lu\n", "smtp-connections",
-		       deliver_smtp_connections(r->smtp));
+	if (d->broken.n)
+		printf("  %-22s %zu\n", "broken-profiles", d->broken.n);
+	if (res->smtp) {
+		printf("  %-22s %lu\n", "smtp-connections", res->connections);
 		/* Delivery alone, composing left out (make bench reads it). */
-		printf("  %-22s %.3f\n", "smtp-seconds", r->smtp_seconds);
+		printf("  %-22s %.3f\n", "smtp-seconds", res->smtp_seconds);
 	}
-	if (r->journal)
-		printf("  journal: %s\n", journal_path(r->journal));
-	if (r->d->llm)
-		llm_summary(r->d);
-}
-
-static int prepare(struct run *r, struct errbuf *eb)
-{
-	struct day *d = r->d;
-	char *dir;
-	size_t removed = 0;
-	time_t today;
-	int ret = EX_OK;
-
-	if (r->dry_run)
-		return EX_OK;
-	dir = util_path_join(d->conf.state_dir, "journal");
-	if (journal_open(dir, d->date, &r->journal, eb) < 0) {
-		cmd_error("%s", eb->msg);
-		/* A damaged journal is data to repair, not a wait. */
-		ret = cmd_exit_code(eb, EX_IOERR);
-		goto out;
-	}
-	util_parse_date(d->date, &today);
-	if (journal_prune(dir, today, (int)d->conf.journal_keep_days,
-			  &removed, eb) < 0)
-		cmd_warn("pruning old journals: %s", eb->msg);
-	if (!strcmp(d->conf.delivery_method, "smtp")) {
-		if (deliver_smtp_open(&d->conf, &r->smtp, eb) < 0) {
-			cmd_error("%s", eb->msg);
-			ret = cmd_exit_code(eb, EX_CONFIG);
-		}
-	} else if (deliver_outbox_open(d->conf.outbox_dir, eb) < 0) {
-		cmd_error("%s", eb->msg);
-		ret = EX_CANTCREAT;
-	}
-out:
-	free(dir);
-	return ret;
+	if (journal)
+		printf("  journal: %s\n", journal);
+	if (d->llm)
+		llm_summary(d);
 }
 
 /*
@@ -590,21 +295,58 @@ static int check_templates(const struct day *d,
  * exit code; messages in doubt since a crash never were (the crashed run
  * had none), so they count until settled with --resend-in-doubt.
  */
-static int exit_code(const struct run *r)
+static int exit_code(const struct day *d, const struct dispatch_result *res,
+		     int fatal)
 {
-	if (r->fatal)
-		return r->fatal;
-	if (r->n.deferred)
+	const struct dispatch_counts *n = &res->n;
+
+	if (fatal)
+		return fatal;
+	if (n->deferred)
 		return EX_TEMPFAIL;
-	if (r->n.in_doubt)
+	if (n->in_doubt)
 		return CMD_EX_IN_DOUBT;
-	if (r->n.failed)
+	if (n->failed)
 		return EX_UNAVAILABLE;
-	if (r->d->broken.n)
+	if (d->broken.n)
 		return EX_CONFIG;
-	if (r->n.compose_failed)
+	if (n->compose_failed)
 		return EX_DATAERR;
 	return EX_OK;
+}
+
+/* The exit code of a failed dispatch_open, by the step that failed. */
+static int open_exit_code(enum dispatch_open_step step,
+			  const struct errbuf *eb)
+{
+	switch (step) {
+	case DISPATCH_OPEN_JOURNAL:
+		/* A damaged journal is data to repair, not a wait. */
+		return cmd_exit_code(eb, EX_TEMPFAIL);
+	case DISPATCH_OPEN_SMTP:
+		return cmd_exit_code(eb, EX_CONFIG);
+	default:
+		return EX_CANTCREAT;
+	}
+}
+
+/* Compose threads: $PAPERBOY_THREADS, else one per core (0). */
+static long compose_threads(void)
+{
+	const char *v = getenv(DISPATCH_THREADS_ENV);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > DISPATCH_MAX_THREADS) {
+		cmd_warn("%s=%s: not a number of threads (1..%d); using one "
+			 "per core", DISPATCH_THREADS_ENV, v,
+			 DISPATCH_MAX_THREADS);
+		return 0;
+	}
+	return n;
 }
 
 int cmd_run(int argc, char **argv, const struct cmd_global *g)
@@ -613,6 +355,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "resend", required_argument, NULL, 'r' },
 		{ "resend-in-doubt", no_argument, NULL, 'D' },
+		{ "shard", required_argument, NULL, 'S' },
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -620,12 +363,16 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	struct render_templates t = { NULL, NULL };
 	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
+	struct dispatch_opts dop;
+	struct dispatch_result res;
+	struct dispatch *dp = NULL;
+	enum dispatch_open_step step;
 	struct day d;
 	struct run r;
-	int opt, ret;
-	size_t i;
+	int opt, ret, fatal = 0;
 
 	memset(&r, 0, sizeof(r));
+	memset(&dop, 0, sizeof(dop));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -633,10 +380,17 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 			r.dry_run = 1;
 			break;
 		case 'r':
-			r.resend = optarg;
+			dop.resend = optarg;
 			break;
 		case 'D':
-			r.resend_in_doubt = 1;
+			dop.resend_in_doubt = 1;
+			break;
+		case 'S':
+			if (dispatch_parse_shard(optarg, &dop.shard_k,
+						 &dop.shard_n, &eb) < 0) {
+				cmd_error("%s", eb.msg);
+				return EX_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -677,41 +431,39 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 			ret = EX_CONFIG;
 			goto out;
 		}
-		r.at = &at;
+		dop.at = &at;
 	}
-	if (r.resend && !subs_find(&d.subs, r.resend)) {
-		cmd_error("--resend: no subscriber '%s'", r.resend);
+	if (dop.resend && !subs_find(&d.subs, dop.resend)) {
+		cmd_error("--resend: no subscriber '%s'", dop.resend);
 		ret = EX_USAGE;
 		goto out;
 	}
-	r.d = &d;
-	r.t = &t;
-	if ((ret = prepare(&r, &eb)) != EX_OK)
+	dop.d = &d;
+	dop.t = &t;
+	dop.dry_run = r.dry_run;
+	dop.threads = compose_threads();
+	dop.on_event = on_event;
+	dop.ctx = &r;
+	if (dispatch_open(&dop, &dp, &step, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = open_exit_code(step, &eb);
 		goto out;
+	}
 	/* Before the mail, so that its archive links work when it comes. */
-	if (r.at && archive_write_day(&d.conf, &at, d.date, &d.listing,
-				      &eb) < 0)
+	if (dop.at && archive_write_day(&d.conf, &at, d.date, &d.listing,
+					&eb) < 0)
 		cmd_warn("archive: %s", eb.msg);
-	r.batch = xcalloc((size_t)d.conf.smtp_batch, sizeof(*r.batch));
 	r.tty = isatty(STDERR_FILENO);
 	gettimeofday(&r.start, NULL);
-	for (i = 0; i < d.subs.n; i++)
-		r.todo += d.subs.v[i].status == SUBS_ACTIVE;
 	printf("paperboy: %s: %zu papers in %s, %zu subscriber%s, delivery "
 	       "by %s\n", d.date, d.listing.n, d.listing.source, d.subs.n,
 	       d.subs.n == 1 ? "" : "s", d.conf.delivery_method);
-	for (i = 0; i < d.subs.n && !r.fatal; i++)
-		run_one(&r, &d.subs.v[i]);
-	if (!r.fatal)
-		flush(&r);
-	summary(&r);
-	ret = exit_code(&r);
+	if (dispatch_run(dp, &res, &eb) < 0)
+		fatal = cmd_smtp_exit_code(-2, &eb);
+	summary(&d, &r, &dop, &res, dispatch_journal_path(dp));
+	ret = exit_code(&d, &res, fatal);
 out:
-	for (i = 0; i < r.nbatch; i++)
-		issue_release(&r.batch[i].issue);
-	free(r.batch);
-	deliver_smtp_free(r.smtp);
-	journal_close(r.journal);
+	dispatch_free(dp);
 	day_close(&d); /* its fragments borrow the templates */
 	render_release(&t);
 	archive_release(&at);

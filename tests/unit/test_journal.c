@@ -3,7 +3,7 @@
  * outcome, after a crash (a killed child process) and after a torn write;
  * sanitized fields; malformed files stopping the run; the lock between two
  * runs; a failed append (RLIMIT_FSIZE) leaving file and state unchanged;
- * pruning old days.
+ * pruning old days; shard journals; several threads appending at once.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -876,6 +877,157 @@ static void test_prune(void **state)
 	free(p);
 }
 
+/* run --shard K/N: the shard's own file, locked apart from the day's;
+ * malformed suffixes refused; pruning knows the shard names. */
+static void test_shard_files(void **state)
+{
+	static const char *const bad[] = {
+		".shard-0-of-3", ".shard-4-of-3", ".shard-1-of-0",
+		".shard-01-of-3", ".shard-1-of-3x", ".shard-1/3",
+		"/../x", ".shard--1-of-3", ".shard-1-of-1001", "",
+	};
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	struct journal *day = NULL, *s1 = NULL, *s2 = NULL, *again = NULL;
+	size_t i, removed = 0;
+	time_t t, today;
+	struct stat st;
+	char *p;
+
+	assert_int_equal(journal_open(f->dir, DAY, &day, &eb), 0);
+	assert_int_equal(journal_open_shard(f->dir, DAY, ".shard-1-of-3", &s1,
+					    &eb), 0);
+	assert_int_equal(journal_open_shard(f->dir, DAY, ".shard-2-of-3", &s2,
+					    &eb), 0);
+	assert_string_equal(strrchr(journal_path(s1), '/'),
+			    "/" DAY ".shard-1-of-3");
+	/* The same shard twice is locked out like the same day. */
+	assert_int_equal(journal_open_shard(f->dir, DAY, ".shard-1-of-3",
+					    &again, &eb), -1);
+	assert_non_null(strstr(eb.msg, "another paperboy run"));
+	assert_int_equal(journal_attempt(s1, "alice", "<a@x>", &eb), 0);
+	assert_int_equal(journal_result(s1, "alice", JOURNAL_SENT, "<a@x>",
+					"250 ok", &eb), 0);
+	/* Another shard's file knows nothing of alice. */
+	expect_state(s2, "alice", JOURNAL_NONE, NULL, NULL);
+	expect_state(day, "alice", JOURNAL_NONE, NULL, NULL);
+	journal_close(s1);
+	assert_int_equal(journal_open_shard(f->dir, DAY, ".shard-1-of-3", &s1,
+					    &eb), 0);
+	expect_state(s1, "alice", JOURNAL_SENT, "<a@x>", "250 ok");
+	journal_close(s1);
+	journal_close(s2);
+	journal_close(day);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct journal *j = NULL;
+
+		if (journal_open_shard(f->dir, DAY, bad[i], &j, &eb) == 0)
+			fail_msg("suffix \"%s\" accepted", bad[i]);
+		assert_null(j);
+	}
+
+	assert_int_equal(journal_name_date(DAY ".shard-2-of-3", &t), 0);
+	assert_int_equal(util_parse_date(DAY, &today), 0);
+	assert_true(t == today);
+	assert_int_equal(journal_name_date(DAY ".shard-2-of", &t), -1);
+	assert_int_equal(journal_name_date(DAY ".bak", &t), -1);
+
+	/* Ten days later, with keep_days 3: the day and its shards go. */
+	p = util_path_join(f->dir, "2026-01-12.shard-1-of-2");
+	spew(p, "x\n", 2);
+	free(p);
+	assert_int_equal(util_parse_date("2026-01-12", &today), 0);
+	assert_int_equal(journal_prune(f->dir, today, 3, &removed, &eb), 0);
+	assert_int_equal(removed, 3);
+	p = util_path_join(f->dir, "2026-01-12.shard-1-of-2");
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+}
+
+/* Threads of the concurrent test. */
+#define THREADS 4
+#define PER_THREAD 200
+
+struct writer {
+	struct journal *j;
+	int n;
+	int failed;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		struct errbuf eb = ERRBUF_INIT;
+		char id[32], mid[64];
+
+		snprintf(id, sizeof(id), "t%d-%03d", w->n, i);
+		snprintf(mid, sizeof(mid), "<%d.%d@x>", w->n, i);
+		if (journal_state(w->j, id, NULL, NULL) != JOURNAL_NONE ||
+		    journal_attempt_begin(w->j, id, mid, &eb) < 0 ||
+		    journal_attempt_wait(w->j, &eb) < 0 ||
+		    journal_result(w->j, id, JOURNAL_SENT, mid, "250 ok",
+				   &eb) < 0)
+			w->failed = 1;
+	}
+	return NULL;
+}
+
+/* Several delivery threads on one journal: whole lines, every record,
+ * each attempt before its outcome, read back the same. */
+static void test_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct writer w[THREADS];
+	pthread_t th[THREADS];
+	struct journal *j = open_ok(f);
+	char *data, *line, *next;
+	size_t len, lines = 0;
+	int i, k;
+
+	for (i = 0; i < THREADS; i++) {
+		w[i].j = j;
+		w[i].n = i;
+		w[i].failed = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, writer_main,
+						&w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].failed, 0);
+	}
+	journal_close(j);
+
+	data = slurp(f->path, &len);
+	for (line = data; *line; line = next) {
+		next = strchr(line, '\n');
+		assert_non_null(next);
+		*next++ = '\0';
+		/* A whole record: five fields, never two glued together. */
+		for (k = 0; *line; line++)
+			k += *line == '\t';
+		assert_int_equal(k, 4);
+		lines++;
+	}
+	assert_int_equal(lines, 2 * THREADS * PER_THREAD);
+	free(data);
+
+	j = open_ok(f);
+	for (i = 0; i < THREADS; i++) {
+		for (k = 0; k < PER_THREAD; k++) {
+			char id[32], mid[64];
+
+			snprintf(id, sizeof(id), "t%d-%03d", i, k);
+			snprintf(mid, sizeof(mid), "<%d.%d@x>", i, k);
+			expect_state(j, id, JOURNAL_SENT, mid, "250 ok");
+		}
+	}
+	journal_close(j);
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -954,6 +1106,8 @@ int main(void)
 	    T(test_many_subscribers),
 	    T(test_prune),
 	    T(test_find_message),
+	    T(test_shard_files),
+	    T(test_threads),
 	    cmocka_unit_test(test_state_names),
 	};
 
