@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounces.h"
 #include "dispatch.h"
 #include "issue.h"
 #include "util.h"
@@ -260,6 +261,25 @@ static void on_data_end(struct deliver_item *it, void *ctx)
 		journal_failed(dp, &eb);
 }
 
+/* Counts a 5xx to RCPT as a hard bounce of the subscriber; reaching
+ * delivery.bounce_limit makes the profile "bouncing". Returns 0 or -1. */
+static int record_refusal(struct dispatch *dp, const struct issue *issue,
+			  const struct deliver_item *it, struct errbuf *eb)
+{
+	const struct conf *c = &dp->d->conf;
+	const struct subscriber *s = issue->digest.sub;
+	time_t now = time(NULL);
+	int dup = 0, changed = 0;
+
+	if (bounces_record(c->state_dir, s->id, BOUNCE_HARD, "smtp",
+			   it->message_id, it->reply, NULL, now, &dup,
+			   eb) < 0 ||
+	    bounces_apply_limit(c->state_dir, s, c->bounce_limit,
+				c->bounce_window_days, now, &changed, eb) < 0)
+		return errbuf_prefix(eb, "%s: bounce record", s->id);
+	return 0;
+}
+
 static void on_result(struct deliver_item *it, void *ctx)
 {
 	struct dispatch *dp = ctx;
@@ -271,6 +291,11 @@ static void on_result(struct deliver_item *it, void *ctx)
 		journal_failed(dp, &eb);
 	if (it->outcome == DELIVER_SENT && issue &&
 	    issue_record_history(&dp->d->conf, issue, &eb) < 0)
+		emit_sub(dp, DISPATCH_HISTORY_FAILED, issue->digest.sub,
+			 eb.msg);
+	/* Refused at RCPT in our own session: a hard bounce we saw. */
+	if (it->outcome == DELIVER_FAILED && !it->attempted && issue &&
+	    record_refusal(dp, issue, it, &eb) < 0)
 		emit_sub(dp, DISPATCH_HISTORY_FAILED, issue->digest.sub,
 			 eb.msg);
 	if (it->outcome == DELIVER_SENT || it->outcome == DELIVER_FAILED) {
@@ -723,6 +748,7 @@ static void take(struct dispatch *dp, struct slot *slot, struct batch *b)
 	p->item.data = buf_str(&p->issue.message);
 	p->item.len = p->issue.message.len;
 	p->item.message_id = p->issue.message_id;
+	p->item.envelope_from = p->issue.envelope_from;
 	p->item.user = &p->issue;
 }
 

@@ -251,6 +251,17 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 		out->subject = buf_detach(&subj, NULL);
 	}
 
+	/* A bounce to this sender names the subscriber, signed: only a
+	 * real bounce of this digest can count against them. */
+	if (c->verp[0] && !(opts && opts->to)) {
+		out->envelope_from = token_verp_make(&d->key, c->verp, s->id,
+						     eb);
+		if (!out->envelope_from) {
+			errbuf_prefix(eb, "delivery.verp");
+			errbuf_kind(eb, ERRBUF_CONFIG);
+			goto out;
+		}
+	}
 	out->message_id = mime_new_message_id(c->list_id);
 	buf_addf(&list_id, "%s <%s>", c->list_name, c->list_id);
 	memset(&msg, 0, sizeof(msg));
@@ -313,6 +324,7 @@ void issue_release(struct issue *issue)
 	buf_release(&issue->message);
 	free(issue->subject);
 	free(issue->message_id);
+	free(issue->envelope_from);
 	strv_release(&issue->warnings);
 	memset(issue, 0, sizeof(*issue));
 }

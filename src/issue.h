@@ -30,6 +30,8 @@ struct issue {
 	char *message_id;
 	struct buf message;    /* the complete RFC 5322 message */
 	struct strv warnings;  /* the LLM judge's fallbacks, for the command */
+	char *envelope_from;   /* the signed VERP sender (delivery.verp), or
+				* NULL for the configured one */
 };
 
 /* How a test issue differs from the real one; NULL for the real one. */
