@@ -10,6 +10,7 @@
 #   make fuzz             build the libFuzzer targets (clang)
 #   make fuzz-smoke       run each fuzz target for FUZZ_SECONDS seconds
 #   make bench            bench-score, then bench/delivery.sh (see bench/)
+#   make eval             ranking precision on ../shared/eval (EVAL_DIR=)
 #   make memcheck         the demo day and read-only commands under valgrind
 #
 # Switches: DEVELOPER=1 (-Werror), SANITIZE=address,undefined, V=1 (verbose).
@@ -186,6 +187,10 @@ $(BUILD)/bench/%: bench/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
 bench-score: $(BUILD)/bench/score_bench
 	@$(BUILD)/bench/score_bench
 
+# Ranking quality on ../shared/eval (EVAL_DIR=...): measures, never fails.
+eval: $(BUILD)/bench/eval
+	@$(BUILD)/bench/eval $(EVAL_DIR)
+
 # valgrind and the sanitizers do not mix: build without SANITIZE.
 memcheck: paperboy
 	@tests/memcheck.sh
@@ -212,6 +217,6 @@ clean:
 	rm -rf $(BUILD) paperboy
 
 .PHONY: all check unit docs demo deps deps-if-missing deps-test-if-missing \
-	install fuzz fuzz-smoke memcheck bench bench-score clean FORCE
+	install fuzz fuzz-smoke memcheck bench bench-score eval clean FORCE
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

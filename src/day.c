@@ -7,6 +7,7 @@
 
 #include "day.h"
 #include "fetch.h"
+#include "learn.h"
 #include "util.h"
 #include "version.h"
 #include "xalloc.h"
@@ -104,6 +105,33 @@ out:
 	return ret;
 }
 
+/* Each subscriber's learned model, when it has voted enough. */
+static void attach_models(struct day *d, int dry_run)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	size_t i;
+	int trained;
+
+	d->models = xcalloc(d->subs.n + 1, sizeof(*d->models));
+	for (i = 0; i < d->subs.n; i++) {
+		const struct subscriber *s = &d->subs.v[i];
+
+		errbuf_clear(&eb);
+		if (learn_update(d->conf.state_dir, s->id, !dry_run,
+				 &d->models[i], &trained, &eb) < 0) {
+			struct buf m = BUF_INIT;
+
+			(void)buf_addf(&m, "%s: no learned model, the profile "
+				       "alone scores: %s", s->id, eb.msg);
+			strv_push(&d->unlearned, buf_str(&m));
+			buf_release(&m);
+			continue;
+		}
+		if (d->models[i])
+			score_index_set_model(d->idx, s, d->models[i]);
+	}
+}
+
 int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 {
 	memset(d, 0, sizeof(*d));
@@ -131,6 +159,7 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 		return -1;
 	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
 				   &d->subs);
+	attach_models(d, o->dry_run);
 	if (d->conf.llm_enabled && open_llm(d, o->dry_run, eb) < 0)
 		return errbuf_kind(eb, ERRBUF_CONFIG);
 	/* A dry run writes nothing, not even a new secret: its links are
@@ -144,9 +173,15 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 
 void day_close(struct day *d)
 {
+	size_t i;
+
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);
+	for (i = 0; d->models && i < d->subs.n; i++)
+		learn_model_free(d->models[i]);
+	free(d->models);
+	strv_release(&d->unlearned);
 	subs_list_release(&d->subs);
 	strv_release(&d->broken);
 	listing_release(&d->listing);

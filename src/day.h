@@ -1,7 +1,8 @@
 /*
  * day: everything the pipeline needs about one listing day, loaded in
  * order: the config, the date, the listing (source.h), the subscribers,
- * the scoring index, the link-signing key and the LLM judge.
+ * the scoring index with each subscriber's learned model (learn.h), the
+ * link-signing key and the LLM judge.
  *
  * Design decision: one struct owns the day, so that every command that
  * works on a day (run, render, score, send-test) opens it the same way and
@@ -28,6 +29,8 @@ struct day {
 	struct subs_list subs;
 	struct strv broken;     /* one message per profile that failed */
 	struct score_index *idx;
+	struct learn_model **models; /* per subscriber: learned, or NULL */
+	struct strv unlearned;  /* one message per model that failed */
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
 };
@@ -53,7 +56,10 @@ int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
 /*
  * Loads the config, resolves the date, loads the listing and, when it
  * holds papers, the subscribers (broken profiles are listed in d->broken,
- * not a failure), the scoring index, the LLM judge and the key. Returns 0,
+ * not a failure), the scoring index with each subscriber's learned model
+ * (learn_update: retrained when its votes changed, saved unless dry_run; a
+ * model that cannot be had is listed in d->unlearned and the profile
+ * scores alone), the LLM judge and the key. Returns 0,
  * or -1 with eb filled and its kind set (ERRBUF_CONFIG, ERRBUF_USAGE, or
  * the listing's kinds from source_load). Release with day_close, also
  * after -1.

@@ -35,6 +35,8 @@ static int by_relevance(const void *a, const void *b)
 
 	if (x->score->relevance != y->score->relevance)
 		return y->score->relevance - x->score->relevance;
+	if (x->score->score != y->score->score)
+		return x->score->score < y->score->score ? 1 : -1;
 	/* Stable: the listing's order breaks ties. */
 	return (x->score->paper > y->score->paper) -
 	       (x->score->paper < y->score->paper);

@@ -18,126 +18,19 @@
 
 #include "buf.h"
 #include "score.h"
+#include "learn.h"
+#include "stem.h"
 #include "strv.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
-/* ASCII folding of U+00C0..U+00FF. */
-static const char *const latin1[64] = {
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i",
-	"i", "i", "i", "d", "n", "o", "o", "o", "o", "o", "",  "o", "u",
-	"u", "u", "u", "y", "th", "ss", "a", "a", "a", "a", "a", "a", "ae",
-	"c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o",
-	"o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y",
-};
-/* ASCII folding of U+0100..U+017F (Latin Extended-A), one letter each. */
-static const char latin_ext_a[] =
-	"aaaaaaccccccccdd"
-	"ddeeeeeeeeeegggg"
-	"gggghhhhiiiiiiii"
-	"iiiijjkkklllllll"
-	"lllnnnnnnnnnoooo"
-	"oooorrrrrrssssss"
-	"ssttttttuuuuuuuu"
-	"uuuuwwyyyzzzzzzs";
+typedef stem_word_fn word_fn;
 
-_Static_assert(sizeof(latin_ext_a) == 0x80 + 1, "one letter per code point");
-
-/* Appends the folded form of cp; 0 if cp is not a letter or digit. */
-static int fold_char(struct buf *out, int32_t cp)
-{
-	if (cp < 0x80) {
-		if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
-			buf_addch(out, (char)cp);
-			return 1;
-		}
-		if (cp >= 'A' && cp <= 'Z') {
-			buf_addch(out, (char)(cp - 'A' + 'a'));
-			return 1;
-		}
-		return 0;
-	}
-	if (cp >= 0xC0 && cp <= 0xFF) {
-		const char *f = latin1[cp - 0xC0];
-		if (!*f)
-			return 0;
-		buf_addstr(out, f);
-		return 1;
-	}
-	if (cp >= 0x100 && cp <= 0x17F) {
-		buf_addch(out, latin_ext_a[cp - 0x100]);
-		return 1;
-	}
-	if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013 || cp == 0x2014 ||
-	    cp == 0x2019 || cp == 0x201C || cp == 0x201D || cp == 0xA0)
-		return 0; /* dashes, quotes, no-break space: separators */
-	/* Other scripts (Greek, CJK...) are kept as they are. */
-	util_utf8_put(out, cp);
-	return 1;
-}
-
-/* Reduces simple English plurals so "experts" matches "expert". */
-static void stem(struct buf *w)
-{
-	size_t n = w->len;
-	char *s = w->data;
-
-	if (n <= 3 || s[n - 1] != 's')
-		return;
-	if (n > 4 && !strcmp(s + n - 3, "ies")) {
-		buf_truncate(w, n - 3);
-		buf_addch(w, 'y');
-	} else if (n > 4 && (!strcmp(s + n - 4, "sses") ||
-			     !strcmp(s + n - 4, "ches") ||
-			     !strcmp(s + n - 4, "shes") ||
-			     !strcmp(s + n - 3, "xes"))) {
-		buf_truncate(w, n - 2);
-	} else if (s[n - 2] != 's' && s[n - 2] != 'u' && s[n - 2] != 'i') {
-		buf_truncate(w, n - 1);
-	}
-}
-
-/* Called with each normalized word (not NUL-terminated). */
-typedef void (*word_fn)(void *ctx, const char *w, size_t len);
-
-static void flush_word(struct buf *word, word_fn fn, void *ctx)
-{
-	if (!word->len)
-		return;
-	stem(word);
-	fn(ctx, word->data, word->len);
-	buf_reset(word);
-}
-
-/* Hands each normalized word of text to fn, skipping $math$. */
+/* Hands each normalized word of text to fn (stem.h). */
 static void each_word(const char *text, word_fn fn, void *ctx)
 {
-	const char *p = text, *end = text + strlen(text);
-	struct buf word = BUF_INIT;
-	int in_math = 0;
-
-	while (p < end) {
-		int32_t cp;
-
-		if (*p == '\\' && p + 1 < end && p[1] == '$') {
-			p += 2;
-			continue;
-		}
-		if (*p == '$') {
-			in_math = !in_math;
-			flush_word(&word, fn, ctx);
-			p++;
-			continue;
-		}
-		cp = util_utf8_next(&p, end);
-		if (in_math)
-			continue;
-		if (cp < 0 || !fold_char(&word, cp))
-			flush_word(&word, fn, ctx);
-	}
-	flush_word(&word, fn, ctx);
-	buf_release(&word);
+	stem_each_word(text, fn, ctx);
 }
 
 static void push_word(void *ctx, const char *w, size_t len)
@@ -183,7 +76,7 @@ static void name_words(const char *s, struct strv *out)
 
 	while (p < end) {
 		int32_t cp = util_utf8_next(&p, end);
-		if (cp < 0 || !fold_char(&w, cp)) {
+		if (cp < 0 || !stem_fold_char(&w, cp)) {
 			if (w.len)
 				strv_push(out, buf_str(&w));
 			buf_reset(&w);
@@ -440,6 +333,8 @@ enum slot_role {
 	ROLE_REQUIRE,       /* a topic's require term */
 	ROLE_TOPIC_EXCLUDE, /* a topic's own exclude term */
 	ROLE_EXCLUDE,       /* the profile's exclude term */
+	ROLE_NEVER,         /* the profile's never term */
+	ROLE_CRITERIA,      /* a word of the profile's criteria */
 };
 
 #define WHERE_TITLE 1u
@@ -448,8 +343,9 @@ enum slot_role {
 /* One term of one profile. */
 struct cslot {
 	uint32_t term;  /* trie node; 0: can never match */
-	uint16_t topic; /* index in s->topics (ROLE_EXCLUDE: 0) */
-	uint16_t index; /* index in its list (keywords, require, exclude) */
+	uint32_t index; /* index in its list (keywords, require, exclude;
+			 * ROLE_CRITERIA: in idx->crit_words) */
+	uint16_t topic; /* index in s->topics (profile-wide roles: 0) */
 	uint8_t role;
 };
 
@@ -461,12 +357,14 @@ struct csub {
 	unsigned announce_mask; /* bit per enum listing_announce; 0: config */
 	uint64_t cat_mask;      /* bit id - 1 of each category, ids <= 64 */
 	int cat_slow;           /* a category id > 64: compare strings */
+	const struct learn_model *model; /* score_index_set_model, or NULL */
 };
 
 /* A term's hit in one paper. */
 struct term_hit {
 	uint32_t paper;
 	uint8_t where;
+	uint8_t tf; /* occurrences in title and abstract, at most 255 */
 };
 
 /* A followed-author key's candidate in one paper. */
@@ -488,32 +386,49 @@ struct topic_eval {
 	int required;        /* require terms found */
 	int excl_slot;       /* a topic exclude term that hit, or -1 */
 	int counted;
-	double points;
+	double idf;          /* sum of 3 x idf per title keyword, idf per
+			      * abstract keyword */
+	double points;       /* weight x idf */
 };
 
 enum eval_stage {
 	STAGE_ANNOUNCE, /* stopped: announce type not wanted */
 	STAGE_CATEGORY, /* stopped: outside the categories */
 	STAGE_UPVOTES,  /* stopped: too few upvotes */
-	STAGE_EXCLUDED, /* stopped: a profile exclusion hit */
+	STAGE_NEVER,    /* stopped: a never term hit */
+	STAGE_EXCLUDED, /* stopped: a profile exclusion is central */
 	STAGE_SCORED,
 };
 
 /* The whole reasoning for one (subscriber, paper). */
 struct eval {
 	enum eval_stage stage;
-	int excl_slot;           /* the profile exclusion that hit, or -1 */
+	int excl_slot;           /* the central profile exclusion, or -1 */
+	int never_slot;          /* the never term that hit, or -1 */
+	int pen_slot, npen;      /* first exclusion in passing, how many */
 	int author, paper_author; /* followed / paper author index, or -1 */
 	int matched;             /* topics counted */
-	double points;
+	double points;           /* keyword points (sum over topics) */
+	double crit;             /* BM25 of the criteria */
+	double model;            /* the learned model's decision value */
+	double z_kw, z_crit, z_model, z; /* standardized, and combined */
+	double score;            /* z after penalties (orders papers) */
 	int relevance;
 	struct topic_eval *topic; /* the paper's row, one per topic */
 };
 
 /* What one subscriber's hits add up to in one paper. */
 struct paper_row {
-	int excl_slot;            /* first profile exclusion hit, or -1 */
+	int excl_slot;            /* first central profile exclusion, or -1 */
+	int never_slot;           /* first never term hit, or -1 */
+	int pen_slot, npen;       /* exclusions in passing */
 	int author, paper_author; /* first author match, or -1 */
+	double crit;              /* BM25 of the criteria so far */
+};
+
+/* Mean and standard deviation of one signal over the day's papers. */
+struct score_stat {
+	double mean, sd;
 };
 
 struct score_index {
@@ -559,6 +474,14 @@ struct score_index {
 	size_t nslot_where;
 	struct score_rel *rels;
 	struct eval ev;
+
+	uint32_t *doclen;      /* per paper: words in title and abstract */
+	double avgdl;
+	struct strv crit_words; /* ROLE_CRITERIA stems, by slot index */
+	double *slot_idf;      /* per slot of the subscriber scored */
+	struct learn_day *lday; /* features for models, built on demand */
+	double *mscore;        /* per paper: the model's decision value */
+	struct score_stat st_kw, st_crit, st_model;
 };
 
 /* ---- building ---- */
@@ -620,6 +543,106 @@ static uint32_t compile_term(struct score_index *idx, const char *term,
 	return node;
 }
 
+/* The trie node of one word already normalized and stemmed (a criteria
+ * word), added when new. */
+static uint32_t compile_stem(struct score_index *idx, const char *w,
+			     size_t len)
+{
+	struct buf key = BUF_INIT;
+	uint32_t rid, node = 0, wid;
+	const char *p = w, *end = w + len;
+	int added;
+
+	buf_addch(&key, '\001'); /* never the start of a term as written */
+	buf_add(&key, w, len);
+	rid = dict_add(&idx->raw, key.data, key.len, &added);
+	buf_release(&key);
+	if (!added)
+		return idx->raw.vals[rid - 1];
+	/* One word, or two joined by a space (a criteria bigram). */
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t wl = sp ? (size_t)(sp - p) : (size_t)(end - p);
+		uint32_t next;
+
+		wid = dict_add(&idx->words, p, wl, &added);
+		next = edge_find(&idx->edges, node, wid);
+		if (!next) {
+			next = new_node(idx);
+			edge_add(&idx->edges, node, wid, next);
+		}
+		node = next;
+		p += wl + (sp != NULL);
+	}
+	idx->is_term[node] = 1;
+	idx->raw.vals[rid - 1] = node;
+	return node;
+}
+
+struct crit_ctx {
+	struct score_index *idx;
+	struct strv seen; /* this profile's criteria words so far */
+	char prev[64];    /* the previous content word, "" after a stop */
+};
+
+/* Adds the criteria term word (owned) unless this profile has it. */
+static void add_crit_term(struct crit_ctx *c, char *word)
+{
+	struct score_index *idx = c->idx;
+	struct cslot *sl;
+
+	if (strv_contains(&c->seen, word)) {
+		free(word);
+		return;
+	}
+	strv_push(&c->seen, word);
+	ALLOC_GROW(idx->slots, idx->nslots + 1, idx->aslots);
+	sl = &idx->slots[idx->nslots++];
+	sl->term = compile_stem(idx, word, strlen(word));
+	sl->topic = 0;
+	sl->index = (uint32_t)idx->crit_words.n;
+	sl->role = ROLE_CRITERIA;
+	strv_push_owned(&idx->crit_words, word);
+}
+
+static void add_crit_word(void *ctx, const char *w, size_t len)
+{
+	struct crit_ctx *c = ctx;
+	struct score_index *idx = c->idx;
+	struct cslot *sl;
+	char *word;
+
+	if (len < 2 || len >= sizeof(c->prev) || stem_is_stopword(w, len) ||
+	    strspn(w, "0123456789") >= len) {
+		c->prev[0] = '\0';
+		return;
+	}
+	if (c->prev[0]) {
+		struct buf bi = BUF_INIT;
+
+		buf_addf(&bi, "%s %.*s", c->prev, (int)len, w);
+		memcpy(c->prev, w, len);
+		c->prev[len] = '\0';
+		add_crit_term(c, buf_detach(&bi, NULL));
+	} else {
+		memcpy(c->prev, w, len);
+		c->prev[len] = '\0';
+	}
+	word = xstrndup(w, len);
+	if (strv_contains(&c->seen, word)) {
+		free(word);
+		return;
+	}
+	strv_push(&c->seen, word);
+	ALLOC_GROW(idx->slots, idx->nslots + 1, idx->aslots);
+	sl = &idx->slots[idx->nslots++];
+	sl->term = compile_stem(idx, w, len);
+	sl->topic = 0;
+	sl->index = (uint32_t)idx->crit_words.n;
+	sl->role = ROLE_CRITERIA;
+	strv_push_owned(&idx->crit_words, word);
+}
+
 /* The matching key of a name: "surname\1" + the first given name's
  * first byte; NULL for a bare surname (which never matches). */
 static char *author_key(const char *name);
@@ -634,7 +657,7 @@ static void add_slot(struct score_index *idx, struct ids_ctx *ids,
 	c = &idx->slots[idx->nslots++];
 	c->term = compile_term(idx, term, ids);
 	c->topic = (uint16_t)topic;
-	c->index = (uint16_t)index;
+	c->index = (uint32_t)index;
 	c->role = (uint8_t)role;
 }
 
@@ -659,6 +682,14 @@ static void compile_sub(struct score_index *idx, struct csub *cs,
 	}
 	for (i = 0; i < s->exclude.n; i++)
 		add_slot(idx, ids, s->exclude.v[i], ROLE_EXCLUDE, 0, i);
+	for (i = 0; i < s->never.n; i++)
+		add_slot(idx, ids, s->never.v[i], ROLE_NEVER, 0, i);
+	if (s->criteria && s->criteria[0]) {
+		struct crit_ctx cc = { idx, STRV_INIT, "" };
+
+		each_word(s->criteria, add_crit_word, &cc);
+		strv_release(&cc.seen);
+	}
 	cs->nslots = (uint32_t)(idx->nslots - cs->first_slot);
 	if (s->ntopics > idx->max_topics)
 		idx->max_topics = s->ntopics;
@@ -698,6 +729,7 @@ struct scan {
 	size_t n, alloc;
 	uint32_t *mark;        /* per node: paper + 1 when seen in it */
 	uint8_t *where;        /* per node: where it was seen */
+	uint8_t *count;        /* per node: how often, at most 255 */
 	uint32_t *seen;        /* nodes seen in the current paper */
 	size_t nseen, aseen;
 };
@@ -722,11 +754,14 @@ static void scan_text(struct score_index *idx, struct scan *sc,
 			if (sc->mark[node] != paper + 1) {
 				sc->mark[node] = paper + 1;
 				sc->where[node] = 0;
+				sc->count[node] = 0;
 				ALLOC_GROW(sc->seen, sc->nseen + 1,
 					   sc->aseen);
 				sc->seen[sc->nseen++] = node;
 			}
 			sc->where[node] |= where;
+			if (sc->count[node] < UINT8_MAX)
+				sc->count[node]++;
 		}
 	}
 }
@@ -753,11 +788,13 @@ static void scan_papers(struct score_index *idx)
 	struct author_hit *ah = NULL;
 	uint32_t *akey = NULL;
 	size_t nah = 0, aah = 0, i, j, k;
+	double total = 0;
 
 	memset(&sc, 0, sizeof(sc));
 	memset(&ids, 0, sizeof(ids));
 	sc.mark = xcalloc(idx->nnodes, sizeof(*sc.mark));
 	sc.where = xcalloc(idx->nnodes, sizeof(*sc.where));
+	sc.count = xcalloc(idx->nnodes, sizeof(*sc.count));
 	ids.d = &idx->words;
 	for (i = 0; i < l->n; i++) {
 		const struct paper *p = &l->papers[i];
@@ -768,11 +805,14 @@ static void scan_papers(struct score_index *idx)
 			each_word(p->title, push_id, &ids);
 			scan_text(idx, &sc, ids.v, ids.n, (uint32_t)i,
 				  WHERE_TITLE);
+			idx->doclen[i] = (uint32_t)ids.n;
 			ids.n = 0;
 			each_word(p->abstract ? p->abstract : "", push_id,
 				  &ids);
 			scan_text(idx, &sc, ids.v, ids.n, (uint32_t)i,
 				  WHERE_ABSTRACT);
+			idx->doclen[i] += (uint32_t)ids.n;
+			total += idx->doclen[i];
 		}
 		for (j = 0; j < sc.nseen; j++) {
 			uint32_t node = sc.seen[j];
@@ -784,6 +824,7 @@ static void scan_papers(struct score_index *idx)
 			}
 			sc.v[sc.n].paper = (uint32_t)i;
 			sc.v[sc.n].where = sc.where[node];
+			sc.v[sc.n].tf = sc.count[node];
 			sc.term[sc.n++] = node;
 		}
 		for (k = 0; idx->akeys.n && k < p->authors.n; k++) {
@@ -803,6 +844,7 @@ static void scan_papers(struct score_index *idx)
 			akey[nah++] = id;
 		}
 	}
+	idx->avgdl = l->n && total > 0 ? total / (double)l->n : 1;
 	GROUP_BY(idx->term_off, idx->nnodes, sc.term, sc.v, sc.n,
 		 idx->term_hits);
 	GROUP_BY(idx->akey_off, idx->akeys.n + 1, akey, ah, nah,
@@ -811,6 +853,7 @@ static void scan_papers(struct score_index *idx)
 	free(sc.term);
 	free(sc.mark);
 	free(sc.where);
+	free(sc.count);
 	free(sc.seen);
 	free(ids.v);
 	free(ah);
@@ -862,6 +905,7 @@ struct score_index *score_index_build(const struct listing *l,
 			compile_sub(idx, &idx->csubs[i], &subs->v[i], &ids);
 	}
 	free(ids.v);
+	idx->doclen = xcalloc(np, sizeof(*idx->doclen));
 	scan_papers(idx);
 	idx->stamp = xcalloc(np, sizeof(*idx->stamp));
 	idx->head = xcalloc(np, sizeof(*idx->head));
@@ -877,6 +921,8 @@ struct score_index *score_index_build(const struct listing *l,
 	idx->rels = xcalloc(np, sizeof(*idx->rels));
 	idx->slot_where = xcalloc(idx->nslot_where + 1,
 				  sizeof(*idx->slot_where));
+	idx->slot_idf = xcalloc(idx->nslot_where + 1, sizeof(*idx->slot_idf));
+	idx->mscore = xcalloc(np, sizeof(*idx->mscore));
 	return idx;
 }
 
@@ -912,6 +958,11 @@ void score_index_free(struct score_index *idx)
 	free(idx->hits);
 	free(idx->slot_where);
 	free(idx->rels);
+	free(idx->doclen);
+	strv_release(&idx->crit_words);
+	free(idx->slot_idf);
+	learn_day_free(idx->lday);
+	free(idx->mscore);
 	free(idx);
 }
 /* ---- scoring one subscriber ---- */
@@ -948,13 +999,99 @@ static uint32_t row_of(struct score_index *idx, const struct csub *cs,
 	idx->touched[n] = paper;
 	r = &idx->rows[n];
 	r->excl_slot = r->author = r->paper_author = -1;
+	r->never_slot = r->pen_slot = -1;
+	r->npen = 0;
+	r->crit = 0;
 	for (t = 0; t < cs->s->ntopics; t++) {
 		struct topic_eval *te = &idx->row_topics[n * idx->max_topics +
 							 t];
 		te->title = te->abstract = te->required = 0;
 		te->excl_slot = -1;
+		te->idf = 0;
 	}
 	return n;
+}
+
+/* BM25's inverse document frequency of a term in df of n papers. */
+static double idf_of(size_t df, size_t n)
+{
+	return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+/* Topic points of one paper's row (see score.h); sets counted and points
+ * of each topic, returns the sum and the number of topics counted. */
+static double topic_points(const struct subscriber *s, struct topic_eval *tv,
+			   int *matched)
+{
+	double sum = 0;
+	size_t t;
+
+	*matched = 0;
+	for (t = 0; t < s->ntopics; t++) {
+		struct topic_eval *te = &tv[t];
+
+		te->points = s->topics[t].weight * te->idf;
+		te->counted = te->title + te->abstract > 0 &&
+			      te->required == (int)s->topics[t].require.n &&
+			      te->excl_slot < 0;
+		if (!te->counted)
+			continue;
+		sum += te->points;
+		(*matched)++;
+	}
+	return sum;
+}
+
+static void stat_finish(struct score_stat *st, double sum, double sum2,
+			size_t n)
+{
+	double var;
+
+	st->mean = n ? sum / (double)n : 0;
+	var = n ? sum2 / (double)n - st->mean * st->mean : 0;
+	st->sd = var > 1e-12 ? sqrt(var) : 0;
+}
+
+static double zscore(const struct score_stat *st, double x)
+{
+	return st->sd > 0 ? (x - st->mean) / st->sd : 0;
+}
+
+/*
+ * The day's distribution of each signal for cs, over every paper of the
+ * listing (a paper no term hit scores 0): keyword points, the criteria's
+ * BM25 and the model's decision values (computed here into idx->mscore).
+ */
+static void day_stats(struct score_index *idx, const struct csub *cs)
+{
+	size_t i, n = idx->l->n;
+	double k1 = 0, k2 = 0, c1 = 0, c2 = 0;
+
+	for (i = 0; i < idx->ntouched; i++) {
+		const struct paper_row *r = &idx->rows[i];
+		int matched;
+		double kw = topic_points(cs->s,
+					 &idx->row_topics[i * idx->max_topics],
+					 &matched);
+
+		k1 += kw;
+		k2 += kw * kw;
+		c1 += r->crit;
+		c2 += r->crit * r->crit;
+	}
+	stat_finish(&idx->st_kw, k1, k2, n);
+	stat_finish(&idx->st_crit, c1, c2, n);
+	memset(&idx->st_model, 0, sizeof(idx->st_model));
+	if (cs->model && idx->lday) {
+		double m1 = 0, m2 = 0;
+
+		learn_day_score(idx->lday, cs->model, idx->mscore);
+		for (i = 0; i < n; i++) {
+			m1 += idx->mscore[i];
+			m2 += idx->mscore[i] * idx->mscore[i];
+		}
+		stat_finish(&idx->st_model, m1, m2, n);
+	}
 }
 
 /*
@@ -983,23 +1120,45 @@ static void collect(struct score_index *idx, const struct csub *cs,
 	for (k = 0; k < cs->nslots; k++) {
 		const struct cslot *c = &idx->slots[cs->first_slot + k];
 		const struct term_hit *th;
+		double idf;
 
+		idx->slot_idf[k] = 0;
 		if (!c->term)
 			continue;
 		th = idx->term_hits;
 		end = idx->term_off[c->term + 1];
+		idf = idx->slot_idf[k] = idf_of(end - idx->term_off[c->term],
+						idx->l->n);
 		for (j = idx->term_off[c->term]; j < end; j++) {
 			uint32_t p = th[j].paper, r = row_of(idx, cs, p);
 			struct topic_eval *te =
 				&idx->row_topics[r * idx->max_topics +
 						 c->topic];
+			struct paper_row *pr = &idx->rows[r];
 
 			switch (c->role) {
 			case ROLE_KEYWORD:
-				if (th[j].where & WHERE_TITLE)
+				if (th[j].where & WHERE_TITLE) {
 					te->title++;
-				else
+					te->idf += SCORE_TITLE_FACTOR * idf;
+				} else {
 					te->abstract++;
+					te->idf += idf;
+				}
+				break;
+			case ROLE_CRITERIA: {
+				double tf = th[j].tf;
+				double norm = SCORE_BM25_K1 *
+					      (1 - SCORE_BM25_B +
+					       SCORE_BM25_B * idx->doclen[p] /
+						       idx->avgdl);
+				pr->crit += idf * tf * (SCORE_BM25_K1 + 1) /
+					    (tf + norm);
+				break;
+			}
+			case ROLE_NEVER:
+				if (pr->never_slot < 0)
+					pr->never_slot = (int)k;
 				break;
 			case ROLE_REQUIRE:
 				te->required++;
@@ -1009,8 +1168,15 @@ static void collect(struct score_index *idx, const struct csub *cs,
 					te->excl_slot = (int)k;
 				break;
 			default:
-				if (idx->rows[r].excl_slot < 0)
-					idx->rows[r].excl_slot = (int)k;
+				if ((th[j].where & WHERE_TITLE) ||
+				    th[j].tf >= SCORE_EXCLUDE_CENTRAL) {
+					if (pr->excl_slot < 0)
+						pr->excl_slot = (int)k;
+				} else {
+					if (pr->pen_slot < 0)
+						pr->pen_slot = (int)k;
+					pr->npen++;
+				}
 				break;
 			}
 			if (chains) {
@@ -1045,6 +1211,7 @@ static void collect(struct score_index *idx, const struct csub *cs,
 			r->paper_author = (int)ah->author;
 		}
 	}
+	day_stats(idx, cs);
 }
 
 static int announce_wanted(const struct score_index *idx,
@@ -1082,11 +1249,13 @@ static int in_categories(const struct score_index *idx,
 	return 0;
 }
 
-/* The relevance of `points` from counted topics (see score.h). */
-static int formula(double points)
+/* The relevance shown for a combined score z (see score.h). */
+static int calibrate(double z)
 {
-	long r = 4 + lround(points);
+	long r = lround(SCORE_REL_AT_MEAN + SCORE_REL_PER_SD * z);
 
+	if (r < 1)
+		return 1;
 	return r > SCORE_MAX_RELEVANCE ? SCORE_MAX_RELEVANCE : (int)r;
 }
 
@@ -1103,19 +1272,24 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	struct eval *ev = &idx->ev;
 	int hit = idx->stamp[paper] == idx->gen;
 	uint32_t h;
-	size_t t;
 
 	ev->stage = STAGE_ANNOUNCE;
-	ev->excl_slot = -1;
+	ev->excl_slot = ev->never_slot = ev->pen_slot = -1;
+	ev->npen = 0;
 	ev->author = ev->paper_author = -1;
 	ev->matched = 0;
-	ev->points = 0;
+	ev->points = ev->crit = ev->model = 0;
+	ev->z_kw = ev->z_crit = ev->z_model = ev->z = ev->score = 0;
 	ev->relevance = 0;
 	ev->topic = idx->no_topics;
 	if (hit) {
 		const struct paper_row *r = &idx->rows[idx->row[paper]];
 
 		ev->excl_slot = r->excl_slot;
+		ev->never_slot = r->never_slot;
+		ev->pen_slot = r->pen_slot;
+		ev->npen = r->npen;
+		ev->crit = r->crit;
 		ev->author = r->author;
 		ev->paper_author = r->paper_author;
 		ev->topic = &idx->row_topics[idx->row[paper] *
@@ -1134,31 +1308,32 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	if (s->min_upvotes > 0 &&
 	    (!(p->sources & LISTING_SOURCE_HF) || p->upvotes < s->min_upvotes))
 		return;
-	ev->stage = STAGE_EXCLUDED;
-	if (ev->excl_slot >= 0) {
+	ev->stage = STAGE_NEVER;
+	if (ev->never_slot >= 0) {
 		ev->author = ev->paper_author = -1;
 		return;
 	}
+	ev->stage = STAGE_EXCLUDED;
+	if (ev->excl_slot >= 0 && ev->author < 0)
+		return;
 	ev->stage = STAGE_SCORED;
-	for (t = 0; hit && t < s->ntopics; t++) {
-		struct topic_eval *te = &ev->topic[t];
-
-		te->points = s->topics[t].weight *
-			     (3.0 * te->title + te->abstract);
-		te->counted = te->title + te->abstract > 0 &&
-			      te->required == (int)s->topics[t].require.n &&
-			      te->excl_slot < 0;
-		if (!te->counted)
-			continue;
-		ev->points += te->points;
-		ev->matched++;
+	if (hit)
+		ev->points = topic_points(s, ev->topic, &ev->matched);
+	ev->z_kw = zscore(&idx->st_kw, ev->points);
+	ev->z_crit = zscore(&idx->st_crit, ev->crit);
+	ev->z = SCORE_W_KEYWORDS * ev->z_kw + SCORE_W_CRITERIA * ev->z_crit;
+	if (cs->model) {
+		ev->model = idx->mscore[paper];
+		ev->z_model = zscore(&idx->st_model, ev->model);
+		ev->z += learn_weight(cs->model) * ev->z_model;
 	}
-	if (ev->matched > 1)
-		ev->points += 2.0 * (ev->matched - 1);
-	if (ev->author >= 0)
+	ev->score = ev->z - SCORE_EXCLUDE_PENALTY * ev->npen;
+	if (ev->author >= 0) {
 		ev->relevance = SCORE_MAX_RELEVANCE;
-	else if (ev->matched)
-		ev->relevance = formula(ev->points);
+		ev->score += SCORE_AUTHOR_BONUS;
+	} else if (ev->matched || ev->crit > 0 || cs->model) {
+		ev->relevance = calibrate(ev->score);
+	}
 }
 
 static void clear_where(struct score_index *idx, size_t paper)
@@ -1180,6 +1355,10 @@ static const char *slot_term(const struct subscriber *s,
 		return s->topics[c->topic].require.v[c->index];
 	case ROLE_TOPIC_EXCLUDE:
 		return s->topics[c->topic].exclude.v[c->index];
+	case ROLE_NEVER:
+		return s->never.v[c->index];
+	case ROLE_CRITERIA:
+		return NULL;
 	default:
 		return s->exclude.v[c->index];
 	}
@@ -1251,6 +1430,7 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 	e->paper = paper;
 	e->considered = ev->stage > STAGE_CATEGORY;
 	e->relevance = ev->relevance;
+	e->score = ev->score;
 	switch (ev->stage) {
 	case STAGE_ANNOUNCE:
 		buf_addf(&b, "announce type %s is not sent %s",
@@ -1269,6 +1449,12 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 			 s->min_upvotes);
 		e->dropped = buf_detach(&b, NULL);
 		return;
+	case STAGE_NEVER:
+		buf_addf(&b, "never: mentions \"%s\"",
+			 slot_term(s, &idx->slots[cs->first_slot +
+						  ev->never_slot]));
+		e->dropped = buf_detach(&b, NULL);
+		return;
 	case STAGE_EXCLUDED:
 		buf_addf(&b, "excluded: mentions \"%s\"",
 			 slot_term(s, &idx->slots[cs->first_slot +
@@ -1285,8 +1471,21 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 			 p->authors.v[ev->paper_author]);
 		if (topics.len)
 			buf_addf(&b, ". Also matches %s", buf_str(&topics));
-	} else if (ev->matched) {
-		buf_addf(&b, "Matches %s", buf_str(&topics));
+	} else if (ev->relevance > 0) {
+		if (ev->matched)
+			buf_addf(&b, "Matches %s", buf_str(&topics));
+		if (ev->crit > 0 && ev->z_crit > 0)
+			buf_addf(&b, "%sclose to your criteria",
+				 b.len ? "; " : "Text ");
+		if (cs->model && ev->z_model > 0)
+			buf_addf(&b, "%slike the papers you voted up",
+				 b.len ? "; " : "");
+		if (!b.len)
+			buf_addstr(&b, "Weak match");
+		if (ev->npen)
+			buf_addf(&b, " (mentions \"%s\": penalized)",
+				 slot_term(s, &idx->slots[cs->first_slot +
+							  ev->pen_slot]));
 	} else {
 		struct buf why = BUF_INIT;
 
@@ -1363,8 +1562,9 @@ const struct score_rel *score_relevance(const struct score_index *cidx,
 		return idx->rels;
 	}
 	collect(idx, cs, 0);
-	for (i = 0; i < idx->ntouched; i++) {
-		uint32_t paper = idx->touched[i];
+	/* A model can raise any paper; without one, only hits count. */
+	for (i = 0; i < (cs->model ? idx->l->n : idx->ntouched); i++) {
+		uint32_t paper = cs->model ? (uint32_t)i : idx->touched[i];
 
 		evaluate(idx, cs, paper, 0);
 		if (idx->ev.relevance > 0) {
@@ -1373,6 +1573,20 @@ const struct score_rel *score_relevance(const struct score_index *cidx,
 		}
 	}
 	return idx->rels;
+}
+
+int score_index_set_model(struct score_index *idx,
+			  const struct subscriber *s,
+			  const struct learn_model *m)
+{
+	const struct csub *cs = find_csub(idx, s);
+
+	if (!cs)
+		return -1;
+	((struct csub *)cs)->model = m;
+	if (m && !idx->lday)
+		idx->lday = learn_day_build(idx->l);
+	return 0;
 }
 
 void score_result_release(struct score_result *r)
@@ -1467,7 +1681,8 @@ static void explain_topic(const struct score_index *idx,
 		const struct cslot *c = &idx->slots[cs->first_slot + k];
 		uint8_t w = idx->slot_where[k];
 
-		if (c->topic != t || c->role == ROLE_EXCLUDE)
+		if (c->topic != t || c->role == ROLE_EXCLUDE ||
+		    c->role == ROLE_NEVER || c->role == ROLE_CRITERIA)
 			continue;
 		if (c->role == ROLE_KEYWORD && !w) {
 			missed++;
@@ -1483,9 +1698,10 @@ static void explain_topic(const struct score_index *idx,
 		else
 			buf_addstr(out, "not found");
 		if (c->role == ROLE_KEYWORD)
-			buf_addf(out, " (%s)", (w & WHERE_TITLE)
-						       ? "title hit, 3"
-						       : "abstract hit, 1");
+			buf_addf(out, " (%s, idf %.2f)",
+				 (w & WHERE_TITLE) ? "title hit, 3 x"
+						   : "abstract hit, 1 x",
+				 idx->slot_idf[k]);
 		else if (c->role == ROLE_REQUIRE && !w)
 			buf_addstr(out, " -> requirement not met");
 		else if (c->role == ROLE_TOPIC_EXCLUDE && w)
@@ -1499,11 +1715,42 @@ static void explain_topic(const struct score_index *idx,
 		buf_addf(out, "  %zu other keyword%s not found\n", missed,
 			 missed == 1 ? "" : "s");
 	if (te->title + te->abstract)
-		buf_addf(out, "  = %g x (3 x %d title + %d abstract) = %g "
-			      "points, %s\n",
-			 s->topics[t].weight, te->title, te->abstract,
-			 te->points,
+		buf_addf(out, "  = %g x %.2f (idf of %d title x 3 + %d "
+			      "abstract) = %.2f points, %s\n",
+			 s->topics[t].weight, te->idf, te->title,
+			 te->abstract, te->points,
 			 te->counted ? "counted" : "NOT counted");
+}
+
+/* "Criteria (BM25 ...): word (tf 2, idf 3.1) 1.91, ... = 7.32". */
+static void explain_criteria(const struct score_index *idx,
+			     const struct csub *cs, struct buf *out)
+{
+	const struct eval *ev = &idx->ev;
+	size_t k, n = 0, found = 0, shown = 0;
+
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+
+		if (c->role != ROLE_CRITERIA)
+			continue;
+		n++;
+		found += idx->slot_where[k] != 0;
+	}
+	if (!n)
+		return;
+	buf_addf(out, "Criteria (BM25, k1 %g, b %g): %zu of its %zu words "
+		      "and word pairs found",
+		 SCORE_BM25_K1, SCORE_BM25_B, found, n);
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+
+		if (c->role != ROLE_CRITERIA || !idx->slot_where[k])
+			continue;
+		buf_addf(out, "%s%s (idf %.2f)", shown++ ? ", " : ": ",
+			 idx->crit_words.v[c->index], idx->slot_idf[k]);
+	}
+	buf_addf(out, " = %.2f\n", ev->crit);
 }
 
 static void explain(struct score_index *idx, const struct csub *cs,
@@ -1555,18 +1802,44 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	}
 	for (i = 0; i < s->ntopics; i++)
 		explain_topic(idx, cs, i, &title, &abstract, out);
-	buf_addf(out, "Exclusions (%zu):", s->exclude.n);
+	explain_criteria(idx, cs, out);
+	buf_addf(out, "Never (%zu):", s->never.n);
 	for (k = 0; k < cs->nslots; k++) {
 		const struct cslot *c = &idx->slots[cs->first_slot + k];
-		if (c->role != ROLE_EXCLUDE || !idx->slot_where[k])
+		if (c->role != ROLE_NEVER || !idx->slot_where[k])
 			continue;
 		buf_addf(out, "\n  \"%s\": ", slot_term(s, c));
 		snippet(out, slot_term(s, c), &title, &abstract);
-		buf_addstr(out, (int)k == ev->excl_slot
+		buf_addstr(out, (int)k == ev->never_slot
 					? " -> drops the paper"
 					: "");
 	}
-	if (ev->excl_slot < 0)
+	if (ev->never_slot < 0)
+		buf_addstr(out, " none found");
+	buf_addch(out, '\n');
+	if (ev->stage == STAGE_NEVER)
+		goto verdict;
+	buf_addf(out, "Exclusions (%zu):", s->exclude.n);
+	for (k = 0; k < cs->nslots; k++) {
+		const struct cslot *c = &idx->slots[cs->first_slot + k];
+		uint8_t w = idx->slot_where[k];
+
+		if (c->role != ROLE_EXCLUDE || !w)
+			continue;
+		buf_addf(out, "\n  \"%s\": ", slot_term(s, c));
+		snippet(out, slot_term(s, c), &title, &abstract);
+		if ((int)k == ev->excl_slot)
+			buf_addstr(out, ev->author >= 0
+						? " -> central, but an author "
+						  "you follow wins"
+						: " -> central (title or "
+						  "repeated): drops the paper");
+		else if (w && !(w & WHERE_TITLE) && ev->excl_slot < 0 &&
+			 ev->pen_slot >= 0)
+			buf_addf(out, " -> in passing: -%g",
+				 SCORE_EXCLUDE_PENALTY);
+	}
+	if (ev->excl_slot < 0 && ev->pen_slot < 0)
 		buf_addstr(out, " none found");
 	buf_addch(out, '\n');
 	if (ev->stage == STAGE_EXCLUDED)
@@ -1581,19 +1854,50 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	else
 		buf_addf(out, "Authors: none of the %zu you follow\n",
 			 s->authors.n);
-	if (ev->author < 0 && ev->matched) {
-		double sum = ev->points - 2.0 * (ev->matched - 1);
-		long r = 4 + lround(ev->points);
+	if (cs->model && idx->lday) {
+		char *sum = learn_summary(cs->model);
 
-		buf_addf(out, "Formula: 4 + round(%g from topics + 2 x %d "
-			      "more topic%s = %g) = %ld",
-			 sum, ev->matched - 1, ev->matched == 2 ? "" : "s",
-			 ev->points, r);
-		if (r > SCORE_MAX_RELEVANCE)
-			buf_addf(out, ", capped at %d", SCORE_MAX_RELEVANCE);
+		buf_addf(out, "Model (%s): decision %.3f, ", sum, ev->model);
+		buf_addstr(out, "here: ");
+		learn_explain_paper(idx->lday, cs->model, paper, out);
 		buf_addch(out, '\n');
-	} else if (ev->author < 0) {
-		buf_addstr(out, "Formula: no topic counted\n");
+		free(sum);
+	}
+	if (ev->author < 0) {
+		buf_addf(out, "Day (%zu papers): keywords mean %.2f sd %.2f; "
+			      "criteria mean %.2f sd %.2f",
+			 idx->l->n, idx->st_kw.mean, idx->st_kw.sd,
+			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->model)
+			buf_addf(out, "; model mean %.3f sd %.3f",
+				 idx->st_model.mean, idx->st_model.sd);
+		buf_addch(out, '\n');
+		buf_addf(out, "Formula: z = %g x keywords (%.2f - %.2f) / "
+			      "%.2f + %g x criteria (%.2f - %.2f) / %.2f",
+			 SCORE_W_KEYWORDS, ev->points, idx->st_kw.mean,
+			 idx->st_kw.sd, SCORE_W_CRITERIA, ev->crit,
+			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->model)
+			buf_addf(out, " + %.2f x model (%.3f - %.3f) / %.3f",
+				 learn_weight(cs->model), ev->model,
+				 idx->st_model.mean, idx->st_model.sd);
+		if (ev->npen)
+			buf_addf(out, " - %g x %d exclusion%s in passing",
+				 SCORE_EXCLUDE_PENALTY, ev->npen,
+				 ev->npen == 1 ? "" : "s");
+		buf_addf(out, " = %.2f\n", ev->score);
+		if (ev->relevance > 0) {
+			double r = SCORE_REL_AT_MEAN +
+				   SCORE_REL_PER_SD * ev->score;
+			buf_addf(out, "Calibration: round(%g + %g x %.2f = "
+				      "%.2f) = %ld, within 1-%d: %d\n",
+				 SCORE_REL_AT_MEAN, SCORE_REL_PER_SD,
+				 ev->score, r, lround(r),
+				 SCORE_MAX_RELEVANCE, ev->relevance);
+		} else {
+			buf_addstr(out, "Calibration: no topic, criteria "
+					"word or model: relevance 0\n");
+		}
 	}
 verdict:
 	{

@@ -21,13 +21,21 @@ static const char *const profile_keys[] = {
 	"name",	   "email",   "status",	       "categories", "authors",
 	"topics",  "exclude", "min_relevance", "max_papers", "criteria",
 	"archive", "unsubscribed_at", "min_upvotes", "sort", "primary_only",
-	"announce_types", NULL
+	"announce_types", "never", NULL
 };
 static const char *const topic_keys[] = { "name",    "keywords", "weight",
 					  "require", "exclude",	 NULL };
 /* The announce types a profile may ask for (as in paperboy.cfg). */
 static const char *const announce_names[] = { "new", "cross", "replace",
 					      "replace-cross", NULL };
+
+/* The line of list `what` in group at (the group's own when unknown). */
+static int term_line(const struct conf_node *at, const char *what)
+{
+	int line = conf_line_of(at, what);
+
+	return line > 0 ? line : conf_node_line(at);
+}
 
 static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 		       const char *what, const struct strv *sv,
@@ -39,13 +47,13 @@ static int check_terms(const struct conf_doc *doc, const struct conf_node *at,
 		size_t len = strlen(sv->v[i]);
 		if (!len)
 			return errbuf_set(eb, "%s:%d: empty entry in '%s'",
-					  conf_doc_path(doc),
-					  conf_node_line(at), what);
+					  conf_doc_path(doc), term_line(at, what),
+					  what);
 		if (len > SUBS_MAX_TERM)
 			return errbuf_set(eb, "%s:%d: an entry in '%s' is "
 					      "longer than %d characters",
 					  conf_doc_path(doc),
-					  conf_node_line(at), what,
+					  term_line(at, what), what,
 					  SUBS_MAX_TERM);
 	}
 	return 0;
@@ -166,6 +174,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	    conf_get_strv(doc, root, "categories", &s->categories, eb) < 0 ||
 	    conf_get_strv(doc, root, "authors", &s->authors, eb) < 0 ||
 	    conf_get_strv(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    conf_get_strv(doc, root, "never", &s->never, eb) < 0 ||
 	    conf_get_int(doc, root, "min_relevance", 1, 10, &s->min_relevance,
 			 eb) < 0 ||
 	    conf_get_int(doc, root, "max_papers", 1, SUBS_MAX_PAPERS,
@@ -231,6 +240,7 @@ static int load_profile(const struct conf_doc *doc, struct subscriber *s,
 	}
 	if (check_terms(doc, root, "authors", &s->authors, eb) < 0 ||
 	    check_terms(doc, root, "exclude", &s->exclude, eb) < 0 ||
+	    check_terms(doc, root, "never", &s->never, eb) < 0 ||
 	    check_terms(doc, root, "categories", &s->categories, eb) < 0 ||
 	    load_topics(doc, s, eb) < 0)
 		goto out;
@@ -404,6 +414,7 @@ void subs_release(struct subscriber *s)
 	}
 	free(s->topics);
 	strv_release(&s->exclude);
+	strv_release(&s->never);
 	strv_release(&s->announce_types);
 	free(s->criteria);
 	memset(s, 0, sizeof(*s));

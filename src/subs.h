@@ -55,7 +55,8 @@ struct subscriber {
 	struct strv authors;
 	struct subs_topic *topics;
 	size_t ntopics;
-	struct strv exclude;
+	struct strv exclude;    /* penalized; dropped when central (score.h) */
+	struct strv never;      /* any of them anywhere drops the paper */
 	long min_relevance;     /* 1..10, default 5 */
 	long max_papers;        /* 1..SUBS_MAX_PAPERS, default 30 */
 	long min_upvotes;       /* Hugging Face upvotes needed; 0: none */

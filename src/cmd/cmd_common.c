@@ -116,6 +116,15 @@ void cmd_report_broken(const struct strv *broken)
 		cmd_error("%s", broken->v[i]);
 }
 
+/* The learned models that could not be had: the profile scores alone. */
+static void cmd_report_broken_models(const struct strv *unlearned)
+{
+	size_t i;
+
+	for (i = 0; i < unlearned->n; i++)
+		cmd_warn("%s", unlearned->v[i]);
+}
+
 void cmd_report_warnings(const struct subscriber *s, const struct strv *w)
 {
 	size_t i;
@@ -172,6 +181,7 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 	o.log = &log;
 	ret = day_open(d, &o, &eb);
 	cmd_report_broken(&d->broken);
+	cmd_report_broken_models(&d->unlearned);
 	if (ret == 0)
 		return EX_OK;
 	cmd_error("%s", eb.msg);

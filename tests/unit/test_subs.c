@@ -109,7 +109,8 @@ static void test_profile_features(void **state)
 		"categories = [\"cs.LG\"];\nprimary_only = true;\n"
 		"announce_types = [\"new\", \"replace\"];\n"
 		"topics = ( { name = \"MoE\"; keywords = [\"MoE\"];\n"
-		"  require = [\"routing\"]; exclude = [\"vision\"]; } );\n");
+		"  require = [\"routing\"]; exclude = [\"vision\"]; } );\n"
+		"never = [\"federated learning\"];\n");
 
 	(void)state;
 	if (subs_load_file(path, &s, &eb) < 0)
@@ -119,6 +120,8 @@ static void test_profile_features(void **state)
 	assert_string_equal(s.announce_types.v[1], "replace");
 	assert_string_equal(s.topics[0].require.v[0], "routing");
 	assert_string_equal(s.topics[0].exclude.v[0], "vision");
+	assert_int_equal(s.never.n, 1);
+	assert_string_equal(s.never.v[0], "federated learning");
 	subs_release(&s);
 	unlink(path);
 	free(path);
@@ -132,11 +135,14 @@ static void test_profile_features(void **state)
 	expect_error("email = \"a@example.org\";\n"
 		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
 		     "  require = [\"\"]; } );\n",
-		     "p.cfg:2: empty entry in 'require'");
+		     "p.cfg:3: empty entry in 'require'");
 	expect_error("email = \"a@example.org\";\n"
 		     "topics = ( { name = \"T\"; keywords = [\"a\"];\n"
 		     "  exclude = \"b\"; } );\n",
 		     "p.cfg:3: 'exclude' must be a list of strings");
+	expect_error("email = \"a@example.org\";\nauthors = [\"X Y\"];\n"
+		     "never = [\"\"];\n",
+		     "p.cfg:3: empty entry in 'never'");
 }
 
 /* @include would make libconfig open any file: refused with its line. */
