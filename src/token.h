@@ -27,6 +27,8 @@ enum token_purpose {
 	TOKEN_UNSUBSCRIBE,
 	TOKEN_RESUBSCRIBE,
 	TOKEN_TEST,        /* a test issue's links: valid for nothing real */
+	TOKEN_VOTE_UP,     /* "More like this": the address is vote.h's */
+	TOKEN_VOTE_DOWN,   /* "Fewer like this"   "DATE/ARXIVID" */
 };
 
 struct token_key {
