@@ -24,7 +24,8 @@
  * labels and is evaluated only on the last five.
  *
  * Usage: eval [EVAL_DIR]   (or EVAL_DIR=... in the environment;
- * EVAL_PROFILE=FILE ranks with another profile)
+ * EVAL_PROFILE=FILE ranks with another profile; EVAL_KEEP=1 keeps the
+ * temporary state directory, feedback and model, and names it)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,7 +347,9 @@ int main(int argc, char **argv)
 		/* The temporary state: feedback, model, cache. */
 		struct buf cmd = BUF_INIT;
 		buf_addf(&cmd, "rm -rf '%s'", state);
-		if (system(buf_str(&cmd)) != 0)
+		if (getenv("EVAL_KEEP"))
+			printf("eval: kept %s\n", state);
+		else if (system(buf_str(&cmd)) != 0)
 			fprintf(stderr, "eval: could not remove %s\n", state);
 		buf_release(&cmd);
 	}

@@ -50,7 +50,7 @@ struct feedback_vote {
 };
 
 struct feedback {
-	struct feedback_vote *v; /* one per paper, in order of last vote */
+	struct feedback_vote *v; /* one per paper, in order of first vote */
 	size_t n, alloc;
 	size_t up, down;
 	uint64_t hash;           /* of the resolved votes (learn.h) */

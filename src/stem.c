@@ -175,7 +175,7 @@ void stem_word(struct buf *w)
 	i = (size_t)hash_word(w->data, len) & mask;
 	while (c->word[i]) {
 		e = c->word[i];
-		if (!memcmp(e, w->data, len) && !e[len]) {
+		if (strlen(e) == len && !memcmp(e, w->data, len)) {
 			const char *st = e + len + 1;
 			buf_reset(w);
 			buf_addstr(w, st);
