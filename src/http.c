@@ -106,9 +106,9 @@ struct request {
 	int post_error;
 	int too_large;          /* a chunked body went past max_body */
 	/* From the query string. */
-	struct param qs, qt;
+	struct param qs, qt, qp, qd, qv;
 	/* From the body; a body field is collected in pieces (off > 0). */
-	struct param bs, bt, blu;
+	struct param bs, bt, blu, bp, bd, bv;
 	char client[HTTP_MAX_ADDR];
 };
 
@@ -461,6 +461,12 @@ static struct request *request_new(void)
 	param_init(&r->bs);
 	param_init(&r->bt);
 	param_init(&r->blu);
+	param_init(&r->qp);
+	param_init(&r->qd);
+	param_init(&r->qv);
+	param_init(&r->bp);
+	param_init(&r->bd);
+	param_init(&r->bv);
 	return r;
 }
 
@@ -475,6 +481,12 @@ static void request_free(struct request *r)
 	param_release(&r->bs);
 	param_release(&r->bt);
 	param_release(&r->blu);
+	param_release(&r->qp);
+	param_release(&r->qd);
+	param_release(&r->qv);
+	param_release(&r->bp);
+	param_release(&r->bd);
+	param_release(&r->bv);
 	free(r);
 }
 
@@ -491,6 +503,12 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind,
 		param_set(&r->qs, value);
 	else if (!strcmp(key, "t"))
 		param_set(&r->qt, value);
+	else if (!strcmp(key, "p"))
+		param_set(&r->qp, value);
+	else if (!strcmp(key, "d"))
+		param_set(&r->qd, value);
+	else if (!strcmp(key, "v"))
+		param_set(&r->qv, value);
 	return MHD_YES;
 }
 
@@ -512,6 +530,12 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
 		p = &r->bt;
 	else if (!strcmp(key, "List-Unsubscribe"))
 		p = &r->blu;
+	else if (!strcmp(key, "p"))
+		p = &r->bp;
+	else if (!strcmp(key, "d"))
+		p = &r->bd;
+	else if (!strcmp(key, "v"))
+		p = &r->bv;
 	else
 		return MHD_YES;
 	param_piece(p, data, (size_t)off, size);
@@ -717,6 +741,9 @@ static enum MHD_Result finish_request(struct http_server *srv,
 	req.path = url;
 	req.s = param_merge(&r->qs, &r->bs);
 	req.t = param_merge(&r->qt, &r->bt);
+	req.p = param_merge(&r->qp, &r->bp);
+	req.d = param_merge(&r->qd, &r->bd);
+	req.v = param_merge(&r->qv, &r->bv);
 	lu = buf_str(&r->blu.value);
 	req.one_click = r->blu.seen && !r->blu.bad &&
 			r->blu.value.len == strlen(ONE_CLICK) &&

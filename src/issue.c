@@ -11,6 +11,7 @@
 #include "issue.h"
 #include "mime.h"
 #include "util.h"
+#include "vote.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -106,6 +107,30 @@ static char *list_unsubscribe(const struct conf *c, const char *https_url,
 	return buf_detach(&b, NULL);
 }
 
+char **issue_vote_urls(const struct conf *c, const struct token_key *key,
+		       int test, const struct digest *dg, int up)
+{
+	char **v;
+	size_t i;
+
+	if (!c->base_url[0] || !dg->n)
+		return NULL;
+	v = xcalloc(dg->n, sizeof(*v));
+	for (i = 0; i < dg->n; i++)
+		v[i] = vote_url(c, key, test, dg->sub->id, dg->date,
+				dg->items[i].paper->id, up);
+	return v;
+}
+
+static void free_urls(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int issue_judge(const struct day *d, const struct subscriber *s,
 		struct score_result *r, struct digest_cost *cost,
 		struct strv *warnings, struct errbuf *eb)
@@ -135,7 +160,8 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	char *url = issue_unsubscribe_url(c, &d->key, purpose, s);
 	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
 	char *more = archive_reader_url(c, d->date, s);
-	struct render_opts ro = { url, more, RENDER_HTML_BUDGET };
+	struct render_opts ro = { url, more, RENDER_HTML_BUDGET, NULL, NULL };
+	char **up_urls = NULL, **down_urls = NULL;
 	struct digest_cost cost;
 	int ret = -1;
 
@@ -151,6 +177,12 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		goto out;
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;
+	up_urls = issue_vote_urls(c, &d->key, purpose == TOKEN_TEST,
+				  &out->digest, 1);
+	down_urls = issue_vote_urls(c, &d->key, purpose == TOKEN_TEST,
+				    &out->digest, 0);
+	ro.more_urls = up_urls;
+	ro.fewer_urls = down_urls;
 	if (render_digest(t, c, &out->digest, &ro, &out->html, &out->text,
 			  &out->subject, eb) < 0)
 		goto out;
@@ -203,6 +235,8 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 	}
 	ret = 0;
 out:
+	free_urls(up_urls, out->digest.n);
+	free_urls(down_urls, out->digest.n);
 	free(url);
 	free(header);
 	free(more);

@@ -43,7 +43,7 @@ struct issue_opts {
  * Scores, selects, renders and assembles s's digest for the day d, with
  * its unsubscribe links (List-Unsubscribe, List-Unsubscribe-Post and the
  * footer; a test issue's links carry a TOKEN_TEST token, inert for the real
- * subscriber). Returns 0, or -1 with eb filled. Release with issue_release
+ * subscriber) and each paper's vote links (issue_vote_urls). Returns 0, or -1 with eb filled. Release with issue_release
  * (also after -1).
  */
 int issue_compose(const struct day *d, const struct render_templates *t,
@@ -71,6 +71,12 @@ int issue_judge(const struct day *d, const struct subscriber *s,
 char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
 			    enum token_purpose purpose,
 			    const struct subscriber *s);
+
+/* The "More like this" (up) or "Fewer like this" URL of every paper of
+ * dg, in its order (vote.h; test: a test issue's inert links), or NULL
+ * when list.base_url is not set. Caller frees each and the array. */
+char **issue_vote_urls(const struct conf *c, const struct token_key *key,
+		       int test, const struct digest *dg, int up);
 
 /* Records the papers of a delivered issue in the subscriber's history
  * (see history.h). Returns 0 or -1 with eb filled. */

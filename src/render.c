@@ -115,8 +115,9 @@ static void add_authors(struct tmpl_value *o, const struct paper *p,
 	set_joined(o, "authors", &p->authors);
 }
 
-static void add_paper(struct tmpl_value *list, const struct digest *d,
-		      size_t i, int short_abstract, struct refs *refs)
+static struct tmpl_value *add_paper(struct tmpl_value *list,
+				    const struct digest *d, size_t i,
+				    int short_abstract, struct refs *refs)
 {
 	const struct digest_item *it = &d->items[i];
 	const struct paper *p = it->paper;
@@ -174,11 +175,12 @@ static void add_paper(struct tmpl_value *list, const struct digest *d,
 		     p->project_page ? p->project_page : "");
 	tmpl_set_int(o, "project_ref", p->project_page && p->project_page[0]
 			 ? add_ref(refs, p->project_page) : 0);
+	return o;
 }
 
 /* A title-only line for a paper that did not fit the budget as a card. */
-static void add_more(struct tmpl_value *list, const struct digest *d,
-		     size_t i)
+static struct tmpl_value *add_more(struct tmpl_value *list,
+				   const struct digest *d, size_t i)
 {
 	const struct paper *p = d->items[i].paper;
 	struct tmpl_value *o = tmpl_list_add_object(list);
@@ -188,6 +190,23 @@ static void add_more(struct tmpl_value *list, const struct digest *d,
 	tmpl_set_str(o, "title", p->title);
 	tmpl_set_strf(o, "abs_url", "https://arxiv.org/abs/%s", p->id);
 	tmpl_set_int(o, "relevance", d->items[i].score->relevance);
+	return o;
+}
+
+/* Per-subscriber part of paper i: its vote links (refs NULL: no numbered
+ * references, as on the HTML part's title-only lines). */
+static void add_votes(struct tmpl_value *o, const struct render_opts *ro,
+		      size_t i, struct refs *refs)
+{
+	const char *more = ro->more_urls ? ro->more_urls[i] : NULL;
+	const char *fewer = ro->fewer_urls ? ro->fewer_urls[i] : NULL;
+	int has = more && more[0] && fewer && fewer[0];
+
+	tmpl_set_bool(o, "has_vote", has);
+	tmpl_set_str(o, "more_url", has ? more : "");
+	tmpl_set_str(o, "fewer_url", has ? fewer : "");
+	tmpl_set_int(o, "more_ref", has && refs ? add_ref(refs, more) : 0);
+	tmpl_set_int(o, "fewer_ref", has && refs ? add_ref(refs, fewer) : 0);
 }
 
 static void add_criteria(struct tmpl_value *ctx, const struct subscriber *s)
@@ -306,9 +325,10 @@ static struct tmpl_value *build_context(const struct conf *c,
 	more = tmpl_set_list(ctx, "more");
 	for (i = 0; i < d->n; i++) {
 		if (i < pl->cards)
-			add_paper(papers, d, i, i >= pl->full, &refs);
+			add_votes(add_paper(papers, d, i, i >= pl->full,
+					    &refs), o, i, &refs);
 		else
-			add_more(more, d, i);
+			add_votes(add_more(more, d, i), o, i, NULL);
 	}
 	tmpl_set_int(ctx, "more_count", (long)(d->n - pl->cards));
 	tmpl_set_bool(ctx, "has_more", pl->cards < d->n);

@@ -47,6 +47,11 @@ struct render_opts {
 	const char *archive_url;     /* where all of today's papers are;
 					"" when there is no archive */
 	size_t html_budget;          /* RENDER_HTML_BUDGET; 0: no limit */
+	/* Per digest item: its "More like this" / "Fewer like this" URL
+	 * (issue.c), or NULL for none. A per-subscriber part: the links
+	 * are signed for this reader. */
+	char *const *more_urls;
+	char *const *fewer_urls;
 };
 
 /*

@@ -23,6 +23,7 @@
 #include "tmpl.h"
 #include "token.h"
 #include "util.h"
+#include "vote.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -48,6 +49,7 @@ static const char *const page_files[PAGE_COUNT] = {
 static const char *const serve_paths[] = {
 	"/unsubscribe",
 	"/resubscribe",
+	"/vote",
 	NULL,
 };
 
@@ -55,6 +57,7 @@ struct serve {
 	const struct conf *conf;
 	struct token_key key;
 	struct tmpl *pages[PAGE_COUNT];
+	struct vote_site vote;  /* /vote: vote.h */
 };
 
 static void usage(FILE *out)
@@ -328,6 +331,23 @@ static int change(const struct serve *sv, const struct subscriber *s,
 	return 0;
 }
 
+/* /vote (vote.h): prints what it recorded or what failed. */
+static void handle_vote(struct serve *sv, const struct http_request *req,
+			struct http_reply *reply)
+{
+	struct buf log = BUF_INIT;
+	enum vote_outcome r = vote_handle(&sv->vote, req, reply, &log);
+
+	if (r == VOTE_RECORDED) {
+		printf("paperboy: %s (http, %s)\n", buf_str(&log),
+		       req->client);
+		fflush(stdout);
+	} else if (r == VOTE_FAILED) {
+		cmd_error("serve: %s", buf_str(&log));
+	}
+	buf_release(&log);
+}
+
 static void handle(void *ctx, const struct http_request *req,
 		   struct http_reply *reply)
 {
@@ -340,6 +360,10 @@ static void handle(void *ctx, const struct http_request *req,
 	struct subscriber s;
 	int loaded, changed = 0;
 
+	if (!strcmp(req->path, "/vote")) {
+		handle_vote(ctx, req, reply);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
 	loaded = load_subscriber(sv, req->s, &s);
 	if (loaded <= 0) {
@@ -483,6 +507,11 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_CONFIG;
 		goto out;
 	}
+	if (vote_site_open(&sv.vote, &conf, &sv.key, &eb) < 0) {
+		cmd_error("%s", eb.msg);
+		ret = EX_CONFIG;
+		goto out;
+	}
 	/* Changes an earlier process was killed in the middle of. */
 	if (subs_recover(conf.subscribers_dir, conf.state_dir, &eb) < 0)
 		cmd_warn("serve: %s", eb.msg);
@@ -508,6 +537,7 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	printf("paperboy: stopped serving\n");
 	ret = EX_OK;
 out:
+	vote_site_release(&sv.vote);
 	free_pages(&sv);
 	token_key_wipe(&sv.key);
 	if (conf.path)
