@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "archive.h"
+#include "feedback.h"
 #include "history.h"
 #include "issue.h"
 #include "mime.h"
@@ -105,6 +106,21 @@ static char *list_unsubscribe(const struct conf *c, const char *https_url,
 		 c->from_addr, s->id, token);
 	free(token);
 	return buf_detach(&b, NULL);
+}
+
+int issue_record_judged(const struct day *d, const struct subscriber *s,
+			const struct issue *issue, size_t *recorded,
+			struct errbuf *eb)
+{
+	if (recorded)
+		*recorded = 0;
+	if (!d->llm)
+		return 0;
+	if (feedback_record_judged(d->conf.state_dir, s->id, &d->listing,
+				   d->date, &issue->scores, recorded,
+				   eb) < 0)
+		return errbuf_kind(eb, ERRBUF_IO);
+	return 0;
 }
 
 char **issue_vote_urls(const struct conf *c, const struct token_key *key,

@@ -78,6 +78,18 @@ char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
 char **issue_vote_urls(const struct conf *c, const struct token_key *key,
 		       int test, const struct digest *dg, int up);
 
+/*
+ * Records the LLM judge's verdicts on s's papers of the day (issue
+ * scores with judged entries) as s's labels for learning
+ * (feedback_record_judged: high relevance up, low down, via "judge"). For
+ * a real run only: not a dry run, render, score or send-test. Nothing
+ * when the day has no judge. *recorded (may be NULL) gets how many.
+ * Returns 0 or -1 with eb filled.
+ */
+int issue_record_judged(const struct day *d, const struct subscriber *s,
+			const struct issue *issue, size_t *recorded,
+			struct errbuf *eb);
+
 /* Records the papers of a delivered issue in the subscriber's history
  * (see history.h). Returns 0 or -1 with eb filled. */
 int issue_record_history(const struct conf *c, const struct issue *issue,

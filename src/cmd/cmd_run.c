@@ -435,6 +435,11 @@ static void run_one(struct run *r, const struct subscriber *s)
 		return;
 	}
 	cmd_report_warnings(s, &p->issue.warnings);
+	/* The judge's verdicts teach s's model (a real run only). */
+	if (!r->dry_run &&
+	    issue_record_judged(d, s, &p->issue, NULL, &eb) < 0)
+		cmd_warn("%s: the judge's labels were not kept: %s", s->id,
+			 eb.msg);
 	if (!p->issue.digest.n) {
 		printf("  %-20s skipped: no paper reached relevance %ld\n",
 		       s->id, s->min_relevance);
