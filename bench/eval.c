@@ -180,8 +180,7 @@ static void rank_day(const struct day *d, const struct subscriber *s,
 		if (!r.entries[i].considered)
 			continue;
 		c->shown[rel]++;
-		c->picks[rel] += strv_contains(&d->picks,
-					       d->l.papers[i].id);
+		c->picks[rel] += strv_contains(&d->picks, d->l.papers[i].id);
 	}
 	f->precision += (double)hits / EVAL_TOP;
 	f->recall += d->picks.n ? (double)hits / (double)d->picks.n : 0;
@@ -233,13 +232,13 @@ static void cache_day(const char *state, const char *dir, const struct day *d)
 	if (util_mkdir_p(buf_str(&path), 0755, &eb) < 0)
 		die("cache", &eb);
 	buf_addstr(&path, "/arxiv.xml");
-	if (util_write_atomic(buf_str(&path), data.data, data.len, 0644,
-			      &eb) < 0)
+	if (util_write_atomic(buf_str(&path), data.data, data.len, 0644, &eb) <
+	    0)
 		die("cache", &eb);
 	buf_reset(&path);
 	buf_addf(&path, "%s/cache/%s/MANIFEST", state, d->date);
-	if (util_write_atomic(buf_str(&path), "arxiv arxiv.xml\n", 16,
-			      0644, &eb) < 0)
+	if (util_write_atomic(buf_str(&path), "arxiv arxiv.xml\n", 16, 0644,
+			      &eb) < 0)
 		die("cache", &eb);
 	buf_release(&src);
 	buf_release(&path);
@@ -274,7 +273,8 @@ int main(int argc, char **argv)
 	buf_addf(&path, "%s/days.tsv", dir);
 	if (stat(buf_str(&path), &st) < 0) {
 		printf("eval: no evaluation set at %s (set EVAL_DIR): "
-		       "nothing measured\n", dir);
+		       "nothing measured\n",
+		       dir);
 		return 0;
 	}
 	profile = getenv("EVAL_PROFILE");
@@ -316,8 +316,7 @@ int main(int argc, char **argv)
 			ids[k] = days[i].picks.v[k];
 		cache_day(state, dir, &days[i]);
 		if (feedback_vote_ids(state, s.id, &days[i].l, days[i].date,
-				      ids, days[i].picks.n, 1, "eval",
-				      &eb) < 0)
+				      ids, days[i].picks.n, 1, "eval", &eb) < 0)
 			die("feedback", &eb);
 		free(ids);
 	}

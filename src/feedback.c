@@ -58,8 +58,10 @@ static void unescape(char *s)
 	for (; *s; s++) {
 		if (*s == '\\' && s[1]) {
 			s++;
-			*o++ = *s == 't' ? '\t' : *s == 'n' ? '\n'
-				     : *s == 'r' ? '\r' : *s;
+			*o++ = *s == 't'   ? '\t'
+			       : *s == 'n' ? '\n'
+			       : *s == 'r' ? '\r'
+					   : *s;
 		} else {
 			*o++ = *s;
 		}
@@ -278,7 +280,7 @@ int feedback_load(const char *state_dir, const char *sub_id,
 {
 	char *path = feedback_path(state_dir, sub_id);
 	struct buf text;
-	struct id_table t = { NULL, 0 };
+	struct id_table t = {NULL, 0};
 	char *line, *next;
 	size_t i, k, lines = 0;
 	long lineno = 0;
@@ -318,9 +320,10 @@ int feedback_load(const char *state_dir, const char *sub_id,
 				goto out;
 			}
 			if (version != FEEDBACK_VERSION) {
-				errbuf_set(eb, "%s:1: feedback format %d, this "
-					       "paperboy reads %d", path,
-					   version, FEEDBACK_VERSION);
+				errbuf_set(eb,
+					   "%s:1: feedback format %d, this "
+					   "paperboy reads %d",
+					   path, version, FEEDBACK_VERSION);
 				goto out;
 			}
 			continue;

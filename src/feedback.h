@@ -26,26 +26,26 @@
 #include "score.h"
 
 /* The first line of a feedback file, and its version. */
-#define FEEDBACK_MAGIC "paperboy-feedback"
+#define FEEDBACK_MAGIC	 "paperboy-feedback"
 #define FEEDBACK_VERSION 1
 /* A feedback file larger than this is refused (about 30,000 votes). */
 #define FEEDBACK_MAX_BYTES (64u << 20)
 /* LLM judge relevance at or above this is an up-vote, at or below
  * FEEDBACK_JUDGE_DOWN a down-vote (the selector keeps >= 8). */
-#define FEEDBACK_JUDGE_UP 8
+#define FEEDBACK_JUDGE_UP   8
 #define FEEDBACK_JUDGE_DOWN 3
 /* The `via` of labels taken from the LLM judge. */
 #define FEEDBACK_VIA_JUDGE "judge"
 
 struct feedback_vote {
-	char *when;     /* "2026-01-12T08:00:00Z" */
-	int up;         /* 1: up, 0: down */
+	char *when; /* "2026-01-12T08:00:00Z" */
+	int up;	    /* 1: up, 0: down */
 	char *via;
-	char *date;     /* the paper's announcement day, YYYY-MM-DD */
-	char *id;       /* versionless arXiv ID */
+	char *date; /* the paper's announcement day, YYYY-MM-DD */
+	char *id;   /* versionless arXiv ID */
 	char *title;
 	char *abstract;
-	char *authors;    /* "; "-separated */
+	char *authors;	  /* "; "-separated */
 	char *categories; /* space-separated, primary first */
 };
 
@@ -53,7 +53,7 @@ struct feedback {
 	struct feedback_vote *v; /* one per paper, in order of first vote */
 	size_t n, alloc;
 	size_t up, down;
-	uint64_t hash;           /* of the resolved votes (learn.h) */
+	uint64_t hash; /* of the resolved votes (learn.h) */
 };
 
 /*

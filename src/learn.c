@@ -27,7 +27,7 @@
 #include "banned.h"
 
 /* The first line of a model file, and its version. */
-#define LEARN_MAGIC "paperboy-model"
+#define LEARN_MAGIC   "paperboy-model"
 #define LEARN_VERSION 1
 /* Weights that keep their phrase for explanations (the strongest). */
 #define LEARN_NAMED 200
@@ -45,10 +45,10 @@
 struct learn_model {
 	uint64_t hash;
 	size_t up, down;
-	size_t n;        /* kept weights */
-	uint32_t *feat;  /* bucket of each, ascending */
+	size_t n;	/* kept weights */
+	uint32_t *feat; /* bucket of each, ascending */
 	double *w;
-	char **name;     /* its phrase, or NULL */
+	char **name; /* its phrase, or NULL */
 	double bias;
 };
 
@@ -62,8 +62,8 @@ struct learn_day {
 	size_t npapers;
 	struct posting *post; /* sorted by feat, then paper */
 	size_t npost;
-	uint32_t *feats;      /* the distinct buckets, ascending */
-	size_t *first;        /* per distinct bucket: its first posting */
+	uint32_t *feats; /* the distinct buckets, ascending */
+	size_t *first;	 /* per distinct bucket: its first posting */
 	size_t nfeats;
 };
 
@@ -154,9 +154,9 @@ static void names_release(struct names *nm)
 
 /* One document's words on the way to its features. */
 struct tok {
-	uint32_t *feat;     /* buckets, one per occurrence */
+	uint32_t *feat; /* buckets, one per occurrence */
 	size_t n, alloc;
-	uint64_t prev;      /* hash of the previous content stem, 0: none */
+	uint64_t prev; /* hash of the previous content stem, 0: none */
 	char prev_raw[64];
 	struct names *names; /* the phrase of each bucket, when wanted */
 };
@@ -221,8 +221,8 @@ struct doc {
 	size_t n;
 };
 
-static void doc_build(const char *title, const char *abstract,
-		      struct doc *d, struct names *names)
+static void doc_build(const char *title, const char *abstract, struct doc *d,
+		      struct names *names)
 {
 	struct tok t;
 	size_t i, n = 0;
@@ -267,9 +267,9 @@ static void tfidf(struct doc *docs, size_t n)
 		double norm = 0;
 
 		for (k = 0; k < docs[i].n; k++) {
-			double v = (1 + log(docs[i].tf[k])) *
-				   (log((n + 1.0) / (df[docs[i].feat[k]] +
-						     1.0)) + 1);
+			double v =
+			    (1 + log(docs[i].tf[k])) *
+			    (log((n + 1.0) / (df[docs[i].feat[k]] + 1.0)) + 1);
 			docs[i].tf[k] = (float)v;
 			norm += v * v;
 		}
@@ -394,9 +394,8 @@ static int by_abs_contrib(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-void learn_explain_paper(const struct learn_day *d,
-			 const struct learn_model *m, size_t paper,
-			 struct buf *out)
+void learn_explain_paper(const struct learn_day *d, const struct learn_model *m,
+			 size_t paper, struct buf *out)
 {
 	struct contrib *c = NULL;
 	size_t i, n = 0, alloc = 0, shown = 0;
@@ -456,7 +455,7 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 				size_t nbg, uint64_t hash, struct errbuf *eb)
 {
 	struct strv seen = STRV_INIT, named = STRV_INIT;
-	struct names names = { NULL, NULL, 0, 0 };
+	struct names names = {NULL, NULL, 0, 0};
 	struct doc *docs = NULL;
 	double *y = NULL;
 	struct feature_node **x = NULL, *nodes = NULL;
@@ -590,8 +589,7 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 		m->w[k] = r[k].w;
 	}
 	for (k = 0; k < named.n; k++) {
-		long at = weight_of(m, (uint32_t)strtoul(named.v[k], NULL,
-							 10));
+		long at = weight_of(m, (uint32_t)strtoul(named.v[k], NULL, 10));
 		if (at >= 0 && !m->name[at])
 			m->name[at] = xstrdup(strchr(named.v[k], '\t') + 1);
 	}
@@ -633,10 +631,11 @@ int learn_save(const char *state_dir, const char *id,
 	size_t k;
 	int ret = -1;
 
-	buf_addf(&b, "%s %d\nhash %016llx\nup %zu\ndown %zu\nbias %.9g\n"
-		     "weights %zu\n",
-		 LEARN_MAGIC, LEARN_VERSION, (unsigned long long)m->hash,
-		 m->up, m->down, m->bias, m->n);
+	buf_addf(&b,
+		 "%s %d\nhash %016llx\nup %zu\ndown %zu\nbias %.9g\n"
+		 "weights %zu\n",
+		 LEARN_MAGIC, LEARN_VERSION, (unsigned long long)m->hash, m->up,
+		 m->down, m->bias, m->n);
 	for (k = 0; k < m->n; k++) {
 		buf_addf(&b, "%u %.9g", m->feat[k], m->w[k]);
 		if (m->name[k])
@@ -654,8 +653,8 @@ out:
 	return ret;
 }
 
-int learn_load(const char *state_dir, const char *id,
-	       struct learn_model **out, struct errbuf *eb)
+int learn_load(const char *state_dir, const char *id, struct learn_model **out,
+	       struct errbuf *eb)
 {
 	char *path = model_path(state_dir, id);
 	struct buf text;
@@ -880,8 +879,8 @@ char *learn_summary(const struct learn_model *m)
 
 		/* "expert" after "mixture of expert" says nothing new. */
 		for (k = 0; k < named.n; k++)
-			if (strstr(named.v[k], name) || strstr(name,
-							       named.v[k]))
+			if (strstr(named.v[k], name) ||
+			    strstr(name, named.v[k]))
 				dup = 1;
 		if (dup)
 			continue;

@@ -49,9 +49,9 @@ struct learn_example {
 	const char *id;
 	const char *title;
 	const char *abstract;
-	const char *authors;    /* "A. One; B. Two" (may be "") */
+	const char *authors;	/* "A. One; B. Two" (may be "") */
 	const char *categories; /* "cs.LG cs.AI", primary first (may be "") */
-	int up;           /* 1: wanted, 0: not */
+	int up;			/* 1: wanted, 0: not */
 };
 
 /*
@@ -73,9 +73,8 @@ void learn_day_score(const struct learn_day *d, const struct learn_model *m,
  * features there, with their contributions, one line, e.g.
  * "mixture of experts +0.41, routing +0.22, reinforcement learning -0.30".
  */
-void learn_explain_paper(const struct learn_day *d,
-			 const struct learn_model *m, size_t paper,
-			 struct buf *out);
+void learn_explain_paper(const struct learn_day *d, const struct learn_model *m,
+			 size_t paper, struct buf *out);
 
 /*
  * Trains a model on n examples, with the papers of `background` listings
@@ -101,8 +100,8 @@ int learn_update(const char *state_dir, const char *id, int save,
 		 struct learn_model **out, int *trained, struct errbuf *eb);
 
 /* Loads STATE/models/ID; 0 with *out NULL when there is none. */
-int learn_load(const char *state_dir, const char *id,
-	       struct learn_model **out, struct errbuf *eb);
+int learn_load(const char *state_dir, const char *id, struct learn_model **out,
+	       struct errbuf *eb);
 /* Saves m as STATE/models/ID (util_write_atomic). */
 int learn_save(const char *state_dir, const char *id,
 	       const struct learn_model *m, struct errbuf *eb);

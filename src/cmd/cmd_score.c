@@ -23,7 +23,7 @@ static void usage(FILE *out)
 		"with why each\n"
 		"matched, then the papers that matched something but were "
 		"left out\n"
-		"(excluded, a topic's require or exclude, below "
+		"(never, excluded, a topic's require or exclude, below "
 		"min_relevance, beyond\n"
 		"max_papers).\n"
 		"\n"
@@ -102,6 +102,7 @@ static void print_report(const struct day *d, const struct subscriber *s,
 			print_paper(p, &shown, "-");
 		} else if (all || (e->dropped &&
 				   (!strncmp(e->dropped, "excluded", 8) ||
+				    !strncmp(e->dropped, "never:", 6) ||
 				    strstr(e->dropped, "(no topic counted)")))) {
 			print_paper(p, e, "-");
 		}

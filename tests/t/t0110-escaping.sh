@@ -6,6 +6,7 @@ test_expect_success 'setup: a profile that selects the synthetic hostile items' 
 	setup_site &&
 	cat >subscribers/sparse.cfg <<-\EOF &&
 	email = "sparse@example.org";
+	min_relevance = 1;
 	topics = ( { name = "Sparse"; keywords = ["sparse attention", "mixture of experts"]; } );
 	EOF
 	paperboy run --date 2025-12-30 --listing "$FIXTURES/listing-small.xml" >out &&

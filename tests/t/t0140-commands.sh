@@ -31,8 +31,8 @@ test_expect_success 'score shows ranked papers with relevance and reasons' '
 '
 
 test_expect_success 'score explains what was left out and why' '
-	grep_file "left out: excluded: mentions \"reinforcement learning\"" score &&
-	grep -A1 "2512.21852" score | grep -F "excluded"
+	grep_file "left out: never: mentions \"reinforcement learning\"" score &&
+	grep -A1 "2512.21852" score | grep -F "never"
 '
 
 test_expect_success 'render --text is wrapped at 78 columns' '

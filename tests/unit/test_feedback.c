@@ -21,7 +21,7 @@
 #include "xalloc.h"
 
 /* Processes writing at once, and votes each, in the concurrency test. */
-#define WRITERS 8
+#define WRITERS	   8
 #define VOTES_EACH 50
 
 static char state[] = "/tmp/paperboy-feedback-XXXXXX";
@@ -44,7 +44,8 @@ static void add_paper(struct listing *l, const char *id, const char *title,
 static void day(struct listing *l)
 {
 	listing_init(l);
-	add_paper(l, "2601.00001", "Sparse experts", "Tabs\there, lines\n"
+	add_paper(l, "2601.00001", "Sparse experts",
+		  "Tabs\there, lines\n"
 		  "there and a back\\slash.");
 	add_paper(l, "2601.00002", "Quantized attention", "Low bits.");
 	add_paper(l, "2601.00003", "Crop yields", "Farming.");
@@ -55,15 +56,17 @@ static void test_votes_keep_the_text(void **state_)
 	struct errbuf eb = ERRBUF_INIT;
 	struct listing l;
 	struct feedback f;
-	const char *ids[] = { "2601.00001", "arXiv:2601.00002v2" };
-	const char *down[] = { "2601.00003" };
+	const char *ids[] = {"2601.00001", "arXiv:2601.00002v2"};
+	const char *down[] = {"2601.00003"};
 
 	(void)state_;
 	day(&l);
-	assert_int_equal(feedback_vote_ids(state, "ann", &l, "2026-01-05",
-					   ids, 2, 1, "cli", &eb), 0);
-	assert_int_equal(feedback_vote_ids(state, "ann", &l, "2026-01-05",
-					   down, 1, 0, "http", &eb), 0);
+	assert_int_equal(feedback_vote_ids(state, "ann", &l, "2026-01-05", ids,
+					   2, 1, "cli", &eb),
+			 0);
+	assert_int_equal(feedback_vote_ids(state, "ann", &l, "2026-01-05", down,
+					   1, 0, "http", &eb),
+			 0);
 	assert_int_equal(feedback_load(state, "ann", &f, &eb), 0);
 	assert_int_equal(f.n, 3);
 	assert_int_equal(f.up, 2);
@@ -88,12 +91,13 @@ static void test_unknown_id_records_nothing(void **state_)
 	struct errbuf eb = ERRBUF_INIT;
 	struct listing l;
 	struct feedback f;
-	const char *ids[] = { "2601.00001", "2601.09999" };
+	const char *ids[] = {"2601.00001", "2601.09999"};
 
 	(void)state_;
 	day(&l);
-	assert_int_equal(feedback_vote_ids(state, "bob", &l, "2026-01-05",
-					   ids, 2, 1, "cli", &eb), -1);
+	assert_int_equal(feedback_vote_ids(state, "bob", &l, "2026-01-05", ids,
+					   2, 1, "cli", &eb),
+			 -1);
 	assert_string_equal(eb.msg, "no paper 2601.09999 in the listing of "
 				    "2026-01-05");
 	assert_int_equal(feedback_load(state, "bob", &f, &eb), 0);
@@ -108,19 +112,21 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 	struct listing l;
 	struct feedback f;
 	struct score_result r;
-	const char *one[] = { "2601.00001" }, *two[] = { "2601.00002" };
+	const char *one[] = {"2601.00001"}, *two[] = {"2601.00002"};
 	uint64_t h1;
 	size_t n;
 
 	(void)state_;
 	day(&l);
 	assert_int_equal(feedback_vote_ids(state, "cy", &l, "2026-01-05", one,
-					   1, 1, "cli", &eb), 0);
+					   1, 1, "cli", &eb),
+			 0);
 	assert_int_equal(feedback_load(state, "cy", &f, &eb), 0);
 	h1 = f.hash;
 	feedback_release(&f);
 	assert_int_equal(feedback_vote_ids(state, "cy", &l, "2026-01-05", one,
-					   1, 0, "http", &eb), 0);
+					   1, 0, "http", &eb),
+			 0);
 	/* The judge: 9 for paper 1 (the reader said down: stays down), 2
 	 * for paper 2 (a down label), 5 for paper 3 (no label). */
 	memset(&r, 0, sizeof(r));
@@ -133,8 +139,9 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 	r.entries[0].relevance = 9;
 	r.entries[1].relevance = 2;
 	r.entries[2].relevance = 5;
-	assert_int_equal(feedback_record_judged(state, "cy", &l, "2026-01-05",
-						&r, &n, &eb), 0);
+	assert_int_equal(
+	    feedback_record_judged(state, "cy", &l, "2026-01-05", &r, &n, &eb),
+	    0);
 	assert_int_equal(n, 2);
 	assert_int_equal(feedback_load(state, "cy", &f, &eb), 0);
 	assert_int_equal(f.n, 2);
@@ -148,7 +155,8 @@ static void test_last_vote_wins_judge_never_overrides(void **state_)
 	feedback_release(&f);
 	/* The reader changes their mind: up again, the last vote wins. */
 	assert_int_equal(feedback_vote_ids(state, "cy", &l, "2026-01-05", one,
-					   1, 1, "cli", &eb), 0);
+					   1, 1, "cli", &eb),
+			 0);
 	assert_int_equal(feedback_load(state, "cy", &f, &eb), 0);
 	assert_true(f.v[0].up);
 	feedback_release(&f);
@@ -165,12 +173,13 @@ static void test_bad_files(void **state_)
 
 	(void)state_;
 	path = feedback_path(state, "dee");
-	assert_int_equal(util_write_atomic(path, "paperboy-feedback 2\n", 20,
-					   0644, &eb), 0);
+	assert_int_equal(
+	    util_write_atomic(path, "paperboy-feedback 2\n", 20, 0644, &eb), 0);
 	assert_int_equal(feedback_load(state, "dee", &f, &eb), -1);
 	assert_non_null(strstr(eb.msg, ":1: feedback format 2"));
 	assert_int_equal(util_write_atomic(path, "paperboy-feedback 1\nx\ty\n",
-					   24, 0644, &eb), 0);
+					   24, 0644, &eb),
+			 0);
 	assert_int_equal(feedback_load(state, "dee", &f, &eb), -1);
 	assert_non_null(strstr(eb.msg, ":2: malformed vote"));
 	unlink(path);
@@ -206,11 +215,10 @@ static void test_concurrent_writers_lose_nothing(void **state_)
 		if (pids[w] == 0) {
 			for (k = 0; k < VOTES_EACH; k++) {
 				const char *id =
-					l.papers[w * VOTES_EACH + k].id;
-				if (feedback_vote_ids(state, "eve", &l,
-						      "2026-01-06", &id, 1,
-						      (int)(k % 2), "http",
-						      &eb) < 0)
+				    l.papers[w * VOTES_EACH + k].id;
+				if (feedback_vote_ids(
+					state, "eve", &l, "2026-01-06", &id, 1,
+					(int)(k % 2), "http", &eb) < 0)
 					_exit(1);
 			}
 			_exit(0);
@@ -252,11 +260,11 @@ static int teardown(void **state_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_votes_keep_the_text),
-		cmocka_unit_test(test_unknown_id_records_nothing),
-		cmocka_unit_test(test_last_vote_wins_judge_never_overrides),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_concurrent_writers_lose_nothing),
+	    cmocka_unit_test(test_votes_keep_the_text),
+	    cmocka_unit_test(test_unknown_id_records_nothing),
+	    cmocka_unit_test(test_last_vote_wins_judge_never_overrides),
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_concurrent_writers_lose_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

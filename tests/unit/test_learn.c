@@ -25,21 +25,21 @@
 static char state[] = "/tmp/paperboy-learn-XXXXXX";
 
 static const char *const wanted[] = {
-	"Sparse mixture of experts with expert routing",
-	"Routing tokens to experts in a sparse mixture of experts",
-	"Load balancing for mixture of experts routing",
-	"Expert routing under a token budget",
-	"Scaling sparse mixture of experts layers",
+    "Sparse mixture of experts with expert routing",
+    "Routing tokens to experts in a sparse mixture of experts",
+    "Load balancing for mixture of experts routing",
+    "Expert routing under a token budget",
+    "Scaling sparse mixture of experts layers",
 };
 static const char *const other[] = {
-	"Crop yield prediction from satellite images",
-	"Farming robots for crop monitoring",
-	"Soil moisture and crop yield forecasting",
-	"Weather and crop yield in dry regions",
-	"Irrigation scheduling with crop sensors",
-	"A survey of agricultural sensing",
-	"Livestock monitoring with cameras",
-	"Crop disease detection in fields",
+    "Crop yield prediction from satellite images",
+    "Farming robots for crop monitoring",
+    "Soil moisture and crop yield forecasting",
+    "Weather and crop yield in dry regions",
+    "Irrigation scheduling with crop sensors",
+    "A survey of agricultural sensing",
+    "Livestock monitoring with cameras",
+    "Crop disease detection in fields",
 };
 
 static void add(struct listing *l, const char *id, const char *title)
@@ -85,12 +85,13 @@ static void cache(const char *date, const struct listing *l)
 			 "xmlns:arxiv=\"http://arxiv.org/schemas/atom\">"
 			 "<channel><title>cs.LG</title>");
 	for (i = 0; i < l->n; i++)
-		buf_addf(&xml, "<item><title>%s</title><link>https://arxiv.org/"
-			       "abs/%s</link><description>arXiv:%sv1 Announce "
-			       "Type: new Abstract: %s</description><category>"
-			       "cs.LG</category><arxiv:announce_type>new</arxiv:"
-			       "announce_type><dc:creator>Ann Author"
-			       "</dc:creator></item>",
+		buf_addf(&xml,
+			 "<item><title>%s</title><link>https://arxiv.org/"
+			 "abs/%s</link><description>arXiv:%sv1 Announce "
+			 "Type: new Abstract: %s</description><category>"
+			 "cs.LG</category><arxiv:announce_type>new</arxiv:"
+			 "announce_type><dc:creator>Ann Author"
+			 "</dc:creator></item>",
 			 l->papers[i].title, l->papers[i].id, l->papers[i].id,
 			 l->papers[i].abstract);
 	buf_addstr(&xml, "</channel></rss>\n");
@@ -100,8 +101,8 @@ static void cache(const char *date, const struct listing *l)
 	assert_int_equal(util_write_atomic(path, xml.data, xml.len, 0644, &eb),
 			 0);
 	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
-	assert_int_equal(util_write_atomic(path, "arxiv arxiv.xml\n", 16, 0644,
-					   &eb), 0);
+	assert_int_equal(
+	    util_write_atomic(path, "arxiv arxiv.xml\n", 16, 0644, &eb), 0);
 	buf_release(&xml);
 }
 
@@ -156,12 +157,13 @@ static void test_train_save_retrain_only_on_change(void **state_)
 	assert_int_equal(learn_model_up(m), 5);
 	snprintf(path, sizeof(path), "%s/models/ann", state);
 	assert_int_equal(util_read_file(path, &text, &eb), 0);
-	assert_int_equal(strncmp(buf_str(&text), "paperboy-model 1\nhash ",
-				 22), 0);
+	assert_int_equal(strncmp(buf_str(&text), "paperboy-model 1\nhash ", 22),
+			 0);
 	buf_release(&text);
 
 	/* The same feedback: loaded, not retrained. */
-	assert_int_equal(learn_update(state, "ann", 1, &again, &trained, &eb), 0);
+	assert_int_equal(learn_update(state, "ann", 1, &again, &trained, &eb),
+			 0);
 	assert_non_null(again);
 	assert_false(trained);
 	assert_true(learn_model_hash(again) == learn_model_hash(m));
@@ -198,7 +200,8 @@ static void test_train_save_retrain_only_on_change(void **state_)
 		const char *id = l.papers[5].id;
 		assert_int_equal(feedback_vote_ids(state, "ann", &l,
 						   "2026-01-05", &id, 1, 0,
-						   "cli", &eb), 0);
+						   "cli", &eb),
+				 0);
 	}
 	assert_int_equal(learn_update(state, "ann", 1, &m, &trained, &eb), 0);
 	assert_non_null(m);
@@ -217,8 +220,8 @@ static void test_bad_model_file(void **state_)
 
 	(void)state_;
 	snprintf(path, sizeof(path), "%s/models/bob", state);
-	assert_int_equal(util_write_atomic(path, "paperboy-model 9\n", 17,
-					   0644, &eb), 0);
+	assert_int_equal(
+	    util_write_atomic(path, "paperboy-model 9\n", 17, 0644, &eb), 0);
 	assert_int_equal(learn_load(state, "bob", &m, &eb), -1);
 	assert_null(m);
 	assert_non_null(strstr(eb.msg, "not a paperboy model (version 1)"));
@@ -230,7 +233,7 @@ static void test_model_in_the_scorer(void **state_)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	struct learn_model *m = NULL;
-	struct subs_list sl = { NULL, 0, 0 };
+	struct subs_list sl = {NULL, 0, 0};
 	struct subscriber *s;
 	struct subs_topic *t;
 	struct score_index *idx;
@@ -271,8 +274,8 @@ static void test_model_in_the_scorer(void **state_)
 	score_subscriber(idx, s, &after);
 	assert_true(after.entries[1].relevance > 0);
 	assert_true(after.entries[1].score > after.entries[2].score);
-	assert_non_null(strstr(after.entries[1].comment,
-			       "like the papers you voted up"));
+	assert_non_null(
+	    strstr(after.entries[1].comment, "like the papers you voted up"));
 	assert_int_equal(after.entries[3].relevance, 0);
 	assert_string_equal(after.entries[3].dropped,
 			    "never: mentions \"never this one\"");
@@ -307,10 +310,10 @@ static int teardown(void **state_)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_too_few_votes_no_model),
-		cmocka_unit_test(test_train_save_retrain_only_on_change),
-		cmocka_unit_test(test_bad_model_file),
-		cmocka_unit_test(test_model_in_the_scorer),
+	    cmocka_unit_test(test_too_few_votes_no_model),
+	    cmocka_unit_test(test_train_save_retrain_only_on_change),
+	    cmocka_unit_test(test_bad_model_file),
+	    cmocka_unit_test(test_model_in_the_scorer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -95,9 +95,9 @@ static void test_cache_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stems),
-		cmocka_unit_test(test_pairs),
-		cmocka_unit_test(test_cache_overflow),
+	    cmocka_unit_test(test_stems),
+	    cmocka_unit_test(test_pairs),
+	    cmocka_unit_test(test_cache_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
