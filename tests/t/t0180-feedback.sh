@@ -60,11 +60,11 @@ test_expect_success 'usage errors: no vote, both votes, no ID, unknown subscribe
 
 test_expect_success 'the whole loop: votes on one day, score on a later day says what it learned from' '
 	paperboy score alice --date 2025-12-31 --listing "$LISTING" \
-		--force-date --explain 2512.21852 >before &&
+		--force-date --explain 2512.22106 >before &&
 	! grep -q "learned from" before &&
 	paperboy feedback alice --up 2512.22106 2512.23675 --date 2025-12-30 >out &&
 	paperboy score alice --date 2025-12-31 --listing "$LISTING" \
-		--force-date --explain 2512.21852 >after &&
+		--force-date --explain 2512.22106 >after &&
 	grep -E "^Model \(learned from your 4 up-votes: [a-z]" after &&
 	test ! -e state/models/alice
 '
@@ -76,7 +76,7 @@ test_expect_success 'run trains and saves the model; a new vote retrains it' '
 	paperboy run --date 2025-12-31 --force-date >out 2>err &&
 	cmp state/models/alice model.1 &&
 	paperboy feedback alice --down 2512.21917 --date 2025-12-30 >out &&
-	paperboy score alice --date 2025-12-31 --explain 2512.21852 >after &&
+	paperboy score alice --date 2025-12-31 --explain 2512.22106 >after &&
 	grep -E "^Model \(learned from your 3 up-votes" after &&
 	paperboy run --date 2025-12-31 --force-date >out 2>err &&
 	! cmp -s state/models/alice model.1

@@ -10,6 +10,15 @@ votes() {
 	if [ -f "$FEEDBACK" ]; then tail -n +2 "$FEEDBACK" | wc -l; else echo 0; fi
 }
 
+# Fails, printing the store, unless it holds $1 votes.
+votes_are() {
+	[ "$(votes)" = "$1" ] || {
+		echo "expected $1 votes, got $(votes):"
+		cat "$FEEDBACK" serve.out serve.err 2>/dev/null
+		return 1
+	}
+}
+
 # links MESSAGE PART: the /vote paths (after the base URL) of the message's
 # text or html part, one a line, in order.
 links() {
@@ -78,7 +87,7 @@ test_expect_success 'a GET shows the paper and a button, and records nothing' '
 	grep_file "<strong id=\"paper\">$title</strong>" reply &&
 	grep_file "<form method=\"post\" action=\"vote\">" reply &&
 	status_is 200 HEAD "$up" &&
-	test "$(votes)" = 0
+	votes_are 0
 '
 
 test_expect_success 'the POST records the up-vote via http with the paper'"'"'s text' '
@@ -86,7 +95,7 @@ test_expect_success 'the POST records the up-vote via http with the paper'"'"'s 
 	p=$(param "$up" p) &&
 	status_is 200 POST "$up" &&
 	grep_file "Thank you: noted." reply &&
-	test "$(votes)" = 1 &&
+	votes_are 1 &&
 	tail -n 1 $FEEDBACK | grep -E "^[0-9T:-]+Z	up	http	2025-12-30	$p	[^	]+	[^	]{100,}	" &&
 	grep_file "paperboy: alice up-voted $p of 2025-12-30 (http, 127.0." serve.out
 '
@@ -96,7 +105,7 @@ test_expect_success 'a Fewer link from the form fields records a down-vote' '
 	p=$(param "$down" p) &&
 	status_is 200 --form s=alice --form "p=$p" --form d=2025-12-30 \
 		--form v=down --form "t=$(param "$down" t)" POST /vote &&
-	test "$(votes)" = 2 &&
+	votes_are 2 &&
 	tail -n 1 $FEEDBACK | grep -E "	down	http	2025-12-30	$p	"
 '
 
@@ -116,7 +125,7 @@ test_expect_success 'flipped or forged links: 403, nothing recorded' '
 	status_is 403 POST "/vote?s=alice&p=$p&d=2025-12-30&v=up&t=$(token unsubscribe alice alice@example.org)" &&
 	status_is 403 POST "/vote?s=alice&p=$p&d=2025-12-30&v=up&v=down&t=$t" &&
 	status_is 403 GET "$(echo "$up" | sed "s/v=up/v=down/")" &&
-	test "$(votes)" = 2 && test ! -e state/feedback/dana
+	votes_are 2 && test ! -e state/feedback/dana
 '
 
 test_expect_success 'a test issue'"'"'s vote links are inert' '
@@ -127,14 +136,14 @@ test_expect_success 'a test issue'"'"'s vote links are inert' '
 	while read -r l; do
 		status_is 403 POST "$l" || return 1
 	done <test.links &&
-	test "$(votes)" = 2
+	votes_are 2
 '
 
 test_expect_success 'a day that is not cached: the vote fails (500) and records nothing' '
 	p=2512.23675 &&
 	status_is 500 POST "/vote?s=alice&p=$p&d=2025-12-29&v=up&t=$(token vote-up alice 2025-12-29/$p)" &&
 	grep_file "no cached listing of 2025-12-29" serve.err &&
-	test "$(votes)" = 2
+	votes_are 2
 '
 
 test_expect_success '50 concurrent POSTs: every vote is recorded' '
@@ -162,7 +171,7 @@ test_expect_success '50 concurrent POSTs: every vote is recorded' '
 	PY
 	cat storm.out &&
 	test "$(cat storm.out)" = "50 of 50" &&
-	test "$(votes)" = $((before + 50)) &&
+	votes_are $((before + 50)) &&
 	test "$(grep -c "	http	2025-12-30	" $FEEDBACK)" = $((before + 50))
 '
 
@@ -178,7 +187,7 @@ test_expect_success 'concurrent CLI and HTTP votes: none lost' '
 		req --src "127.0.8.$i" POST "$l" >/dev/null &
 	done &&
 	wait &&
-	test "$(votes)" = $((before + 20))
+	votes_are $((before + 20))
 '
 
 test_expect_success 'no base_url: no vote links' '
