@@ -32,7 +32,8 @@ char *vote_url(const struct conf *c, const struct token_key *key, int test,
 	       int up)
 {
 	enum token_purpose purpose = test ? TOKEN_TEST
-				     : up ? TOKEN_VOTE_UP : TOKEN_VOTE_DOWN;
+				     : up ? TOKEN_VOTE_UP
+					  : TOKEN_VOTE_DOWN;
 	struct buf url = BUF_INIT;
 	char *what, *token;
 
@@ -52,8 +53,8 @@ int vote_token_ok(const struct token_key *key, int up, const char *sub_id,
 		  const char *date, const char *paper_id, const char *token)
 {
 	char *what = signed_paper(date, paper_id);
-	int ok = token_verify(key, up ? TOKEN_VOTE_UP : TOKEN_VOTE_DOWN,
-			      sub_id, what, token);
+	int ok = token_verify(key, up ? TOKEN_VOTE_UP : TOKEN_VOTE_DOWN, sub_id,
+			      what, token);
 
 	free(what);
 	return ok;
@@ -109,8 +110,7 @@ static int known_subscriber(const struct conf *c, const char *id)
 
 /* The day's listing from the cache only (kept for the next request).
  * Returns 0 or -1 with eb filled. */
-static int load_day(struct vote_site *vs, const char *date,
-		    struct errbuf *eb)
+static int load_day(struct vote_site *vs, const char *date, struct errbuf *eb)
 {
 	int items;
 
@@ -149,10 +149,11 @@ static enum vote_outcome render(struct vote_site *vs,
 	tmpl_set_bool(ctx, "done", what == VOTE_RECORDED);
 	tmpl_set_bool(ctx, "forbidden", what == VOTE_REFUSED);
 	tmpl_set_bool(ctx, "failed", what == VOTE_FAILED);
-	reply->status = what == VOTE_REFUSED ? 403
-			: what == VOTE_FAILED ? 500 : 200;
-	if (tmpl_render(vs->page, ctx, TMPL_ESCAPE_HTML, &reply->body,
-			&eb) < 0) {
+	reply->status = what == VOTE_REFUSED  ? 403
+			: what == VOTE_FAILED ? 500
+					      : 200;
+	if (tmpl_render(vs->page, ctx, TMPL_ESCAPE_HTML, &reply->body, &eb) <
+	    0) {
 		buf_reset(&reply->body);
 		reply->status = 500;
 		reply->content_type = "text/plain; charset=utf-8";
@@ -188,18 +189,20 @@ enum vote_outcome vote_handle(struct vote_site *vs,
 			      reply);
 	if (!p) {
 		if (!eb.msg[0])
-			errbuf_set(&eb, "no paper %s in the cached listing "
-				   "of %s", req->p, req->d);
+			errbuf_set(&eb,
+				   "no paper %s in the cached listing "
+				   "of %s",
+				   req->p, req->d);
 		buf_addf(log, "vote of %s on %s: %s", req->s, req->p, eb.msg);
 		return render(vs, req, up, NULL, VOTE_FAILED, reply);
 	}
 	ids[0] = p->id;
-	if (feedback_vote_ids(vs->conf->state_dir, req->s, &vs->listing,
-			      req->d, ids, 1, up, "http", &eb) < 0) {
+	if (feedback_vote_ids(vs->conf->state_dir, req->s, &vs->listing, req->d,
+			      ids, 1, up, "http", &eb) < 0) {
 		buf_addf(log, "vote of %s on %s: %s", req->s, req->p, eb.msg);
 		return render(vs, req, up, NULL, VOTE_FAILED, reply);
 	}
-	buf_addf(log, "%s %s-voted %s of %s", req->s, up ? "up" : "down",
-		 p->id, req->d);
+	buf_addf(log, "%s %s-voted %s of %s", req->s, up ? "up" : "down", p->id,
+		 req->d);
 	return render(vs, req, up, p->title, VOTE_RECORDED, reply);
 }

@@ -47,7 +47,7 @@ struct vote_site {
 	const struct conf *conf;
 	const struct token_key *key;
 	struct tmpl *page;
-	char date[16];        /* the day in `listing`, "" for none */
+	char date[16]; /* the day in `listing`, "" for none */
 	struct listing listing;
 };
 
@@ -59,10 +59,10 @@ void vote_site_release(struct vote_site *vs);
 
 /* What vote_handle did, for the server's log. */
 enum vote_outcome {
-	VOTE_SHOWN,     /* a GET: the page, nothing recorded */
-	VOTE_RECORDED,  /* a POST: the vote is in the store */
-	VOTE_REFUSED,   /* 403: forged, flipped, a test link, no such id */
-	VOTE_FAILED,    /* 500: the store or the day's cache failed */
+	VOTE_SHOWN,    /* a GET: the page, nothing recorded */
+	VOTE_RECORDED, /* a POST: the vote is in the store */
+	VOTE_REFUSED,  /* 403: forged, flipped, a test link, no such id */
+	VOTE_FAILED,   /* 500: the store or the day's cache failed */
 };
 
 /*

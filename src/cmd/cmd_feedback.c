@@ -35,40 +35,33 @@ static void usage(FILE *out)
 		"not in the listing records nothing.\n"
 		"\n"
 		"  -c, --config FILE    paperboy.cfg to use\n"
-		"  --up, --down         the vote\n"
-		CMD_DAY_HELP
+		"  --up, --down         the vote\n" CMD_DAY_HELP
 		"  -h, --help           this help\n"
 		"\n"
 		"See paperboy(1).\n");
 }
 
-static void print_recorded(const struct listing *l, const char *sub,
-			   const char *date, char **ids, int n, int up)
+/* The paper of l an ID given on the command line names, or NULL. */
+static const struct paper *find(const struct listing *l, const char *arg)
 {
-	int i;
+	int version;
+	char *id = listing_parse_id(arg, &version);
+	const struct paper *p = id ? listing_find(l, id) : NULL;
 
-	for (i = 0; i < n; i++) {
-		int version;
-		char *id = listing_parse_id(ids[i], &version);
-		const struct paper *p = id ? listing_find(l, id) : NULL;
-
-		printf("recorded %s-vote by %s on %s: %s %s\n",
-		       up ? "up" : "down", sub, date, p ? p->id : ids[i],
-		       p ? p->title : "");
-		free(id);
-	}
+	free(id);
+	return p;
 }
 
 int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 {
 	static const struct option opts[] = {
-		{ "up", no_argument, NULL, 'u' },
-		{ "down", no_argument, NULL, 'D' },
-		CMD_DAY_OPTIONS,
-		{ NULL, 0, NULL, 0 },
+	    {"up", no_argument, NULL, 'u'},
+	    {"down", no_argument, NULL, 'D'},
+	    CMD_DAY_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
-	static const struct source_log log = { NULL, NULL };
-	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
+	static const struct source_log log = {NULL, NULL};
+	struct cmd_day_opts o = {NULL, NULL, NULL, 0};
 	struct errbuf eb = ERRBUF_INIT;
 	struct subs_list subs;
 	struct strv broken = STRV_INIT;
@@ -76,7 +69,7 @@ int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 	struct conf conf;
 	char date[16];
 	const char *sub;
-	int opt, ret, up = -1, items = 0;
+	int i, opt, ret, up = -1, items = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -115,7 +108,8 @@ int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 	if (!subs_find(&subs, sub)) {
 		cmd_report_broken(&broken);
 		cmd_error("no subscriber '%s' in %s (see 'paperboy "
-			  "subscribers list')", sub, conf.subscribers_dir);
+			  "subscribers list')",
+			  sub, conf.subscribers_dir);
 		ret = EX_USAGE;
 		goto out;
 	}
@@ -124,20 +118,30 @@ int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 			SOURCE_STORE | (o.force_date ? SOURCE_FORCE_DATE : 0),
 			&log, &l, &items, &eb) < 0)
 		goto fail;
+	/* Every ID first: one that is not there records nothing. */
+	for (i = optind + 1; i < argc; i++) {
+		if (!find(&l, argv[i])) {
+			cmd_error("no paper %s in the listing of %s; nothing "
+				  "was recorded",
+				  argv[i], date);
+			ret = EX_DATAERR;
+			goto out;
+		}
+	}
 	if (feedback_vote_ids(conf.state_dir, sub, &l, date,
 			      (const char *const *)argv + optind + 1,
 			      (size_t)(argc - optind - 1), up, "cli",
 			      &eb) < 0) {
-		/* An ID not in the listing, or the store unwritable. */
-		if (eb.kind == ERRBUF_UNKNOWN)
-			errbuf_kind(&eb, strncmp(eb.msg, "no paper ", 9)
-						 ? ERRBUF_IO : ERRBUF_DATA);
 		cmd_error("%s; nothing was recorded", eb.msg);
-		ret = cmd_exit_code(&eb, EX_DATAERR);
+		ret = cmd_exit_code(&eb, EX_IOERR);
 		goto out;
 	}
-	print_recorded(&l, sub, date, argv + optind + 1, argc - optind - 1,
-		       up);
+	for (i = optind + 1; i < argc; i++) {
+		const struct paper *p = find(&l, argv[i]);
+
+		printf("recorded %s-vote by %s on %s: %s %s\n",
+		       up ? "up" : "down", sub, date, p->id, p->title);
+	}
 	ret = EX_OK;
 	goto out;
 fail:

@@ -32,7 +32,7 @@ static const char *token_of(const char *url)
 }
 
 #define PREFIX                                                                 \
-	"https://digest.example.org/vote?s=alice&p=2512.23675&d=2025-12-30"   \
+	"https://digest.example.org/vote?s=alice&p=2512.23675&d=2025-12-30"    \
 	"&v=up&t="
 
 static void test_url_form(void **state)
@@ -48,8 +48,8 @@ static void test_url_form(void **state)
 	u = vote_url(&c, &key, 0, "alice", "2025-12-30", "2512.23675", 1);
 	assert_int_equal(strncmp(u, PREFIX, strlen(PREFIX)), 0);
 	assert_int_equal(strlen(u), strlen(PREFIX) + TOKEN_LEN);
-	assert_true(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				  "2512.23675", token_of(u)));
+	assert_true(vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23675",
+				  token_of(u)));
 	free(u);
 	c.base_url = (char *)"https://example.org/digest/";
 	u = vote_url(&c, &key, 0, "alice", "2025-12-30", "2512.23675", 0);
@@ -77,45 +77,45 @@ static void test_token_binds_everything(void **state)
 	c.base_url = (char *)"https://digest.example.org";
 	u = vote_url(&c, &key, 0, "alice", "2025-12-30", "2512.23675", 1);
 	t = token_of(u);
-	assert_true(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				  "2512.23675", t));
-	assert_false(vote_token_ok(&key, 0, "alice", "2025-12-30",
-				   "2512.23675", t));
-	assert_false(vote_token_ok(&key, 1, "bob", "2025-12-30",
-				   "2512.23675", t));
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-29",
-				   "2512.23675", t));
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				   "2512.23676", t));
+	assert_true(
+	    vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 0, "alice", "2025-12-30", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 1, "bob", "2025-12-30", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-29", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23676", t));
 	/* Moving the "/" between day and paper is another message. */
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-3",
-				   "0/2512.23675", t));
-	assert_false(vote_token_ok(&other, 1, "alice", "2025-12-30",
-				   "2512.23675", t));
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				   "2512.23675", ""));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-3", "0/2512.23675", t));
+	assert_false(
+	    vote_token_ok(&other, 1, "alice", "2025-12-30", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23675", ""));
 	/* An unsubscribe token for the same subscriber is no vote. */
 	test = token_make(&key, TOKEN_UNSUBSCRIBE, "alice",
 			  "2025-12-30/2512.23675");
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				   "2512.23675", test));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23675", test));
 	free(test);
 	free(u);
 	/* A test issue's links: well formed, valid for nothing. */
 	u = vote_url(&c, &key, 1, "alice", "2025-12-30", "2512.23675", 1);
 	t = token_of(u);
-	assert_false(vote_token_ok(&key, 1, "alice", "2025-12-30",
-				   "2512.23675", t));
-	assert_false(vote_token_ok(&key, 0, "alice", "2025-12-30",
-				   "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 1, "alice", "2025-12-30", "2512.23675", t));
+	assert_false(
+	    vote_token_ok(&key, 0, "alice", "2025-12-30", "2512.23675", t));
 	free(u);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_form),
-		cmocka_unit_test(test_token_binds_everything),
+	    cmocka_unit_test(test_url_form),
+	    cmocka_unit_test(test_token_binds_everything),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
