@@ -1325,7 +1325,13 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	if (cs->model) {
 		ev->model = idx->mscore[paper];
 		ev->z_model = zscore(&idx->st_model, ev->model);
-		ev->z += learn_weight(cs->model) * ev->z_model;
+		double w = learn_weight(cs->model);
+		double p2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
+			    SCORE_W_CRITERIA * SCORE_W_CRITERIA;
+
+		/* The sum keeps the scale of the profile's alone (as if the
+		 * signals were independent), so the calibration holds. */
+		ev->z = (ev->z + w * ev->z_model) * sqrt(p2 / (p2 + w * w));
 	}
 	ev->score = ev->z - SCORE_EXCLUDE_PENALTY * ev->npen;
 	if (ev->author >= 0) {
@@ -1872,15 +1878,22 @@ static void explain(struct score_index *idx, const struct csub *cs,
 			buf_addf(out, "; model mean %.3f sd %.3f",
 				 idx->st_model.mean, idx->st_model.sd);
 		buf_addch(out, '\n');
-		buf_addf(out, "Formula: z = %g x keywords (%.2f - %.2f) / "
+		buf_addf(out, "Formula: z = %s%g x keywords (%.2f - %.2f) / "
 			      "%.2f + %g x criteria (%.2f - %.2f) / %.2f",
-			 SCORE_W_KEYWORDS, ev->points, idx->st_kw.mean,
+			 cs->model ? "(" : "", SCORE_W_KEYWORDS, ev->points,
+			 idx->st_kw.mean,
 			 idx->st_kw.sd, SCORE_W_CRITERIA, ev->crit,
 			 idx->st_crit.mean, idx->st_crit.sd);
-		if (cs->model)
-			buf_addf(out, " + %.2f x model (%.3f - %.3f) / %.3f",
-				 learn_weight(cs->model), ev->model,
-				 idx->st_model.mean, idx->st_model.sd);
+		if (cs->model) {
+			double w = learn_weight(cs->model);
+			double p2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
+				    SCORE_W_CRITERIA * SCORE_W_CRITERIA;
+
+			buf_addf(out, " + %.2f x model (%.3f - %.3f) / %.3f) "
+				      "x %.3f (the profile's scale)",
+				 w, ev->model, idx->st_model.mean,
+				 idx->st_model.sd, sqrt(p2 / (p2 + w * w)));
+		}
 		if (ev->npen)
 			buf_addf(out, " - %g x %d exclusion%s in passing",
 				 SCORE_EXCLUDE_PENALTY, ev->npen,

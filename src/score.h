@@ -40,7 +40,10 @@
  *        abstract against the distinct content words of `criteria`;
  *      - the learned model (learn.h), when score_index_set_model gave
  *        one, with weight learn_weight (grows with the up-votes);
- *      combined z = z_keywords + z_criteria [+ w x z_model] - penalties;
+ *      combined z = z_keywords + z_criteria - penalties, or with a model
+ *      (z_keywords + z_criteria + w x z_model) x sqrt(2 / (2 + w^2)) -
+ *      penalties: scaled back to the profile's own spread (as if the
+ *      signals were independent) so that the calibration below holds;
  *   6. relevance = clamp(1, 10, round(SCORE_REL_AT_MEAN +
  *      SCORE_REL_PER_SD x z)): fixed thresholds in standard deviations
  *      above the day's mean, not ranks, so a poor day shows low relevance

@@ -83,7 +83,7 @@ test_expect_success 'votes in state/feedback: a learned model scores and explain
 	} >state/feedback/seed-criteria &&
 	score seed-criteria --explain 2512.23068 >ex &&
 	grep_file "Model (learned from your 5 up-votes: " ex &&
-	grep -E "^Formula: z = .* \+ [0-9.]+ x model \(" ex &&
+	grep -E "^Formula: z = \(1 x keywords .* \+ [0-9.]+ x model \([-0-9.]+ - [-0-9.]+\) / [0-9.]+\) x [0-9.]+ \(the profile.s scale\)" ex &&
 	score seed-criteria >score.model &&
 	grep_file "like the papers you voted up" score.model &&
 	test ! -e state/models/seed-criteria &&
