@@ -597,7 +597,7 @@ int archive_write_reader(const struct conf *c, const struct token_key *key,
 			 const struct render_templates *rt,
 			 const struct digest *d, struct errbuf *eb)
 {
-	struct render_opts o = { "", "", 0, "" };
+	struct render_opts o = { "", "", 0, "", NULL, NULL };
 	struct buf html, text, name = BUF_INIT;
 	char *subject = NULL, *path = NULL;
 	struct subscriber anon = *d->sub;

@@ -7,6 +7,7 @@
 
 #include "day.h"
 #include "fetch.h"
+#include "learn.h"
 #include "util.h"
 #include "version.h"
 #include "xalloc.h"

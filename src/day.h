@@ -1,7 +1,8 @@
 /*
  * day: everything the pipeline needs about one listing day, loaded in
  * order: the config, the date, the listing (source.h), the subscribers,
- * the scoring index, the link-signing key and the LLM judge.
+ * the scoring index with each subscriber's learned model (learn.h), the
+ * link-signing key and the LLM judge.
  *
  * Design decision: one struct owns the day, so that every command that
  * works on a day (run, render, score, send-test) opens it the same way and

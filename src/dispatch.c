@@ -617,6 +617,16 @@ static void compose_one(struct dispatch *dp, const struct subscriber *s,
 	}
 	pthread_mutex_lock(&dp->score_mu);
 	ret = issue_prepare(dp->d, s, NULL, &slot->issue, &eb);
+	/* The judge's verdicts teach s's model (a real run only). */
+	if (ret == 0 && !o->dry_run &&
+	    issue_record_judged(dp->d, s, &slot->issue, NULL, &eb) < 0) {
+		struct buf w = BUF_INIT;
+
+		buf_addf(&w, "the judge's labels were not kept: %s", eb.msg);
+		strv_push(&slot->issue.warnings, buf_str(&w));
+		buf_release(&w);
+		errbuf_clear(&eb);
+	}
 	pthread_mutex_unlock(&dp->score_mu);
 	if (ret == 0)
 		ret = issue_assemble(dp->d, o->t, s, NULL, &slot->issue, &eb);

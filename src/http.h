@@ -97,6 +97,9 @@ struct http_request {
 	 * missing, given twice with different values, or too long. */
 	const char *s;
 	const char *t;
+	const char *p;          /* /vote: the paper, day and direction */
+	const char *d;
+	const char *v;
 	int one_click;          /* the body held List-Unsubscribe=One-Click */
 	const char *client;     /* the client's address, printable */
 	/* The values of http_config.fields, in its order, NULL as for s. */

@@ -7,10 +7,12 @@
 #include <time.h>
 
 #include "archive.h"
+#include "feedback.h"
 #include "history.h"
 #include "issue.h"
 #include "mime.h"
 #include "util.h"
+#include "vote.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -150,6 +152,56 @@ static char *list_unsubscribe(const struct conf *c, const char *https_url,
 	return buf_detach(&b, NULL);
 }
 
+int issue_record_judged(const struct day *d, const struct subscriber *s,
+			const struct issue *issue, size_t *recorded,
+			struct errbuf *eb)
+{
+	const struct score_result *r = &issue->scores;
+	struct feedback_judged *j;
+	size_t i, n = 0;
+	int ret;
+
+	if (recorded)
+		*recorded = 0;
+	if (!d->llm)
+		return 0;
+	j = xcalloc(r->n ? r->n : 1, sizeof(*j));
+	for (i = 0; i < r->n; i++) {
+		if (!r->entries[i].judged)
+			continue;
+		j[n].paper = r->entries[i].paper;
+		j[n++].relevance = r->entries[i].relevance;
+	}
+	ret = feedback_record_judged(d->conf.state_dir, s->id, &d->listing,
+				     d->date, j, n, recorded, eb);
+	free(j);
+	return ret < 0 ? errbuf_kind(eb, ERRBUF_IO) : 0;
+}
+
+char **issue_vote_urls(const struct conf *c, const struct token_key *key,
+		       int test, const struct digest *dg, int up)
+{
+	char **v;
+	size_t i;
+
+	if (!c->base_url[0] || !dg->n)
+		return NULL;
+	v = xcalloc(dg->n, sizeof(*v));
+	for (i = 0; i < dg->n; i++)
+		v[i] = vote_url(c, key, test, dg->sub->id, dg->date,
+				dg->items[i].paper->id, up);
+	return v;
+}
+
+static void free_urls(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int issue_judge(const struct day *d, const struct subscriber *s,
 		struct score_result *r, struct digest_cost *cost,
 		struct strv *warnings, struct errbuf *eb)
@@ -206,8 +258,10 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 	char *more = archive_reader_url(c, &d->key, d->date, s);
 	char *profile = issue_profile_url(
 		c, &d->key, purpose == TOKEN_TEST ? TOKEN_TEST : TOKEN_PROFILE, s);
-	struct render_opts ro = { url, more, RENDER_HTML_BUDGET, profile };
+	struct render_opts ro = { url, more, RENDER_HTML_BUDGET, profile,
+				  NULL, NULL };
 	struct render_parts parts;
+	char **up_urls = NULL, **down_urls = NULL;
 	struct digest_cost cost;
 	int keep = !d->rday || (opts && opts->keep_parts);
 	int ret = -1;
@@ -220,6 +274,12 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 	buf_init(&out->message, ISSUE_MAX_MESSAGE);
 	digest_build(s, &d->listing, &out->scores, d->date, &out->digest);
 	out->digest.cost = cost;
+	up_urls = issue_vote_urls(c, &d->key, purpose == TOKEN_TEST,
+				  &out->digest, 1);
+	down_urls = issue_vote_urls(c, &d->key, purpose == TOKEN_TEST,
+				    &out->digest, 0);
+	ro.more_urls = up_urls;
+	ro.fewer_urls = down_urls;
 	if (!d->rday) {
 		if (render_digest(t, c, &out->digest, &ro, &out->html,
 				  &out->text, &out->subject, eb) < 0)
@@ -303,6 +363,8 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 	}
 	ret = 0;
 out:
+	free_urls(up_urls, out->digest.n);
+	free_urls(down_urls, out->digest.n);
 	free(url);
 	free(header);
 	free(more);

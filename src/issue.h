@@ -46,10 +46,11 @@ struct issue_opts {
 /*
  * Scores, selects, renders and assembles s's digest for the day d, with
  * its unsubscribe links (List-Unsubscribe, List-Unsubscribe-Post and the
- * footer) and profile link (the footer; a test issue's links carry a
- * TOKEN_TEST token, inert for the real subscriber), the RFC 2369 headers
- * List-Help, List-Owner and (with the archive on) List-Archive, and
- * Reply-To: list.owner. Returns 0, or -1 with eb filled. Release with issue_release
+ * footer), profile link (the footer) and each paper's vote links
+ * (issue_vote_urls); a test issue's links carry a TOKEN_TEST token, inert
+ * for the real subscriber; the RFC 2369 headers List-Help, List-Owner and
+ * (with the archive on) List-Archive, and Reply-To: list.owner. Returns 0,
+ * or -1 with eb filled. Release with issue_release
  * (also after -1).
  */
 int issue_compose(const struct day *d, const struct render_templates *t,
@@ -101,6 +102,24 @@ char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
 char *issue_profile_url(const struct conf *c, const struct token_key *key,
 			enum token_purpose purpose,
 			const struct subscriber *s);
+
+/* The "More like this" (up) or "Fewer like this" URL of every paper of
+ * dg, in its order (vote.h; test: a test issue's inert links), or NULL
+ * when list.base_url is not set. Caller frees each and the array. */
+char **issue_vote_urls(const struct conf *c, const struct token_key *key,
+		       int test, const struct digest *dg, int up);
+
+/*
+ * Records the LLM judge's verdicts on s's papers of the day (issue
+ * scores with judged entries) as s's labels for learning
+ * (feedback_record_judged: high relevance up, low down, via "judge"). For
+ * a real run only: not a dry run, render, score or send-test. Nothing
+ * when the day has no judge. *recorded (may be NULL) gets how many.
+ * Returns 0 or -1 with eb filled.
+ */
+int issue_record_judged(const struct day *d, const struct subscriber *s,
+			const struct issue *issue, size_t *recorded,
+			struct errbuf *eb);
 
 /* Records the papers of a delivered issue in the subscriber's history
  * (see history.h). Returns 0 or -1 with eb filled. */

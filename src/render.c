@@ -198,9 +198,27 @@ static void paper_static(struct tmpl_value *o, const struct paper *p,
 		     p->project_page ? p->project_page : "");
 }
 
-/* The values of card i that are the reader's: rank, scores, references. */
+/* Per-subscriber part of paper i: its vote links (refs NULL: no numbered
+ * references, as on the HTML part's title-only lines). */
+static void add_votes(struct tmpl_value *o, const struct render_opts *ro,
+		      size_t i, struct refs *refs)
+{
+	const char *more = ro->more_urls ? ro->more_urls[i] : NULL;
+	const char *fewer = ro->fewer_urls ? ro->fewer_urls[i] : NULL;
+	int has = more && more[0] && fewer && fewer[0];
+
+	tmpl_set_bool(o, "has_vote", has);
+	tmpl_set_str(o, "more_url", has ? more : "");
+	tmpl_set_str(o, "fewer_url", has ? fewer : "");
+	tmpl_set_int(o, "more_ref", has && refs ? add_ref(refs, more) : 0);
+	tmpl_set_int(o, "fewer_ref", has && refs ? add_ref(refs, fewer) : 0);
+}
+
+/* The values of card i that are the reader's: rank, scores, references,
+ * vote links. */
 static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
-			  size_t i, struct refs *refs)
+			  size_t i, struct refs *refs,
+			  const struct render_opts *ro)
 {
 	const struct paper *p = d->items[i].paper;
 	const struct score_entry *e = d->items[i].score;
@@ -226,20 +244,22 @@ static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
 			 ? add_ref(refs, p->github_repo) : 0);
 	tmpl_set_int(o, "project_ref", p->project_page && p->project_page[0]
 			 ? add_ref(refs, p->project_page) : 0);
+	add_votes(o, ro, i, refs);
 }
 
 static void add_paper(struct tmpl_value *list, const struct digest *d,
-		      size_t i, int short_abstract, struct refs *refs)
+		      size_t i, int short_abstract, struct refs *refs,
+		      const struct render_opts *ro)
 {
 	struct tmpl_value *o = tmpl_list_add_object(list);
 
 	paper_static(o, d->items[i].paper, short_abstract, d->sub);
-	paper_dynamic(o, d, i, refs);
+	paper_dynamic(o, d, i, refs, ro);
 }
 
 /* A title-only line for a paper that did not fit the budget as a card. */
 static void more_values(struct tmpl_value *o, const struct digest *d,
-			size_t i)
+			size_t i, const struct render_opts *ro)
 {
 	const struct paper *p = d->items[i].paper;
 
@@ -248,12 +268,13 @@ static void more_values(struct tmpl_value *o, const struct digest *d,
 	tmpl_set_str(o, "title", p->title);
 	tmpl_set_strf(o, "abs_url", "https://arxiv.org/abs/%s", p->id);
 	tmpl_set_int(o, "relevance", d->items[i].score->relevance);
+	add_votes(o, ro, i, NULL);
 }
 
 static void add_more(struct tmpl_value *list, const struct digest *d,
-		     size_t i)
+		     size_t i, const struct render_opts *ro)
 {
-	more_values(tmpl_list_add_object(list), d, i);
+	more_values(tmpl_list_add_object(list), d, i, ro);
 }
 
 static void add_criteria(struct tmpl_value *ctx, const struct subscriber *s)
@@ -399,9 +420,9 @@ static struct tmpl_value *build_context(const struct conf *c,
 	more = tmpl_set_list(ctx, "more");
 	for (i = 0; i < d->n; i++) {
 		if (i < pl->cards)
-			add_paper(papers, d, i, i >= pl->full, &refs);
+			add_paper(papers, d, i, i >= pl->full, &refs, o);
 		else
-			add_more(more, d, i);
+			add_more(more, d, i, o);
 	}
 	set_plan_values(ctx, d, pl);
 	tmpl_set_int(ctx, "archive_ref",
@@ -769,7 +790,7 @@ static struct tmpl_value *make_card(struct assembly *a, size_t i, int cut,
 		o = tmpl_object_new();
 		paper_static(o, p, cut, a->d->sub);
 	}
-	paper_dynamic(o, a->d, i, refs);
+	paper_dynamic(o, a->d, i, refs, a->o);
 	return o;
 }
 
@@ -850,7 +871,7 @@ static void set_plan(struct assembly *a, const struct plan *pl)
 	for (; i < d->n; i++) {
 		if (!a->more_items[i]) {
 			a->more_items[i] = tmpl_object_new();
-			more_values(a->more_items[i], d, i);
+			more_values(a->more_items[i], d, i, a->o);
 		}
 		tmpl_list_add_borrowed(a->more, a->more_items[i]);
 	}

@@ -53,6 +53,11 @@ struct render_opts {
 	size_t html_budget;          /* RENDER_HTML_BUDGET; 0: no limit */
 	const char *profile_url;     /* the "change your topics" page; NULL
 					or "" for none */
+	/* Per digest item: its "More like this" / "Fewer like this" URL
+	 * (issue.c), or NULL for none. A per-subscriber part: the links
+	 * are signed for this reader. */
+	char *const *more_urls;
+	char *const *fewer_urls;
 };
 
 /*

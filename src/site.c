@@ -21,6 +21,7 @@
 #include "tmpl.h"
 #include "token.h"
 #include "util.h"
+#include "vote.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -59,7 +60,7 @@ struct route {
 };
 
 static route_handler handle_status, handle_subscribe, handle_confirm,
-	handle_profile;
+	handle_profile, handle_vote;
 
 /* The profile form: every topic's keywords, the authors and the
  * exclusions, one a line; far more than a person types. */
@@ -73,6 +74,7 @@ static const struct route routes[] = {
 	{ "/subscribe", handle_subscribe, 0 },
 	{ "/confirm", handle_confirm, 0 },
 	{ "/profile", handle_profile, SITE_PROFILE_MAX_BODY },
+	{ "/vote", handle_vote, 0 },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -80,7 +82,7 @@ static const struct route routes[] = {
 /* The form fields any route reads besides s and t; the profile form's
  * topicN_name and topicN_keywords follow them in struct site. */
 static const char *const site_fields[] = {
-	"email", "name", "authors", "exclude",
+	"email", "name", "authors", "exclude", "p", "d", "v",
 };
 
 #define NFIELDS (sizeof(site_fields) / sizeof(site_fields[0]))
@@ -111,6 +113,7 @@ struct site {
 	struct subscribe_slot slots[SITE_SUBSCRIBE_SLOTS];
 	char topic_fields[2 * SUBS_MAX_TOPICS][SITE_MAX_FIELD_NAME];
 	const char *fields[NALLFIELDS + 1];
+	struct vote_site vote;  /* /vote: vote.h */
 };
 
 static void say(const struct site *site, enum site_level level,
@@ -150,7 +153,8 @@ int site_open(const struct conf *c, const struct site_log *log,
 			 "topic%zu_%s", i / 2, i % 2 ? "keywords" : "name");
 		site->fields[NFIELDS + i] = site->topic_fields[i];
 	}
-	if (token_load_key(c->secret_file, &site->key, eb) < 0)
+	if (token_load_key(c->secret_file, &site->key, eb) < 0 ||
+	    vote_site_open(&site->vote, c, &site->key, eb) < 0)
 		goto fail;
 	for (i = 0; i < PAGE_COUNT; i++) {
 		char *path = util_path_join(c->templates_dir, page_files[i]);
@@ -176,6 +180,7 @@ void site_free(struct site *site)
 		return;
 	for (i = 0; i < PAGE_COUNT; i++)
 		tmpl_free(site->pages[i]);
+	vote_site_release(&site->vote);
 	token_key_wipe(&site->key);
 	free(site);
 }
@@ -810,4 +815,24 @@ void site_handle(void *ctx, const struct http_request *req,
 	}
 	/* http.c serves only site->paths: this is not reached. */
 	reply->status = 404;
+}
+
+/* /vote: the digest's "More like this" / "Fewer like this" (vote.h). */
+static void handle_vote(struct site *site, const struct http_request *req,
+			struct http_reply *reply)
+{
+	struct http_request r = *req;
+	struct buf log = BUF_INIT;
+	enum vote_outcome o;
+
+	r.p = http_request_field(req, "p");
+	r.d = http_request_field(req, "d");
+	r.v = http_request_field(req, "v");
+	o = vote_handle(&site->vote, &r, reply, &log);
+	if (o == VOTE_RECORDED)
+		say(site, SITE_INFO, "%s (http, %s)", buf_str(&log),
+		    req->client);
+	else if (o == VOTE_FAILED)
+		say(site, SITE_ERROR, "serve: vote: %s", buf_str(&log));
+	buf_release(&log);
 }

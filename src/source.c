@@ -550,6 +550,11 @@ int source_load(const struct conf *c, const char *date,
 		goto out;
 	}
 	day_files_release(&a.files);
+	if (flags & SOURCE_OFFLINE) {
+		errbuf_setk(eb, ERRBUF_NOINPUT, "no cached listing of %s in %s",
+			    date, dir);
+		goto out;
+	}
 	if (acquire(&a, source_now(), l, items, eb) < 0) {
 		errbuf_prefix(eb, "fetching the listing of %s", date);
 		errbuf_kind(eb, a.temporary ? ERRBUF_TEMP : ERRBUF_DATA);

@@ -36,6 +36,8 @@ int source_latest_date(const struct conf *c, char *out, size_t size,
 /* source_load's flags. */
 #define SOURCE_STORE      1u /* keep what was read or fetched in the cache */
 #define SOURCE_FORCE_DATE 2u /* take listing_path as `date` unchecked */
+#define SOURCE_OFFLINE    4u /* never the network: no cached day is
+				ERRBUF_NOINPUT */
 
 /*
  * Loads the listing for `date` into l (initialized here): from

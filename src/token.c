@@ -6,8 +6,9 @@
  * right length and alphabet (which says something about the token, never
  * about the MAC), and the two MACs are compared with CRYPTO_memcmp() over
  * their full length. The signed purpose is its name ("unsubscribe",
- * "resubscribe", "test"), so the message bytes are readable and a test can
- * recompute a token with the openssl command line tool. VERP addresses
+ * "resubscribe", "test", "vote-up", "vote-down"), so the message bytes are
+ * readable and a test can recompute a token with the openssl command line
+ * tool. VERP addresses
  * (token.h) sign the purpose "verp" with an empty address, so no VERP
  * signature is ever a prefix of another purpose's MAC for the same id.
  */
@@ -62,6 +63,10 @@ static const char *purpose_name(enum token_purpose purpose)
 		return "profile";
 	case TOKEN_ARCHIVE:
 		return "archive";
+	case TOKEN_VOTE_UP:
+		return "vote-up";
+	case TOKEN_VOTE_DOWN:
+		return "vote-down";
 	}
 	return NULL;
 }

@@ -30,6 +30,8 @@ enum token_purpose {
 	TOKEN_CONFIRM,     /* a subscription request's /confirm link */
 	TOKEN_PROFILE,     /* a digest's "change your topics" link */
 	TOKEN_ARCHIVE,     /* the folder of a reader's archive pages */
+	TOKEN_VOTE_UP,     /* "More like this": the address is vote.h's */
+	TOKEN_VOTE_DOWN,   /* "Fewer like this"   "DATE/ARXIVID" */
 };
 
 struct token_key {

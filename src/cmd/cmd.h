@@ -37,6 +37,7 @@ extern const struct cmd cmd_table[];
 int cmd_run(int argc, char **argv, const struct cmd_global *g);
 int cmd_render(int argc, char **argv, const struct cmd_global *g);
 int cmd_score(int argc, char **argv, const struct cmd_global *g);
+int cmd_feedback(int argc, char **argv, const struct cmd_global *g);
 int cmd_subscribers(int argc, char **argv, const struct cmd_global *g);
 int cmd_send_test(int argc, char **argv, const struct cmd_global *g);
 int cmd_fetch(int argc, char **argv, const struct cmd_global *g);

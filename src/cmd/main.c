@@ -21,6 +21,7 @@ const struct cmd cmd_table[] = {
 	{ "render", cmd_render, "print one subscriber's digest (HTML, text or "
 				"the whole message)" },
 	{ "score", cmd_score, "show a subscriber's ranked papers and why" },
+	{ "feedback", cmd_feedback, "record a subscriber's votes on papers" },
 	{ "send-test", cmd_send_test, "send one test issue to one address" },
 	{ "subscribers", cmd_subscribers, "list or check subscriber profiles" },
 	{ "subscribe", cmd_subscribe, "mail someone a link to confirm a "

@@ -95,7 +95,8 @@ static void render(struct fixture *f, size_t budget)
 {
 	struct render_opts o = { "https://digest.example.org/u?t=x",
 				 "https://digest.example.org/archive/a.html",
-				 budget, "https://digest.example.org/p?t=y" };
+				 budget, "https://digest.example.org/p?t=y", NULL,
+				 NULL };
 	struct errbuf eb = ERRBUF_INIT;
 
 	assert_int_equal(render_digest(&f->t, &f->conf, &f->d, &o, &f->html,

@@ -242,6 +242,7 @@ static size_t compare_all(struct day *day, const struct subscriber *only,
 	static const size_t budgets[] = { RENDER_HTML_BUDGET, 0, 60000,
 					  30000, 12000, 1 };
 	size_t i, j, k, cut = 0;
+	char **more, **fewer;
 
 	for (i = 0; i < day->subs.n; i++) {
 		const struct subscriber *s = only ? only : &day->subs.v[i];
@@ -258,20 +259,43 @@ static size_t compare_all(struct day *day, const struct subscriber *only,
 			r.entries[k].novelty = (int)(k % 11);
 		}
 		digest_build(s, &day->listing, &r, "2025-12-30", &d);
+		/* Per-reader vote links on every paper, with '=' and '&'
+		 * that the encoders must treat right at fragment joins. */
+		more = xcalloc(d.n + 1, sizeof(*more));
+		fewer = xcalloc(d.n + 1, sizeof(*fewer));
+		for (k = 0; k < d.n; k++) {
+			struct buf u = BUF_INIT;
+
+			buf_addf(&u, "https://digest.example.org/vote?s=%s&p=%s"
+				     "&v=up&t=A=%zu",
+				 s->id, d.items[k].paper->id, k);
+			more[k] = buf_detach(&u, NULL);
+			buf_addf(&u, "https://digest.example.org/vote?s=%s&p=%s"
+				     "&v=down&t=B=%zu",
+				 s->id, d.items[k].paper->id, k);
+			fewer[k] = buf_detach(&u, NULL);
+		}
 		for (j = 0; j < ARRAY_SIZE(budgets); j++) {
 			struct render_opts o = { unsub, archive, budgets[j],
-						 profile };
+						 profile, more, fewer };
 			size_t cards = compare(day, &d, &o);
 
 			if (cards < d.n)
 				cut++;
 			if (j == 0) {
 				struct render_opts bare = { "", "",
-							    budgets[j], NULL };
+							    budgets[j], NULL,
+							    NULL, NULL };
 				compare(day, &d, &bare);
 				compare_message(day, &d, &o);
 			}
 		}
+		for (k = 0; k < d.n; k++) {
+			free(more[k]);
+			free(fewer[k]);
+		}
+		free(more);
+		free(fewer);
 		digest_release(&d);
 		score_result_release(&r);
 		if (only)
