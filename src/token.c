@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,17 +238,29 @@ static int mac_update_lower(EVP_MAC_CTX *ctx, const char *s)
 	return EVP_MAC_update(ctx, chunk, n) ? 0 : -1;
 }
 
+/* libcrypto's HMAC, fetched once: a fetch is a provider lookup that
+ * costs more than the MAC itself, and a digest signs two links a paper. */
+static EVP_MAC *hmac;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void fetch_hmac(void)
+{
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 /* The MAC of DOMAIN NUL purpose NUL id NUL lower(email). Returns 0 or -1. */
 static int compute_mac(const struct token_key *key, const char *purpose,
 		       const char *id, const char *email,
 		       unsigned char out[MAC_BYTES])
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC *mac;
 	EVP_MAC_CTX *ctx = NULL;
 	OSSL_PARAM params[2];
 	size_t outlen = 0;
 	int ret = -1;
 
+	pthread_once(&hmac_once, fetch_hmac);
+	mac = hmac;
 	if (!mac)
 		goto out;
 	ctx = EVP_MAC_CTX_new(mac);
@@ -270,7 +283,6 @@ static int compute_mac(const struct token_key *key, const char *purpose,
 	ret = 0;
 out:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ret;
 }
 
