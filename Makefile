@@ -160,7 +160,7 @@ demo: deps-if-missing
 	  '  mutt -f outbox                 read them as a mail reader would' \
 	  '  ./paperboy render alice --date 2025-12-30 --html >alice.html' \
 	  '                                 one digest, to open in a browser' \
-	  '  README.md, "Configuration"     your subscribers, SMTP and the daily run'
+	  '  README.md, "Quick start"       your subscribers, SMTP and the daily run'
 
 # libFuzzer needs clang. The library is compiled once with clang
 # (instrumented for coverage, ASan and UBSan) into build/fuzz/lib and each
