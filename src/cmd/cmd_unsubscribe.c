@@ -253,18 +253,6 @@ static int handle_bounce(const struct loaded *ld,
 	return EX_OK;
 }
 
-/* 1 if addr is list.from's address ("Name <addr>" or a bare addr). */
-static int is_list_address(const struct conf *c, const char *addr)
-{
-	const char *from = c->list_from, *lt = strrchr(from, '<');
-	size_t n = strlen(addr);
-
-	if (lt)
-		from = lt + 1;
-	return !strncasecmp(from, addr, n) &&
-	       (from[n] == '\0' || (lt && from[n] == '>'));
-}
-
 /* Anything else goes to a person: the list's owner. */
 static int forward(const struct loaded *ld, const struct buf *msg,
 		   const char *why)
@@ -279,7 +267,7 @@ static int forward(const struct loaded *ld, const struct buf *msg,
 
 	/* contact defaults to list.from's address: the list itself, where
 	 * a forwarded copy would come straight back. */
-	if (!owner[0] || is_list_address(c, owner)) {
+	if (!owner[0] || !strcasecmp(owner, c->from_addr)) {
 		cmd_error("inbound: %s, and there is no one to forward it to: "
 			  "set list.owner in %s",
 			  why, c->path);
