@@ -123,11 +123,12 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 		 const struct cmd_day_opts *o, int dry_run);
 
 /*
- * The source_log hook "fetching" of the commands: when quiet points to 0
- * (no --date given), prints "paperboy: fetching the listing of DATE from
- * HOST (Ctrl-C to stop)" on stderr before the network wait.
+ * The commands' progress hooks for source_load (source.h): each line on
+ * stdout and, when *quiet is 0 (no --date given), "paperboy: fetching the
+ * listing of DATE from HOST (Ctrl-C to stop)" on stderr before the
+ * network wait. quiet must outlive log.
  */
-void cmd_say_fetching(void *quiet, const char *date, const char *host);
+void cmd_source_log(struct source_log *log, const int *quiet);
 
 /* The exit code for a failed SMTP session (deliver_smtp_send < 0). */
 int cmd_smtp_exit_code(int ret, const struct errbuf *eb);

@@ -149,7 +149,7 @@ static void print_line(void *ctx, const char *line)
 	printf("%s\n", line);
 }
 
-void cmd_say_fetching(void *quiet, const char *date, const char *host)
+static void say_fetching(void *quiet, const char *date, const char *host)
 {
 	if (quiet && *(const int *)quiet)
 		return;
@@ -158,12 +158,18 @@ void cmd_say_fetching(void *quiet, const char *date, const char *host)
 	fflush(stderr);
 }
 
+void cmd_source_log(struct source_log *log, const int *quiet)
+{
+	log->line = print_line;
+	log->ctx = (void *)quiet;
+	log->fetching = say_fetching;
+}
+
 int cmd_day_open(struct day *d, const struct cmd_global *g,
 		 const struct cmd_day_opts *co, int dry_run)
 {
-	static int quiet;
-	static const struct source_log log = { print_line, &quiet,
-					       cmd_say_fetching };
+	struct source_log log;
+	int quiet = co->date != NULL;
 	struct errbuf eb = ERRBUF_INIT;
 	const char *config = co->config;
 	struct day_opts o;
@@ -178,7 +184,7 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 		return EX_USAGE;
 	}
 	memset(&o, 0, sizeof(o));
-	quiet = co->date != NULL;
+	cmd_source_log(&log, &quiet);
 	o.config = config;
 	o.date = co->date;
 	o.listing = co->listing;

@@ -11,12 +11,6 @@
 #include "source.h"
 #include "banned.h"
 
-static void print_line(void *ctx, const char *line)
-{
-	(void)ctx;
-	printf("%s\n", line);
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -38,9 +32,8 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	static int quiet;
-	static const struct source_log log = { print_line, &quiet,
-					       cmd_say_fetching };
+	struct source_log log;
+	int quiet;
 	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	int list = 0;
@@ -80,6 +73,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	printf("paperboy: fetching the listing of %s\n", date);
 	fflush(stdout);
 	quiet = o.date != NULL;
+	cmd_source_log(&log, &quiet);
 	if (source_load(&c, date, o.listing,
 			SOURCE_STORE | (o.force_date ? SOURCE_FORCE_DATE : 0),
 			&log, &l, &items, &eb) < 0) {
