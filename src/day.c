@@ -170,12 +170,11 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 	return 0;
 }
 
-int day_prepare_render(struct day *d, const struct render_templates *t,
-		       struct errbuf *eb)
+int day_load_templates(struct day *d, struct errbuf *eb)
 {
-	render_day_free(d->rday);
-	d->rday = NULL;
-	if (render_day_new(t, &d->conf, &d->listing, &d->rday, eb) < 0)
+	if (render_load(&d->conf, &d->templates, eb) < 0 ||
+	    render_day_new(&d->templates, &d->conf, &d->listing, &d->rday,
+			   eb) < 0)
 		return errbuf_kind(eb, ERRBUF_CONFIG);
 	return 0;
 }
@@ -184,7 +183,9 @@ void day_close(struct day *d)
 {
 	size_t i;
 
+	/* The fragments borrow the templates: they go first. */
 	render_day_free(d->rday);
+	render_release(&d->templates);
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);

@@ -33,6 +33,7 @@ struct day {
 	struct score_index *idx;
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
+	struct render_templates templates; /* day_load_templates */
 	struct render_day *rday; /* the day's rendered fragments, or NULL */
 	struct learn_model **models; /* per subscriber: learned, or NULL */
 	struct strv warnings;   /* for the command to print */
@@ -71,12 +72,12 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb);
 void day_close(struct day *d);
 
 /*
- * Renders what every subscriber's digest of the day shares, once, with
- * templates t (which must outlive d): issue_compose then assembles each
- * digest from these fragments. Returns 0 or -1 with eb filled.
+ * Loads the digest templates into d->templates and renders what every
+ * subscriber's digest of the day shares, once, into d->rday: issue_compose
+ * then assembles each digest from these fragments. Both are released by
+ * day_close. Returns 0 or -1 with eb filled (ERRBUF_CONFIG).
  */
-int day_prepare_render(struct day *d, const struct render_templates *t,
-		       struct errbuf *eb);
+int day_load_templates(struct day *d, struct errbuf *eb);
 
 /*
  * Loads the subscribers of c's folder into out; a profile that fails to

@@ -38,7 +38,6 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 	};
 	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
 	const char *id = NULL;
-	struct render_templates t = { NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct issue issue;
 	const struct subscriber *s;
@@ -88,14 +87,13 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_USAGE;
 		goto out;
 	}
-	if (render_load(&d.conf, &t, &eb) < 0 ||
-	    day_prepare_render(&d, &t, &eb) < 0) {
+	if (day_load_templates(&d, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = EX_CONFIG;
 		goto out;
 	}
 	composed = 1;
-	if (issue_compose(&d, &t, s, &keep, &issue, &eb) < 0) {
+	if (issue_compose(&d, &d.templates, s, &keep, &issue, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		ret = cmd_exit_code(&eb, EX_DATAERR);
 		goto out;
@@ -111,7 +109,6 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 out:
 	if (composed)
 		issue_release(&issue);
-	day_close(&d); /* its fragments borrow the templates */
-	render_release(&t);
+	day_close(&d);
 	return ret;
 }

@@ -360,7 +360,6 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
-	struct render_templates t = { NULL, NULL };
 	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct dispatch_opts dop;
@@ -416,9 +415,8 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		}
 		goto out;
 	}
-	if (render_load(&d.conf, &t, &eb) < 0 ||
-	    day_prepare_render(&d, &t, &eb) < 0 ||
-	    check_templates(&d, &t, &eb) < 0) {
+	if (day_load_templates(&d, &eb) < 0 ||
+	    check_templates(&d, &d.templates, &eb) < 0) {
 		cmd_error("%s", eb.msg);
 		cmd_error("templates are unusable; nothing was sent");
 		ret = EX_CONFIG;
@@ -439,7 +437,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		goto out;
 	}
 	dop.d = &d;
-	dop.t = &t;
+	dop.t = &d.templates;
 	dop.dry_run = r.dry_run;
 	dop.threads = compose_threads();
 	dop.on_event = on_event;
@@ -464,8 +462,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	ret = exit_code(&d, &res, fatal);
 out:
 	dispatch_free(dp);
-	day_close(&d); /* its fragments borrow the templates */
-	render_release(&t);
+	day_close(&d);
 	archive_release(&at);
 	return ret;
 }
