@@ -132,6 +132,14 @@ const char *buf_str(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
+void buf_fit(struct buf *b)
+{
+	if (b->data && b->alloc > b->len + 1) {
+		b->data = xrealloc(b->data, b->len + 1);
+		b->alloc = b->len + 1;
+	}
+}
+
 void buf_truncate(struct buf *b, size_t len)
 {
 	b->failed = 0;

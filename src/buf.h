@@ -64,4 +64,8 @@ static inline int buf_failed(const struct buf *b)
  * the failure: the writer rewinds to a whole document it can go on from. */
 void buf_truncate(struct buf *b, size_t len);
 
+/* Gives back the memory past the contents (a finished document kept
+ * while others are made: its room to grow is no longer needed). */
+void buf_fit(struct buf *b);
+
 #endif

@@ -105,30 +105,113 @@ out:
 	return ret;
 }
 
-/* Each subscriber's learned model, when it has voted enough. */
-static void attach_models(struct day *d, int dry_run)
+/* Each subscriber's learned model, when it has voted enough: *models
+ * gets one per profile of subs (NULL: none), and idx scores with them. */
+static void attach_models(const struct conf *c, const struct subs_list *subs,
+			  struct score_index *idx, int dry_run,
+			  struct learn_model ***models, struct strv *warnings)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	struct buf w = BUF_INIT;
 	size_t i;
 	int trained;
 
-	d->models = xcalloc(d->subs.n + 1, sizeof(*d->models));
-	for (i = 0; i < d->subs.n; i++) {
-		const struct subscriber *s = &d->subs.v[i];
+	*models = xcalloc(subs->n + 1, sizeof(**models));
+	for (i = 0; i < subs->n; i++) {
+		const struct subscriber *s = &subs->v[i];
 
-		if (learn_update(d->conf.state_dir, s->id, !dry_run,
-				 &d->models[i], &trained, &eb) < 0) {
+		if (learn_update(c->state_dir, s->id, !dry_run, &(*models)[i],
+				 &trained, &eb) < 0) {
 			buf_reset(&w);
 			buf_addf(&w, "%s: no learned model, the profile alone "
 				     "scores: %s", s->id, eb.msg);
-			strv_push(&d->warnings, buf_str(&w));
+			strv_push(warnings, buf_str(&w));
 			continue;
 		}
-		if (d->models[i])
-			score_index_set_model(d->idx, s, d->models[i]);
+		if ((*models)[i])
+			score_index_set_model(idx, s, (*models)[i]);
 	}
 	buf_release(&w);
+}
+
+static void free_models(struct learn_model **models, size_t n)
+{
+	size_t i;
+
+	for (i = 0; models && i < n; i++)
+		learn_model_free(models[i]);
+	free(models);
+}
+
+size_t day_group_size(void)
+{
+	const char *env = getenv(DAY_GROUP_ENV);
+	long n = env ? strtol(env, NULL, 10) : 0;
+
+	return n > 0 ? (size_t)n : DAY_GROUP;
+}
+
+void day_group_load(const struct day *d, const size_t *which, size_t n,
+		    struct subs_seen *seen, int dry_run, struct day_group *g)
+{
+	char **names = xcalloc(n ? n : 1, sizeof(*names));
+	struct strv errors = STRV_INIT;
+	size_t i, k = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->n = n;
+	g->index = xcalloc(n ? n : 1, sizeof(*g->index));
+	g->error = xcalloc(n ? n : 1, sizeof(*g->error));
+	for (i = 0; i < n; i++)
+		names[i] = d->names.v[which[i]];
+	subs_load_names(d->conf.subscribers_dir, names, n, seen, &g->subs,
+			g->index, &errors);
+	/* The messages come in name order, one per skipped name. */
+	for (i = 0; i < n; i++)
+		if (g->index[i] < 0 && k < errors.n)
+			g->error[i] = xstrdup(errors.v[k++]);
+	strv_release(&errors);
+	free(names);
+	g->idx = score_index_build(&d->listing, &d->conf.announce_types,
+				   &g->subs);
+	attach_models(&d->conf, &g->subs, g->idx, dry_run, &g->models,
+		      &g->warnings);
+}
+
+void day_group_release(struct day_group *g)
+{
+	size_t i;
+
+	score_index_free(g->idx);
+	free_models(g->models, g->subs.n);
+	subs_list_release(&g->subs);
+	for (i = 0; g->error && i < g->n; i++)
+		free(g->error[i]);
+	free(g->error);
+	free(g->index);
+	strv_release(&g->warnings);
+	memset(g, 0, sizeof(*g));
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int day_has_subscriber(const struct day *d, const char *id)
+{
+	struct buf name = BUF_INIT;
+	const char *key;
+	int found;
+
+	if (!d->by_group)
+		return subs_find(&d->subs, id) != NULL;
+	buf_addf(&name, "%s.cfg", id);
+	key = buf_str(&name);
+	found = d->names.n && bsearch(&key, d->names.v, d->names.n,
+				       sizeof(*d->names.v), cmp_name);
+	buf_release(&name);
+	return found;
 }
 
 int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
@@ -154,11 +237,19 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 	if (!o->dry_run && subs_recover(d->conf.subscribers_dir,
 					d->conf.state_dir, eb) < 0)
 		return errbuf_kind(eb, ERRBUF_IO);
-	if (day_load_subscribers(&d->conf, &d->subs, &d->broken, eb) < 0)
-		return -1;
-	d->idx = score_index_build(&d->listing, &d->conf.announce_types,
-				   &d->subs);
-	attach_models(d, o->dry_run);
+	d->by_group = o->by_group;
+	if (d->by_group) {
+		if (subs_list_names(d->conf.subscribers_dir, &d->names, eb) < 0)
+			return errbuf_kind(eb, ERRBUF_CONFIG);
+	} else {
+		if (day_load_subscribers(&d->conf, &d->subs, &d->broken, eb) <
+		    0)
+			return -1;
+		d->idx = score_index_build(&d->listing,
+					   &d->conf.announce_types, &d->subs);
+		attach_models(&d->conf, &d->subs, d->idx, o->dry_run,
+			      &d->models, &d->warnings);
+	}
 	if (d->conf.llm_enabled && open_llm(d, o->dry_run, eb) < 0)
 		return errbuf_kind(eb, ERRBUF_CONFIG);
 	/* A dry run writes nothing, not even a new secret: its links are
@@ -181,17 +272,14 @@ int day_load_templates(struct day *d, struct errbuf *eb)
 
 void day_close(struct day *d)
 {
-	size_t i;
-
 	/* The fragments borrow the templates: they go first. */
 	render_day_free(d->rday);
 	render_release(&d->templates);
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);
-	for (i = 0; d->models && i < d->subs.n; i++)
-		learn_model_free(d->models[i]);
-	free(d->models);
+	free_models(d->models, d->subs.n);
+	strv_release(&d->names);
 	strv_release(&d->warnings);
 	subs_list_release(&d->subs);
 	strv_release(&d->broken);

@@ -37,6 +37,32 @@ struct day {
 	struct render_day *rday; /* the day's rendered fragments, or NULL */
 	struct learn_model **models; /* per subscriber: learned, or NULL */
 	struct strv warnings;   /* for the command to print */
+	/* day_opts.by_group: the profiles' file names, in name order
+	 * (subs_list_names), instead of subs, idx and models. */
+	int by_group;
+	struct strv names;
+};
+
+/*
+ * Profiles a run loads and scores at a time (day_group_load): its memory
+ * is that of a few groups whatever the number of subscribers (~4 MB of
+ * profiles and index per 1,000), and the listing's side of the index,
+ * built again per group, costs little next to 1,000 digests.
+ */
+#define DAY_GROUP 1000
+/* The environment variable that sets the group size (the tests make
+ * groups of a few profiles to cross their boundaries). */
+#define DAY_GROUP_ENV "PAPERBOY_GROUP"
+
+/* Some of a day's subscribers, loaded and indexed together. */
+struct day_group {
+	size_t n;               /* names asked for */
+	long *index;            /* per name: its profile in subs, or -1 */
+	char **error;           /* per name: why it was skipped, or NULL */
+	struct subs_list subs;
+	struct score_index *idx;
+	struct learn_model **models; /* per profile in subs, or NULL */
+	struct strv warnings;   /* models that could not be had */
 };
 
 /* How a command opens a day. */
@@ -47,6 +73,9 @@ struct day_opts {
 	int dry_run;         /* write nothing; ask no paid service */
 	int force_date;      /* take the listing as `date` unchecked */
 	const struct source_log *log; /* progress lines, or NULL */
+	/* List the profiles (d->names) without loading them: the caller
+	 * loads them a group at a time (day_group_load). */
+	int by_group;
 };
 
 /*
@@ -70,6 +99,25 @@ int day_resolve_date(const struct conf *c, const char *date_opt, char *out,
  */
 int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb);
 void day_close(struct day *d);
+
+/*
+ * Loads the profiles d->names[which[0..n)] (a day opened by_group) into g,
+ * with the duplicate-address rule across the groups of one seen
+ * (subs_seen_new), indexes them for scoring the day and attaches their
+ * learned models (as day_open does; not saved when dry_run). A profile
+ * that cannot be loaded is g->error[i], not a failure. Release with
+ * day_group_release.
+ */
+void day_group_load(const struct day *d, const size_t *which, size_t n,
+		    struct subs_seen *seen, int dry_run, struct day_group *g);
+void day_group_release(struct day_group *g);
+
+/* The number of profiles of a group: DAY_GROUP, or DAY_GROUP_ENV. */
+size_t day_group_size(void);
+
+/* 1 if the day has a subscriber (a profile file, loaded or not) named
+ * id. */
+int day_has_subscriber(const struct day *d, const char *id);
 
 /*
  * Loads the digest templates into d->templates and renders what every

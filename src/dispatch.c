@@ -36,17 +36,38 @@ enum slot_kind {
 	SLOT_FAILED,    /* compose failed (error) */
 	SLOT_EMPTY,
 	SLOT_READY,     /* issue holds the message */
+	SLOT_BROKEN,    /* the profile could not be loaded (error) */
+};
+
+enum group_state {
+	GROUP_FREE,
+	GROUP_LOADING,
+	GROUP_READY,
+};
+
+/*
+ * A group of the run's subscribers (run sequence numbers k * gsize ...),
+ * loaded by the first worker that needs it and released by whoever
+ * settles its last subscriber (reported, or delivered and released):
+ * until then the events and the batches point into its profiles.
+ */
+struct dgroup {
+	size_t k;
+	enum group_state state;
+	struct day_group g;
+	size_t unsettled;
 };
 
 /* One subscriber between the workers and the consumer. */
 struct slot {
 	int ready;
 	enum slot_kind kind;
-	const struct subscriber *sub;
+	const struct subscriber *sub;   /* NULL: SLOT_BROKEN */
+	struct dgroup *group;           /* by group: sub's group */
 	struct issue issue;
 	enum journal_state jstate;
 	char *jmid, *jreply;  /* copies of the journal's record */
-	char *error;          /* SLOT_FAILED */
+	char *error;          /* SLOT_FAILED, SLOT_BROKEN */
 	char *archive_error;  /* the archive page failed (a warning) */
 };
 
@@ -54,6 +75,7 @@ struct slot {
 struct pending {
 	struct issue issue;
 	struct deliver_item item;
+	struct dgroup *group;
 };
 
 struct batch {
@@ -78,8 +100,22 @@ struct dispatch {
 	struct conn *conns;
 	size_t nconns;
 	size_t conn_threads;   /* started; 0: batches go out on the caller's */
-	size_t *seq;           /* the run's subscribers (indices), in order */
+	/* The run's subscribers in order: indices into d->subs, or with
+	 * by_group into d->names, loaded gsize at a time. */
+	size_t *seq;
 	size_t nseq, todo, done;
+	int by_group;
+	size_t gsize;
+
+	/* The groups alive (by_group): loaded in order, one at a time,
+	 * each into groups[k % DISPATCH_GROUPS] once its last occupant
+	 * has settled. */
+	pthread_mutex_t gmu;
+	pthread_cond_t gcond;
+	struct dgroup groups[DISPATCH_GROUPS];
+	size_t next_load;
+	int loading, gstop;
+	struct subs_seen *seen;
 
 	/* Events and counts: one thread at a time. */
 	pthread_mutex_t ev_mu;
@@ -167,6 +203,9 @@ static void count_locked(struct dispatch *dp, const struct dispatch_event *ev)
 	case DISPATCH_EMPTY:
 		n->empty++;
 		break;
+	case DISPATCH_BROKEN:
+		n->broken++;
+		break;
 	case DISPATCH_WOULD_SEND:
 	case DISPATCH_OUTBOX_SENT:
 		n->sent++;
@@ -196,11 +235,30 @@ static void count_locked(struct dispatch *dp, const struct dispatch_event *ev)
 	}
 }
 
+/* 1 if ev settles a subscriber without a message (by group, todo counts
+ * every profile of the run, and these come off as they are known). */
+static int skipped(const struct dispatch_event *ev)
+{
+	switch (ev->kind) {
+	case DISPATCH_UNSUBSCRIBED:
+	case DISPATCH_BOUNCING:
+	case DISPATCH_ALREADY_SENT:
+	case DISPATCH_FAILED_EARLIER:
+	case DISPATCH_IN_DOUBT_EARLIER:
+	case DISPATCH_COMPOSE_FAILED:
+	case DISPATCH_EMPTY:
+	case DISPATCH_BROKEN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void emit(struct dispatch *dp, struct dispatch_event *ev)
 {
 	pthread_mutex_lock(&dp->ev_mu);
 	if (ev->kind == DISPATCH_RECHECK_FAILED ||
-	    ev->kind == DISPATCH_DEPARTED)
+	    ev->kind == DISPATCH_DEPARTED || (dp->by_group && skipped(ev)))
 		dp->todo--;
 	count_locked(dp, ev);
 	dp->o->on_event(ev, dp->o->ctx);
@@ -217,6 +275,37 @@ static void emit_sub(struct dispatch *dp, enum dispatch_event_kind kind,
 	ev.sub = s;
 	ev.msg = msg;
 	emit(dp, &ev);
+}
+
+/* One subscriber of group g is settled: the last one releases the group
+ * and makes room for the next. g NULL: not by group. */
+static void settle(struct dispatch *dp, struct dgroup *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&dp->gmu);
+	if (!--g->unsettled) {
+		day_group_release(&g->g);
+		g->state = GROUP_FREE;
+		pthread_cond_broadcast(&dp->gcond);
+	}
+	pthread_mutex_unlock(&dp->gmu);
+}
+
+static void pending_release(struct dispatch *dp, struct pending *p)
+{
+	issue_release(&p->issue);
+	settle(dp, p->group);
+	p->group = NULL;
+}
+
+/* Wakes the workers waiting for a group: the run is stopping. */
+static void stop_groups(struct dispatch *dp)
+{
+	pthread_mutex_lock(&dp->gmu);
+	dp->gstop = 1;
+	pthread_cond_broadcast(&dp->gcond);
+	pthread_mutex_unlock(&dp->gmu);
 }
 
 /* A message that cannot be journaled must not go out: the callback ends
@@ -341,6 +430,7 @@ static void set_fatal(struct dispatch *dp, const struct errbuf *eb)
 	pthread_mutex_lock(&dp->bq_mu);
 	pthread_cond_broadcast(&dp->bq_cond);
 	pthread_mutex_unlock(&dp->bq_mu);
+	stop_groups(dp);
 }
 
 /* Sends the batch over SMTP on connection c, retrying what the server
@@ -489,7 +579,7 @@ static void drop_departed(struct dispatch *dp, struct batch *b)
 		else if (!active)
 			emit_sub(dp, DISPATCH_DEPARTED, s, NULL);
 		if (active <= 0) {
-			issue_release(&p->issue);
+			pending_release(dp, p);
 			continue;
 		}
 		if (k != i) {
@@ -501,12 +591,12 @@ static void drop_departed(struct dispatch *dp, struct batch *b)
 	b->n = k;
 }
 
-static void batch_release(struct batch *b)
+static void batch_release(struct dispatch *dp, struct batch *b)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		issue_release(&b->v[i].issue);
+		pending_release(dp, &b->v[i]);
 	b->n = 0;
 }
 
@@ -521,7 +611,7 @@ static void flush(struct dispatch *dp, struct conn *c, struct batch *b)
 		else
 			flush_outbox(dp, b);
 	}
-	batch_release(b);
+	batch_release(dp, b);
 }
 
 static void *conn_main(void *arg)
@@ -573,7 +663,7 @@ static void hand_off(struct dispatch *dp, struct batch *b)
 		pthread_cond_wait(&dp->bq_cond, &dp->bq_mu);
 	if (is_fatal(dp)) {
 		pthread_mutex_unlock(&dp->bq_mu);
-		batch_release(b);
+		batch_release(dp, b);
 		return;
 	}
 	dp->bq.n = b->n;
@@ -590,7 +680,7 @@ static void hand_off(struct dispatch *dp, struct batch *b)
 
 /* Fills slot with s's fate: skipped, handled earlier, or its issue. */
 static void compose_one(struct dispatch *dp, const struct subscriber *s,
-			struct slot *slot)
+			const struct score_index *idx, struct slot *slot)
 {
 	const struct dispatch_opts *o = dp->o;
 	struct errbuf eb = ERRBUF_INIT;
@@ -616,7 +706,7 @@ static void compose_one(struct dispatch *dp, const struct subscriber *s,
 		}
 	}
 	pthread_mutex_lock(&dp->score_mu);
-	ret = issue_prepare(dp->d, s, NULL, &slot->issue, &eb);
+	ret = issue_prepare(dp->d, idx, s, NULL, &slot->issue, &eb);
 	/* The judge's verdicts teach s's model (a real run only). */
 	if (ret == 0 && !o->dry_run &&
 	    issue_record_judged(dp->d, s, &slot->issue, NULL, &eb) < 0) {
@@ -660,6 +750,78 @@ static void slot_release(struct slot *slot)
 	memset(slot, 0, sizeof(*slot));
 }
 
+/*
+ * Group k, loaded: by the calling worker when it is the next to load and
+ * its place is free, else once another worker has. Returns NULL when the
+ * run stops first.
+ */
+static struct dgroup *group_get(struct dispatch *dp, size_t k)
+{
+	struct dgroup *g = &dp->groups[k % DISPATCH_GROUPS];
+
+	pthread_mutex_lock(&dp->gmu);
+	for (;;) {
+		if (g->state == GROUP_READY && g->k == k)
+			break;
+		if (dp->gstop) {
+			g = NULL;
+			break;
+		}
+		if (g->state == GROUP_FREE && dp->next_load == k &&
+		    !dp->loading) {
+			size_t first = k * dp->gsize, n = dp->nseq - first;
+
+			if (n > dp->gsize)
+				n = dp->gsize;
+			dp->loading = 1;
+			g->state = GROUP_LOADING;
+			g->k = k;
+			pthread_mutex_unlock(&dp->gmu);
+			day_group_load(dp->d, dp->seq + first, n, dp->seen,
+				       dp->o->dry_run, &g->g);
+			pthread_mutex_lock(&dp->gmu);
+			g->unsettled = n;
+			g->state = GROUP_READY;
+			dp->loading = 0;
+			dp->next_load++;
+			pthread_cond_broadcast(&dp->gcond);
+			break;
+		}
+		pthread_cond_wait(&dp->gcond, &dp->gmu);
+	}
+	pthread_mutex_unlock(&dp->gmu);
+	return g;
+}
+
+/* Composes the subscriber of run sequence number seq into slot. */
+static void compose_seq(struct dispatch *dp, size_t seq, struct slot *slot)
+{
+	struct dgroup *g;
+	size_t j;
+	long i;
+
+	if (!dp->by_group) {
+		compose_one(dp, &dp->d->subs.v[dp->seq[seq]], NULL, slot);
+		return;
+	}
+	g = group_get(dp, seq / dp->gsize);
+	if (!g) {
+		slot->kind = SLOT_FAILED;
+		slot->error = xstrdup("the run stopped");
+		return;
+	}
+	slot->group = g;
+	j = seq % dp->gsize;
+	i = g->g.index[j];
+	if (i < 0) {
+		slot->kind = SLOT_BROKEN;
+		slot->error = xstrdup(g->g.error[j] ? g->g.error[j]
+						    : "cannot be loaded");
+		return;
+	}
+	compose_one(dp, &g->g.subs.v[i], g->g.idx, slot);
+}
+
 static void *worker_main(void *arg)
 {
 	struct dispatch *dp = arg;
@@ -680,7 +842,7 @@ static void *worker_main(void *arg)
 		slot = &dp->ring[seq % dp->nring];
 		pthread_mutex_unlock(&dp->mu);
 
-		compose_one(dp, &dp->d->subs.v[dp->seq[seq]], slot);
+		compose_seq(dp, seq, slot);
 
 		pthread_mutex_lock(&dp->mu);
 		slot->ready = 1;
@@ -692,16 +854,30 @@ static void *worker_main(void *arg)
 
 /* ---- the consumer (the caller's thread) ---- */
 
-/* Reports the slot's fate; a message to send moves into b. */
-static void take(struct dispatch *dp, struct slot *slot, struct batch *b)
+/* Reports the slot's fate; a message to send moves into b (with the
+ * slot's group: see take). */
+static void take_slot(struct dispatch *dp, size_t seq, struct slot *slot,
+		      struct batch *b)
 {
 	const struct subscriber *s = slot->sub;
 	struct dispatch_event ev;
 	struct pending *p;
 
 	memset(&ev, 0, sizeof(ev));
+	if (slot->group && seq % dp->gsize == 0 &&
+	    slot->group->g.warnings.n) {
+		/* The group's models that could not be had (named). */
+		ev.kind = DISPATCH_WARNINGS;
+		ev.warnings = &slot->group->g.warnings;
+		emit(dp, &ev);
+	}
 	ev.sub = s;
 	switch (slot->kind) {
+	case SLOT_BROKEN:
+		ev.kind = DISPATCH_BROKEN;
+		ev.msg = slot->error;
+		emit(dp, &ev);
+		return;
 	case SLOT_UNSUBSCRIBED:
 		ev.kind = s->status == SUBS_BOUNCING ? DISPATCH_BOUNCING
 						     : DISPATCH_UNSUBSCRIBED;
@@ -760,6 +936,21 @@ static void take(struct dispatch *dp, struct slot *slot, struct batch *b)
 	p->item.message_id = p->issue.message_id;
 	p->item.envelope_from = p->issue.envelope_from;
 	p->item.user = &p->issue;
+	p->group = slot->group;
+	slot->group = NULL; /* settled with the message */
+}
+
+/* take_slot, then releases the slot: its subscriber is settled now,
+ * unless its message went into the batch. */
+static void take(struct dispatch *dp, size_t seq, struct slot *slot,
+		 struct batch *b)
+{
+	struct dgroup *g;
+
+	take_slot(dp, seq, slot, b);
+	g = slot->group;
+	slot_release(slot);
+	settle(dp, g);
 }
 
 static size_t online_cores(void)
@@ -767,6 +958,20 @@ static size_t online_cores(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (size_t)n : 1;
+}
+
+/* The shard of the profile file name "ID.cfg" (dispatch_shard_of of
+ * its id). */
+static unsigned long name_shard(const char *name, unsigned long n)
+{
+	struct buf id = BUF_INIT;
+	size_t len = strlen(name);
+	unsigned long k;
+
+	buf_add(&id, name, len > 4 ? len - 4 : len);
+	k = dispatch_shard_of(buf_str(&id), n);
+	buf_release(&id);
+	return k;
 }
 
 int dispatch_open(const struct dispatch_opts *o, struct dispatch **out,
@@ -789,8 +994,25 @@ int dispatch_open(const struct dispatch_opts *o, struct dispatch **out,
 	pthread_cond_init(&dp->ready, NULL);
 	pthread_cond_init(&dp->space, NULL);
 	pthread_cond_init(&dp->bq_cond, NULL);
-	dp->seq = xcalloc(d->subs.n ? d->subs.n : 1, sizeof(*dp->seq));
-	for (i = 0; i < d->subs.n; i++) {
+	pthread_mutex_init(&dp->gmu, NULL);
+	pthread_cond_init(&dp->gcond, NULL);
+	if (d->by_group) {
+		dp->by_group = 1;
+		dp->gsize = day_group_size();
+		dp->seen = subs_seen_new();
+		dp->seq = xcalloc(d->names.n ? d->names.n : 1,
+				  sizeof(*dp->seq));
+		for (i = 0; i < d->names.n; i++)
+			if (!o->shard_n ||
+			    name_shard(d->names.v[i], o->shard_n) ==
+				    o->shard_k)
+				dp->seq[dp->nseq++] = i;
+		dp->todo = dp->nseq;
+	} else {
+		dp->seq = xcalloc(d->subs.n ? d->subs.n : 1,
+				  sizeof(*dp->seq));
+	}
+	for (i = 0; !d->by_group && i < d->subs.n; i++) {
 		const struct subscriber *s = &d->subs.v[i];
 
 		if (o->shard_n &&
@@ -894,6 +1116,7 @@ static void stop_workers(struct dispatch *dp)
 	dp->stop = 1;
 	pthread_cond_broadcast(&dp->space);
 	pthread_mutex_unlock(&dp->mu);
+	stop_groups(dp);
 	for (i = 0; i < dp->nworkers; i++)
 		pthread_join(dp->workers[i], NULL);
 	dp->nworkers = 0;
@@ -929,7 +1152,7 @@ static void stop_conns(struct dispatch *dp)
 		if (dp->conns[i].started)
 			pthread_join(dp->conns[i].thread, NULL);
 	/* A batch nobody took (every thread failed to start, or a stop). */
-	batch_release(&dp->bq);
+	batch_release(dp, &dp->bq);
 	free(dp->bq.v);
 	dp->bq.v = NULL;
 }
@@ -951,7 +1174,7 @@ int dispatch_run(struct dispatch *dp, struct dispatch_result *res,
 
 		if (!dp->nworkers) {
 			/* No worker could start: compose here. */
-			compose_one(dp, &dp->d->subs.v[dp->seq[seq]], slot);
+			compose_seq(dp, seq, slot);
 			slot->ready = 1;
 		}
 		pthread_mutex_lock(&dp->mu);
@@ -961,21 +1184,27 @@ int dispatch_run(struct dispatch *dp, struct dispatch_result *res,
 		pthread_mutex_unlock(&dp->mu);
 		if (is_fatal(dp) || !ready)
 			break;
-		take(dp, slot, &b);
-		slot_release(slot);
+		take(dp, seq, slot, &b);
 		pthread_mutex_lock(&dp->mu);
 		dp->consumed++;
 		pthread_cond_broadcast(&dp->space);
 		pthread_mutex_unlock(&dp->mu);
-		if (b.n == cap)
+		/* A batch never waits for the next group: the group's
+		 * place may wait for its delivery. */
+		if (b.n == cap ||
+		    (dp->by_group && (seq + 1) % dp->gsize == 0))
 			hand_off(dp, &b);
 	}
 	if (!is_fatal(dp))
 		hand_off(dp, &b);
-	batch_release(&b);
+	batch_release(dp, &b);
 	free(b.v);
 	stop_conns(dp);
 	stop_workers(dp);
+	for (i = 0; i < DISPATCH_GROUPS; i++)
+		if (dp->groups[i].state == GROUP_READY)
+			/* Left by a stop. */
+			day_group_release(&dp->groups[i].g);
 
 	res->n = dp->n;
 	for (i = 0; i < dp->nconns; i++) {
@@ -1011,5 +1240,8 @@ void dispatch_free(struct dispatch *dp)
 	pthread_cond_destroy(&dp->ready);
 	pthread_cond_destroy(&dp->space);
 	pthread_cond_destroy(&dp->bq_cond);
+	pthread_mutex_destroy(&dp->gmu);
+	pthread_cond_destroy(&dp->gcond);
+	subs_seen_free(dp->seen);
 	free(dp);
 }

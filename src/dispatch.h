@@ -40,6 +40,10 @@
 /* Composed messages waiting for delivery at most (beyond one batch): the
  * ring between the workers and delivery; with ~100 KB digests, ~100 MB. */
 #define DISPATCH_MAX_AHEAD 1024
+/* Groups of profiles alive at once in a run by group (day_group_load):
+ * the one being composed, the one before whose last batches may still be
+ * out, and the next; each is ~4 MB per 1,000 profiles. */
+#define DISPATCH_GROUPS 3
 /* The environment variable that sets the number of compose threads (the
  * tests use it; default: the number of online cores). */
 #define DISPATCH_THREADS_ENV "PAPERBOY_THREADS"
@@ -55,6 +59,7 @@ struct dispatch_counts {
 	size_t already_sent;   /* the journal says sent today */
 	size_t failed_earlier; /* the journal says refused today */
 	size_t compose_failed; /* their digest could not be composed */
+	size_t broken;         /* by group: profiles that failed to load */
 };
 
 enum dispatch_event_kind {
@@ -63,7 +68,10 @@ enum dispatch_event_kind {
 	DISPATCH_ALREADY_SENT,    /* message_id: sent earlier today */
 	DISPATCH_FAILED_EARLIER,  /* reply: refused earlier today */
 	DISPATCH_IN_DOUBT_EARLIER, /* message_id: in doubt since a crash */
-	DISPATCH_WARNINGS,        /* warnings: the LLM judge's fallbacks */
+	DISPATCH_WARNINGS,        /* warnings: the LLM judge's fallbacks;
+				   * sub NULL: a group's models (named) */
+	DISPATCH_BROKEN,          /* msg: by group, a profile that could
+				   * not be loaded (sub NULL) */
 	DISPATCH_COMPOSE_FAILED,  /* msg: the digest could not be composed */
 	DISPATCH_EMPTY,           /* no paper reached sub->min_relevance */
 	DISPATCH_WOULD_SEND,      /* dry run: papers, bytes */

@@ -218,13 +218,13 @@ int issue_judge(const struct day *d, const struct subscriber *s,
 	return ret;
 }
 
-int issue_prepare(const struct day *d, const struct subscriber *s,
-		  const struct issue_opts *opts, struct issue *out,
-		  struct errbuf *eb)
+int issue_prepare(const struct day *d, const struct score_index *idx,
+		  const struct subscriber *s, const struct issue_opts *opts,
+		  struct issue *out, struct errbuf *eb)
 {
 	memset(out, 0, sizeof(*out));
-	if (issue_score(&d->conf, d->idx, &d->listing, s, &out->scores, eb) <
-	    0)
+	if (issue_score(&d->conf, idx ? idx : d->idx, &d->listing, s,
+			&out->scores, eb) < 0)
 		return -1;
 	if (!(opts && opts->lexical_only) &&
 	    issue_judge(d, s, &out->scores, &out->digest.cost, &out->warnings,
@@ -238,7 +238,7 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 		const struct issue_opts *opts, struct issue *out,
 		struct errbuf *eb)
 {
-	if (issue_prepare(d, s, opts, out, eb) < 0)
+	if (issue_prepare(d, NULL, s, opts, out, eb) < 0)
 		return -1;
 	return issue_assemble(d, t, s, opts, out, eb);
 }
@@ -361,6 +361,8 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 		errbuf_prefix(eb, "%s", s->path);
 		goto out;
 	}
+	/* Messages wait in batches: only their bytes are kept. */
+	buf_fit(&out->message);
 	ret = 0;
 out:
 	free_urls(up_urls, out->digest.n);

@@ -441,30 +441,91 @@ static size_t email_hash(const char *email)
 	return h;
 }
 
-/*
- * The index + 1 of the profile in out with email (case-insensitively), or
- * the empty slot where it goes, in slots (open addressing, a power of two
- * at least twice the profiles): a folder of 100,000 profiles is checked
- * for duplicates in linear time, not in 5 billion comparisons.
- */
-static size_t *email_slot(size_t *slots, size_t nslots,
-			  const struct subs_list *out, const char *email)
-{
-	size_t mask = nslots - 1, i = email_hash(email) & mask;
+/* Slots of an empty subs_seen (a power of two). */
+#define SUBS_SEEN_SLOTS 64
 
-	while (slots[i] && strcasecmp(out->v[slots[i] - 1].email, email))
-		i = (i + 1) & mask;
-	return &slots[i];
+/*
+ * Every address loaded so far with the path of its profile, as records
+ * "EMAIL\0PATH\0" in one growing array, found through an open-addressing
+ * table of record offsets + 1 (a power of two at least twice the
+ * records): a folder of 100,000 profiles is checked for duplicates in
+ * linear time, and the profiles themselves need not stay in memory.
+ */
+struct subs_seen {
+	char *text;
+	size_t len, alloc;
+	size_t *slot;
+	size_t nslots, n;
+};
+
+struct subs_seen *subs_seen_new(void)
+{
+	struct subs_seen *seen = xcalloc(1, sizeof(*seen));
+
+	seen->nslots = SUBS_SEEN_SLOTS;
+	seen->slot = xcalloc(seen->nslots, sizeof(*seen->slot));
+	return seen;
 }
 
-int subs_load_dir(const char *dir, struct subs_list *out,
-		  struct strv *errors, struct errbuf *eb)
+void subs_seen_free(struct subs_seen *seen)
 {
-	struct strv names = STRV_INIT;
+	if (!seen)
+		return;
+	free(seen->text);
+	free(seen->slot);
+	free(seen);
+}
+
+/* The slot holding email (case-insensitively), or the empty one where it
+ * goes. */
+static size_t *seen_slot(const struct subs_seen *seen, const char *email)
+{
+	size_t mask = seen->nslots - 1, i = email_hash(email) & mask;
+
+	while (seen->slot[i] &&
+	       strcasecmp(seen->text + seen->slot[i] - 1, email))
+		i = (i + 1) & mask;
+	return &seen->slot[i];
+}
+
+/* The path of the profile that has email, or NULL. */
+static const char *seen_find(const struct subs_seen *seen, const char *email)
+{
+	size_t off = *seen_slot(seen, email);
+
+	return off ? seen->text + off - 1 + strlen(seen->text + off - 1) + 1
+		   : NULL;
+}
+
+static void seen_add(struct subs_seen *seen, const char *email,
+		     const char *path)
+{
+	size_t le = strlen(email) + 1, lp = strlen(path) + 1, i;
+
+	if (2 * (seen->n + 1) > seen->nslots) {
+		size_t *old = seen->slot, nold = seen->nslots;
+
+		seen->nslots *= 2;
+		seen->slot = xcalloc(seen->nslots, sizeof(*seen->slot));
+		for (i = 0; i < nold; i++)
+			if (old[i])
+				*seen_slot(seen, seen->text + old[i] - 1) =
+					old[i];
+		free(old);
+	}
+	ALLOC_GROW(seen->text, seen->len + le + lp, seen->alloc);
+	memcpy(seen->text + seen->len, email, le);
+	memcpy(seen->text + seen->len + le, path, lp);
+	*seen_slot(seen, email) = seen->len + 1;
+	seen->len += le + lp;
+	seen->n++;
+}
+
+int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb)
+{
 	struct dirent *de;
-	size_t *slots, nslots = 64;
+	size_t first = names->n;
 	DIR *d;
-	size_t i;
 
 	d = opendir(dir);
 	if (!d)
@@ -473,50 +534,77 @@ int subs_load_dir(const char *dir, struct subs_list *out,
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || !util_ends_with(de->d_name, ".cfg"))
 			continue;
-		if (names.n >= SUBS_MAX_SUBSCRIBERS) {
+		if (names->n - first >= SUBS_MAX_SUBSCRIBERS) {
 			closedir(d);
-			strv_release(&names);
 			return errbuf_set(eb, "%s: more than %d profiles", dir,
 					  SUBS_MAX_SUBSCRIBERS);
 		}
-		strv_push(&names, de->d_name);
+		strv_push(names, de->d_name);
 	}
 	closedir(d);
-	if (names.n)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-	while (nslots < 2 * (names.n + out->n))
-		nslots *= 2;
-	slots = xcalloc(nslots, sizeof(*slots));
-	for (i = 0; i < out->n; i++)
-		*email_slot(slots, nslots, out, out->v[i].email) = i + 1;
+	if (names->n > first)
+		qsort(names->v + first, names->n - first, sizeof(*names->v),
+		      cmp_str);
+	return 0;
+}
 
-	for (i = 0; i < names.n; i++) {
+void subs_load_names(const char *dir, char *const *names, size_t n,
+		     struct subs_seen *seen, struct subs_list *out,
+		     long *index, struct strv *errors)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
 		struct errbuf err = ERRBUF_INIT;
 		struct subscriber s;
-		char *path = util_path_join(dir, names.v[i]);
-		size_t *slot;
+		char *path = util_path_join(dir, names[i]);
+		const char *first;
 
+		if (index)
+			index[i] = -1;
 		if (subs_load_file(path, &s, &err) < 0) {
-			strv_push(errors, err.msg);
+			if (errors)
+				strv_push(errors, err.msg);
 			free(path);
 			continue;
 		}
 		free(path);
-		slot = email_slot(slots, nslots, out, s.email);
-		if (*slot) {
+		first = seen_find(seen, s.email);
+		if (first) {
 			struct buf m = BUF_INIT;
 			buf_addf(&m, "%s: email %s is already used by %s; "
-				     "skipped", s.path, s.email,
-				 out->v[*slot - 1].path);
-			strv_push_owned(errors, buf_detach(&m, NULL));
+				     "skipped", s.path, s.email, first);
+			if (errors)
+				strv_push_owned(errors, buf_detach(&m, NULL));
+			else
+				buf_release(&m);
 			subs_release(&s);
 			continue;
 		}
+		seen_add(seen, s.email, s.path);
 		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		if (index)
+			index[i] = (long)out->n;
 		out->v[out->n++] = s;
-		*slot = out->n;
 	}
-	free(slots);
+}
+
+int subs_load_dir(const char *dir, struct subs_list *out,
+		  struct strv *errors, struct errbuf *eb)
+{
+	struct strv names = STRV_INIT;
+	struct subs_seen *seen;
+	size_t i;
+
+	if (subs_list_names(dir, &names, eb) < 0) {
+		strv_release(&names);
+		return -1;
+	}
+	seen = subs_seen_new();
+	for (i = 0; i < out->n; i++)
+		seen_add(seen, out->v[i].email, out->v[i].path);
+	subs_load_names(dir, names.v, names.n, seen, out, NULL, errors);
+	subs_seen_free(seen);
 	strv_release(&names);
 	return 0;
 }

@@ -92,6 +92,34 @@ int subs_load_string(const char *path, const char *data, size_t len,
 void subs_release(struct subscriber *s);
 
 /*
+ * The addresses of the profiles loaded so far, so that the rule "an
+ * address a profile earlier in name order has is skipped" holds across
+ * several calls of subs_load_names (a run loads a group at a time).
+ */
+struct subs_seen;
+struct subs_seen *subs_seen_new(void);
+void subs_seen_free(struct subs_seen *seen); /* NULL is fine */
+
+/*
+ * Appends the "*.cfg" file names of dir to names, in name order (the order
+ * of subs_load_dir). Returns 0, or -1 with eb filled when the folder
+ * cannot be read or holds more than SUBS_MAX_SUBSCRIBERS profiles.
+ */
+int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb);
+
+/*
+ * Loads the profiles dir/names[0..n) (names from subs_list_names) and
+ * appends them to out, with subs_load_dir's rules; seen holds the
+ * addresses of earlier calls and gets these ones. A profile that fails
+ * to load or repeats an address is skipped and its message appended to
+ * errors (NULL: dropped). With index, index[i] is set to names[i]'s
+ * position in out, or -1 when it was skipped.
+ */
+void subs_load_names(const char *dir, char *const *names, size_t n,
+		     struct subs_seen *seen, struct subs_list *out,
+		     long *index, struct strv *errors);
+
+/*
  * Loads every "*.cfg" in dir, in name order. A file that fails to load,
  * or that repeats an email address an earlier file has, is skipped and its
  * message appended to *errors. Returns 0, or -1 with eb filled when the

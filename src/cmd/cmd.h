@@ -52,6 +52,7 @@ struct cmd_day_opts {
 	const char *date;    /* --date YYYY-MM-DD */
 	const char *listing; /* --listing FILE */
 	int force_date;      /* --force-date */
+	int by_group;        /* profiles listed, loaded later (day_opts) */
 };
 
 #define CMD_DAY_OPTIONS                                       \

@@ -190,6 +190,7 @@ int cmd_day_open(struct day *d, const struct cmd_global *g,
 	o.listing = co->listing;
 	o.dry_run = dry_run;
 	o.force_date = co->force_date;
+	o.by_group = co->by_group;
 	o.log = &log;
 	ret = day_open(d, &o, &eb);
 	cmd_report_broken(&d->broken);

@@ -60,7 +60,7 @@ int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 	    {NULL, 0, NULL, 0},
 	};
 	static const struct source_log log = {NULL, NULL, NULL};
-	struct cmd_day_opts o = {NULL, NULL, NULL, 0};
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct subs_list subs;
 	struct strv broken = STRV_INIT;

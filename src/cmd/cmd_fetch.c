@@ -34,7 +34,7 @@ int cmd_fetch(int argc, char **argv, const struct cmd_global *g)
 	};
 	struct source_log log;
 	int quiet;
-	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	int list = 0;
 	struct listing l;

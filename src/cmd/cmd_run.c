@@ -132,7 +132,17 @@ static void on_event(const struct dispatch_event *ev, void *ctx)
 		       "--resend %s)\n", s->id, ev->message_id, s->id);
 		break;
 	case DISPATCH_WARNINGS:
-		cmd_report_warnings(s, ev->warnings);
+		if (s) {
+			cmd_report_warnings(s, ev->warnings);
+		} else {
+			size_t i;
+
+			for (i = 0; i < ev->warnings->n; i++)
+				cmd_warn("%s", ev->warnings->v[i]);
+		}
+		break;
+	case DISPATCH_BROKEN:
+		cmd_error("%s", ev->msg);
 		break;
 	case DISPATCH_COMPOSE_FAILED:
 		cmd_error("%s: %s", s->id, ev->msg);
@@ -227,8 +237,9 @@ static void summary(const struct day *d, const struct run *r,
 	printf("  %-22s %zu\n", "already-sent", n->already_sent);
 	if (n->failed_earlier)
 		printf("  %-22s %zu\n", "failed-earlier", n->failed_earlier);
-	if (d->broken.n)
-		printf("  %-22s %zu\n", "broken-profiles", d->broken.n);
+	if (d->broken.n + n->broken)
+		printf("  %-22s %zu\n", "broken-profiles",
+		       d->broken.n + n->broken);
 	if (res->smtp) {
 		printf("  %-22s %lu\n", "smtp-connections", res->connections);
 		/* Delivery alone, composing left out (make bench reads it). */
@@ -255,23 +266,25 @@ static int names_file(const char *msg, const char *file)
 	return !strncmp(msg, file, n) && msg[n] == ':';
 }
 
-static int check_templates(const struct day *d,
-			   const struct render_templates *t,
-			   struct errbuf *eb)
+static int check_with(const struct day *d, const struct render_templates *t,
+		      const struct subs_list *subs,
+		      const struct score_index *idx, struct errbuf *eb)
 {
 	/* Lexical scores only: the judge would be asked (and paid) for a
 	 * digest that is thrown away. */
 	struct issue_opts opts = { NULL, NULL, 1, 0 };
 	size_t i;
 
-	for (i = 0; i < d->subs.n; i++) {
+	for (i = 0; i < subs->n; i++) {
+		const struct subscriber *s = &subs->v[i];
 		struct issue issue;
 		int bad = 0, done = 0;
 
-		if (d->subs.v[i].status != SUBS_ACTIVE)
+		if (s->status != SUBS_ACTIVE)
 			continue;
 		memset(&issue, 0, sizeof(issue));
-		if (issue_compose(d, t, &d->subs.v[i], &opts, &issue, eb) < 0)
+		if (issue_prepare(d, idx, s, &opts, &issue, eb) < 0 ||
+		    issue_assemble(d, t, s, &opts, &issue, eb) < 0)
 			bad = names_file(eb->msg, d->conf.template_html) ||
 			      names_file(eb->msg, d->conf.template_text);
 		else
@@ -284,6 +297,32 @@ static int check_templates(const struct day *d,
 	}
 	errbuf_clear(eb);
 	return 0;
+}
+
+/* By group, the first group's profiles are loaded for the check (and
+ * loaded again by the run: their models are not saved here). */
+static int check_templates(const struct day *d,
+			   const struct render_templates *t,
+			   struct errbuf *eb)
+{
+	struct subs_seen *seen;
+	struct day_group g;
+	size_t *which, i, n;
+	int ret;
+
+	if (!d->by_group)
+		return check_with(d, t, &d->subs, d->idx, eb);
+	n = d->names.n < day_group_size() ? d->names.n : day_group_size();
+	which = xcalloc(n ? n : 1, sizeof(*which));
+	for (i = 0; i < n; i++)
+		which[i] = i;
+	seen = subs_seen_new();
+	day_group_load(d, which, n, seen, 1, &g);
+	ret = check_with(d, t, &g.subs, g.idx, eb);
+	day_group_release(&g);
+	subs_seen_free(seen);
+	free(which);
+	return ret;
 }
 
 /*
@@ -308,7 +347,7 @@ static int exit_code(const struct day *d, const struct dispatch_result *res,
 		return CMD_EX_IN_DOUBT;
 	if (n->failed)
 		return EX_UNAVAILABLE;
-	if (d->broken.n)
+	if (d->broken.n || n->broken)
 		return EX_CONFIG;
 	if (n->compose_failed)
 		return EX_DATAERR;
@@ -359,7 +398,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0, 0 };
 	struct archive_templates at = { NULL, NULL, NULL, NULL };
 	struct errbuf eb = ERRBUF_INIT;
 	struct dispatch_opts dop;
@@ -405,6 +444,9 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		cmd_error("run: unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
+	/* The profiles are loaded a group at a time: memory stays flat
+	 * whatever their number. */
+	o.by_group = 1;
 	ret = cmd_day_open(&d, g, &o, r.dry_run);
 	if (ret != EX_OK || !d.items) {
 		if (ret == EX_OK) {
@@ -431,7 +473,7 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 		}
 		dop.at = &at;
 	}
-	if (dop.resend && !subs_find(&d.subs, dop.resend)) {
+	if (dop.resend && !day_has_subscriber(&d, dop.resend)) {
 		cmd_error("--resend: no subscriber '%s'", dop.resend);
 		ret = EX_USAGE;
 		goto out;
@@ -454,8 +496,8 @@ int cmd_run(int argc, char **argv, const struct cmd_global *g)
 	r.tty = isatty(STDERR_FILENO);
 	gettimeofday(&r.start, NULL);
 	printf("paperboy: %s: %zu papers in %s, %zu subscriber%s, delivery "
-	       "by %s\n", d.date, d.listing.n, d.listing.source, d.subs.n,
-	       d.subs.n == 1 ? "" : "s", d.conf.delivery_method);
+	       "by %s\n", d.date, d.listing.n, d.listing.source, d.names.n,
+	       d.names.n == 1 ? "" : "s", d.conf.delivery_method);
 	if (dispatch_run(dp, &res, &eb) < 0)
 		fatal = cmd_smtp_exit_code(-2, &eb);
 	summary(&d, &r, &dop, &res, dispatch_journal_path(dp));

@@ -143,7 +143,7 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;
 	struct issue issue;
 	struct digest_cost cost;

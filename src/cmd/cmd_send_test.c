@@ -73,7 +73,7 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		CMD_DAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_day_opts o = { NULL, NULL, NULL, 0 };
+	struct cmd_day_opts o = { NULL, NULL, NULL, 0, 0 };
 	const char *to = NULL, *as = NULL;
 	struct issue_opts copts = { NULL, "[TEST] ", 0, 0 };
 	struct errbuf eb = ERRBUF_INIT;

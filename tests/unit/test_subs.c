@@ -208,6 +208,58 @@ static void test_dir_skips_broken_and_duplicates(void **state)
 	free(d);
 }
 
+/* A run loads the profiles a group at a time: the duplicate rule still
+ * holds across groups, and each name says what became of it. */
+static void test_names_by_group(void **state)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct subs_list g1 = { NULL, 0, 0 }, g2 = { NULL, 0, 0 };
+	struct strv names = STRV_INIT, errors = STRV_INIT;
+	struct subs_seen *seen = subs_seen_new();
+	long index[2];
+	char *p[4];
+	size_t i;
+
+	(void)state;
+	p[0] = write_profile("a.cfg", "email = \"x@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	p[1] = write_profile("b.cfg", "email = \n");
+	p[2] = write_profile("c.cfg", "email = \"X@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	p[3] = write_profile("d.cfg", "email = \"d@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	assert_int_equal(subs_list_names(dir, &names, &eb), 0);
+	assert_int_equal(names.n, 4);
+	assert_string_equal(names.v[0], "a.cfg");
+	assert_string_equal(names.v[3], "d.cfg");
+
+	subs_load_names(dir, names.v, 2, seen, &g1, index, &errors);
+	assert_int_equal(g1.n, 1);
+	assert_int_equal(index[0], 0);
+	assert_int_equal(index[1], -1);
+	assert_int_equal(errors.n, 1);
+	assert_non_null(strstr(errors.v[0], "b.cfg:"));
+	/* The second group: c repeats a's address (a is released). */
+	subs_list_release(&g1);
+	subs_load_names(dir, names.v + 2, 2, seen, &g2, index, &errors);
+	assert_int_equal(g2.n, 1);
+	assert_int_equal(index[0], -1);
+	assert_int_equal(index[1], 0);
+	assert_string_equal(g2.v[0].id, "d");
+	assert_int_equal(errors.n, 2);
+	assert_non_null(strstr(errors.v[1], "c.cfg: email X@example.org is "
+					    "already used by"));
+	assert_non_null(strstr(errors.v[1], "a.cfg"));
+	subs_list_release(&g2);
+	subs_seen_free(seen);
+	strv_release(&names);
+	strv_release(&errors);
+	for (i = 0; i < 4; i++) {
+		unlink(p[i]);
+		free(p[i]);
+	}
+}
+
 static void test_conf_defaults_and_paths(void **state)
 {
 	struct errbuf eb = ERRBUF_INIT;
@@ -259,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_include_refused),
 		cmocka_unit_test(test_load_string),
 		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
+		cmocka_unit_test(test_names_by_group),
 		cmocka_unit_test(test_conf_defaults_and_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
