@@ -132,6 +132,21 @@ const char *buf_str(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
+void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t room = b->limit - b->len;
+
+	if (b->failed || b->len > b->limit)
+		return;
+	if (extra > room)
+		extra = room;
+	if (b->len + extra + 1 > b->alloc) {
+		b->data = xrealloc(b->data, b->len + extra + 1);
+		b->alloc = b->len + extra + 1;
+		b->data[b->len] = '\0';
+	}
+}
+
 void buf_fit(struct buf *b)
 {
 	if (b->data && b->alloc > b->len + 1) {

@@ -64,6 +64,11 @@ static inline int buf_failed(const struct buf *b)
  * the failure: the writer rewinds to a whole document it can go on from. */
 void buf_truncate(struct buf *b, size_t len);
 
+/* Makes room for extra more bytes in one allocation (a writer that knows
+ * its size spares the doublings); no further than the limit allows, and
+ * never a failure: the appends still decide. */
+void buf_reserve(struct buf *b, size_t extra);
+
 /* Gives back the memory past the contents (a finished document kept
  * while others are made: its room to grow is no longer needed). */
 void buf_fit(struct buf *b);

@@ -19,6 +19,9 @@
 /* A whole message is refused past this size (Gmail clips at 102 KB, and
  * most servers refuse 25 MB+). */
 #define ISSUE_MAX_MESSAGE ((size_t)16 << 20)
+/* Room for a message's headers and MIME lines beside its encoded parts
+ * (buf_reserve): a few header lines of at most 998 bytes each. */
+#define ISSUE_HEADER_ROOM 8192
 
 /* A revised version of a paper the subscriber already got is not news. */
 static int drop_revisions_seen(const struct conf *c, const struct listing *l,
@@ -348,6 +351,11 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 	if (d->rday) {
 		msg.text_qp = &parts.text_qp;
 		msg.html_qp = &parts.html_qp;
+		/* One allocation of about the message's size: messages wait
+		 * in batches, and doublings would leave holes between them. */
+		buf_reserve(&out->message, parts.text_qp.len +
+						   parts.html_qp.len +
+						   ISSUE_HEADER_ROOM);
 	} else {
 		msg.text = buf_str(&out->text);
 		msg.text_len = out->text.len;
