@@ -66,6 +66,33 @@ static void test_buf_sticky_failure(void **state)
 	buf_release(&b);
 }
 
+/* buf_reserve makes room at once, never past the limit and never a
+ * failure; buf_fit gives back what is past the contents. */
+static void test_buf_reserve_fit(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 100);
+	buf_addstr(&b, "ab");
+	buf_reserve(&b, 50);
+	assert_int_equal(b.alloc, 53);
+	assert_string_equal(buf_str(&b), "ab");
+	buf_reserve(&b, 1000); /* clamped to the limit */
+	assert_int_equal(b.alloc, 101);
+	assert_false(buf_failed(&b));
+	buf_fit(&b);
+	assert_int_equal(b.alloc, 3);
+	assert_string_equal(buf_str(&b), "ab");
+	assert_int_equal(buf_addstr(&b, "cd"), 0);
+	assert_string_equal(buf_str(&b), "abcd");
+	buf_release(&b);
+	buf_init(&b, 4);
+	buf_fit(&b); /* nothing allocated: nothing to do */
+	assert_null(b.data);
+	buf_release(&b);
+}
+
 /* render_wrap appends without checking each step: a wrapped text that
  * does not fit leaves the buffer failed, never silently shortened. */
 static void test_wrap_overflow_is_seen(void **state)
@@ -218,6 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_limit),
 		cmocka_unit_test(test_buf_sticky_failure),
+		cmocka_unit_test(test_buf_reserve_fit),
 		cmocka_unit_test(test_wrap_overflow_is_seen),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_utf8),
