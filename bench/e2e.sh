@@ -257,7 +257,7 @@ printf '  %-44s %8s ms  (%.1f s of CPU)\n' "CPU per digest (user + sys)" \
 
 # --------------------------------------------------------------- memory
 
-rss_max=0 rss_min=0
+rss_max=0 rss_min=0 n_min=0 n_max=0
 echo "memory and scale: whole runs (peak RSS from wait4's ru_maxrss)"
 for n in $SIZES; do
 	if [ "$n" = "$N" ]; then
@@ -273,11 +273,21 @@ for n in $SIZES; do
 		"$n" "$wall" "$cpu" "$(awk -v c="$cpu" -v s="$sent" \
 		'BEGIN { print c * 1000 / s }')"
 	printf ' peak RSS %s MiB\n' "$(mib "$rss")"
-	[ "$rss_min" -ne 0 ] && [ "$rss" -ge "$rss_min" ] || rss_min=$rss
-	[ "$rss" -le "$rss_max" ] || rss_max=$rss
+	[ "$rss_min" -ne 0 ] && [ "$rss" -ge "$rss_min" ] ||
+		{ rss_min=$rss n_min=$n; }
+	[ "$rss" -le "$rss_max" ] || { rss_max=$rss n_max=$n; }
 done
 rss_verdict=$(awk -v a="$rss_max" -v t="$RSS_TARGET_MIB" \
 	'BEGIN { print (a / 1024 < t ? "met" : "NOT met") }')
+# How much memory each subscriber beyond the smallest run adds: what is
+# left growing (the journal's record of each, the profiles' names).
+rss_growth=$(awk -v a="$rss_min" -v b="$rss_max" -v n0="$n_min" \
+	-v n1="$n_max" 'BEGIN {
+	if (n1 > n0)
+		printf "%.2f KiB per subscriber beyond %d", (b - a) / (n1 - n0), n0
+	else
+		printf "one size only"
+}')
 
 echo
 echo "end to end: paperboy $pb_rate msg/s, smtp-source $ss_rate msg/s," \
@@ -285,5 +295,5 @@ echo "end to end: paperboy $pb_rate msg/s, smtp-source $ss_rate msg/s," \
 	"ms per digest"
 echo "memory: peak RSS $(mib "$rss_min")-$(mib "$rss_max") MiB over" \
 	"$(echo "$SIZES" | tr ' ' '/') subscribers (target < $RSS_TARGET_MIB" \
-	"MiB: $rss_verdict)"
+	"MiB: $rss_verdict); growth $rss_growth"
 exit 0
