@@ -172,8 +172,8 @@ void day_group_load(const struct day *d, const size_t *which, size_t n,
 			g->error[i] = xstrdup(errors.v[k++]);
 	strv_release(&errors);
 	free(names);
-	g->idx = score_index_build(&d->listing, &d->conf.announce_types,
-				   &g->subs);
+	g->idx = score_index_build_day(d->sday, &d->conf.announce_types,
+				       &g->subs);
 	attach_models(&d->conf, &g->subs, g->idx, dry_run, &g->models,
 		      &g->warnings);
 }
@@ -237,6 +237,7 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 	if (!o->dry_run && subs_recover(d->conf.subscribers_dir,
 					d->conf.state_dir, eb) < 0)
 		return errbuf_kind(eb, ERRBUF_IO);
+	d->sday = score_day_new(&d->listing);
 	d->by_group = o->by_group;
 	if (d->by_group) {
 		if (subs_list_names(d->conf.subscribers_dir, &d->names, eb) < 0)
@@ -245,8 +246,8 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 		if (day_load_subscribers(&d->conf, &d->subs, &d->broken, eb) <
 		    0)
 			return -1;
-		d->idx = score_index_build(&d->listing,
-					   &d->conf.announce_types, &d->subs);
+		d->idx = score_index_build_day(
+			d->sday, &d->conf.announce_types, &d->subs);
 		attach_models(&d->conf, &d->subs, d->idx, o->dry_run,
 			      &d->models, &d->warnings);
 	}
@@ -278,6 +279,7 @@ void day_close(struct day *d)
 	token_key_wipe(&d->key);
 	llm_judge_free(d->llm);
 	score_index_free(d->idx);
+	score_day_free(d->sday);
 	free_models(d->models, d->subs.n);
 	strv_release(&d->names);
 	strv_release(&d->warnings);

@@ -31,6 +31,7 @@ struct day {
 	struct subs_list subs;
 	struct strv broken;     /* one message per profile that failed */
 	struct score_index *idx;
+	struct score_day *sday; /* the listing's side, shared by groups */
 	struct token_key key;   /* signs unsubscribe links */
 	struct llm_judge *llm;  /* llm.enabled: the judge; else NULL */
 	struct render_templates templates; /* day_load_templates */

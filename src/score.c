@@ -479,7 +479,8 @@ struct score_index {
 	double avgdl;
 	struct strv crit_words; /* ROLE_CRITERIA stems, by slot index */
 	double *slot_idf;      /* per slot of the subscriber scored */
-	struct learn_day *lday; /* features for models, built on demand */
+	struct score_day *sd;  /* the listing's side, maybe shared */
+	int own_sd;
 	double *mscore;        /* per paper: the model's decision value */
 	struct score_stat st_kw, st_crit, st_model;
 };
@@ -860,15 +861,60 @@ static void scan_papers(struct score_index *idx)
 	free(akey);
 }
 
+/*
+ * What every index of a listing shares, built once on first need (the
+ * indexes of one day are built one at a time: see score.h).
+ */
+struct score_day {
+	const struct listing *l;
+	struct learn_day *lday; /* features for models */
+};
+
+struct score_day *score_day_new(const struct listing *l)
+{
+	struct score_day *sd = xcalloc(1, sizeof(*sd));
+
+	sd->l = l;
+	return sd;
+}
+
+void score_day_free(struct score_day *sd)
+{
+	if (!sd)
+		return;
+	learn_day_free(sd->lday);
+	free(sd);
+}
+
+static const struct learn_day *day_features(struct score_day *sd)
+{
+	if (!sd->lday)
+		sd->lday = learn_day_build(sd->l);
+	return sd->lday;
+}
+
 struct score_index *score_index_build(const struct listing *l,
 				      const struct strv *announce_types,
 				      const struct subs_list *subs)
 {
+	struct score_index *idx =
+		score_index_build_day(score_day_new(l), announce_types, subs);
+
+	idx->own_sd = 1;
+	return idx;
+}
+
+struct score_index *score_index_build_day(struct score_day *sd,
+					  const struct strv *announce_types,
+					  const struct subs_list *subs)
+{
 	struct score_index *idx = xcalloc(1, sizeof(*idx));
+	const struct listing *l = sd->l;
 	struct ids_ctx ids;
 	size_t i, np = l->n ? l->n : 1;
 
 	memset(&ids, 0, sizeof(ids));
+	idx->sd = sd;
 	idx->l = l;
 	idx->subs = subs;
 	idx->wanted = xcalloc(np, 1);
@@ -961,7 +1007,8 @@ void score_index_free(struct score_index *idx)
 	free(idx->doclen);
 	strv_release(&idx->crit_words);
 	free(idx->slot_idf);
-	learn_day_free(idx->lday);
+	if (idx->own_sd)
+		score_day_free(idx->sd);
 	free(idx->mscore);
 	free(idx);
 }
@@ -1082,10 +1129,10 @@ static void day_stats(struct score_index *idx, const struct csub *cs)
 	stat_finish(&idx->st_kw, k1, k2, n);
 	stat_finish(&idx->st_crit, c1, c2, n);
 	memset(&idx->st_model, 0, sizeof(idx->st_model));
-	if (cs->model && idx->lday) {
+	if (cs->model && idx->sd->lday) {
 		double m1 = 0, m2 = 0;
 
-		learn_day_score(idx->lday, cs->model, idx->mscore);
+		learn_day_score(idx->sd->lday, cs->model, idx->mscore);
 		for (i = 0; i < n; i++) {
 			m1 += idx->mscore[i];
 			m2 += idx->mscore[i] * idx->mscore[i];
@@ -1590,8 +1637,8 @@ int score_index_set_model(struct score_index *idx,
 	if (!cs)
 		return -1;
 	((struct csub *)cs)->model = m;
-	if (m && !idx->lday)
-		idx->lday = learn_day_build(idx->l);
+	if (m)
+		day_features(idx->sd);
 	return 0;
 }
 
@@ -1860,12 +1907,12 @@ static void explain(struct score_index *idx, const struct csub *cs,
 	else
 		buf_addf(out, "Authors: none of the %zu you follow\n",
 			 s->authors.n);
-	if (cs->model && idx->lday) {
+	if (cs->model && idx->sd->lday) {
 		char *sum = learn_summary(cs->model);
 
 		buf_addf(out, "Model (%s): decision %.3f, ", sum, ev->model);
 		buf_addstr(out, "here: ");
-		learn_explain_paper(idx->lday, cs->model, paper, out);
+		learn_explain_paper(idx->sd->lday, cs->model, paper, out);
 		buf_addch(out, '\n');
 		free(sum);
 	}

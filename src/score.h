@@ -125,6 +125,23 @@ struct score_index;
 struct score_index *score_index_build(const struct listing *l,
 				      const struct strv *announce_types,
 				      const struct subs_list *subs);
+
+/*
+ * The listing's side of scoring, shared by the indexes of one day (a run
+ * indexes its subscribers a group at a time): the papers' features for
+ * learned models, computed once when first needed. l must outlive it;
+ * the indexes built from it must be freed first, and built one at a
+ * time (the first need builds it).
+ */
+struct score_day;
+struct score_day *score_day_new(const struct listing *l);
+void score_day_free(struct score_day *sd); /* NULL is fine */
+
+/* score_index_build over sd's listing, sharing sd (which must outlive
+ * the index). */
+struct score_index *score_index_build_day(struct score_day *sd,
+					  const struct strv *announce_types,
+					  const struct subs_list *subs);
 void score_index_free(struct score_index *idx);
 
 struct learn_model;

@@ -285,6 +285,32 @@ static void test_model_in_the_scorer(void **state_)
 		fail_msg("explanation:\n%s", buf_str(&why));
 	buf_release(&why);
 	score_result_release(&before);
+
+	/* Two indexes of one day (a run's groups) share the listing's
+	 * side and score as an index of its own does. */
+	{
+		struct score_day *sd = score_day_new(&next);
+		struct score_index *g1 = score_index_build_day(sd, NULL, &sl);
+		struct score_index *g2 = score_index_build_day(sd, NULL, &sl);
+		struct score_result r1, r2;
+		size_t i;
+
+		assert_int_equal(score_index_set_model(g1, s, m), 0);
+		assert_int_equal(score_index_set_model(g2, s, m), 0);
+		score_subscriber(g1, s, &r1);
+		score_index_free(g1); /* the day's side stays for g2 */
+		score_subscriber(g2, s, &r2);
+		for (i = 0; i < next.n; i++) {
+			assert_int_equal(r1.entries[i].relevance,
+					 after.entries[i].relevance);
+			assert_int_equal(r2.entries[i].relevance,
+					 after.entries[i].relevance);
+		}
+		score_result_release(&r1);
+		score_result_release(&r2);
+		score_index_free(g2);
+		score_day_free(sd);
+	}
 	score_result_release(&after);
 	score_index_free(idx);
 	subs_list_release(&sl);
