@@ -68,12 +68,25 @@
  * so that appending rarely changes its size (see the top of the file). */
 #define JOURNAL_PREALLOC ((off_t)64 << 10)
 
+/* A subscriber's latest record: one allocation "ID\0MESSAGE-ID\0REPLY\0"
+ * (a run of 100,000 keeps 100,000 of them), "" for a field none was
+ * recorded for ("-" on disk). */
 struct entry {
 	char *id;
 	enum journal_state state;
-	char *message_id; /* "" when none was recorded ("-" on disk) */
-	char *reply;	  /* "" when none was recorded ("-" on disk) */
 };
+
+static const char *entry_message_id(const struct entry *e)
+{
+	return e->id + strlen(e->id) + 1;
+}
+
+static const char *entry_reply(const struct entry *e)
+{
+	const char *mid = entry_message_id(e);
+
+	return mid + strlen(mid) + 1;
+}
 
 struct journal {
 	char *path;
@@ -179,21 +192,25 @@ static void record(struct journal *j, const char *id, enum journal_state state,
 		   const char *message_id, const char *reply)
 {
 	struct entry *e = find_entry(j, id);
+	size_t li = strlen(id) + 1, lm = strlen(message_id) + 1,
+	       lr = strlen(reply) + 1;
+	char *rec = xmalloc(li + lm + lr);
 
+	memcpy(rec, id, li);
+	memcpy(rec + li, message_id, lm);
+	memcpy(rec + li + lm, reply, lr);
 	if (!e) {
 		if (2 * (j->n + 1) > j->nslots)
 			rehash(j);
 		ALLOC_GROW(j->entries, j->n + 1, j->alloc);
 		e = &j->entries[j->n];
-		memset(e, 0, sizeof(*e));
-		e->id = xstrdup(id);
+		e->id = rec;
 		*find_slot(j, id) = ++j->n;
+	} else {
+		free(e->id);
+		e->id = rec;
 	}
 	e->state = state;
-	free(e->message_id);
-	e->message_id = xstrdup(message_id);
-	free(e->reply);
-	e->reply = xstrdup(reply);
 }
 
 /* "YYYY-MM-DDTHH:MM:SSZ" by shape; the value itself is never used. */
@@ -446,11 +463,8 @@ void journal_close(struct journal *j)
 		fsync(j->fd);
 		close(j->fd);
 	}
-	for (i = 0; i < j->n; i++) {
+	for (i = 0; i < j->n; i++)
 		free(j->entries[i].id);
-		free(j->entries[i].message_id);
-		free(j->entries[i].reply);
-	}
 	free(j->entries);
 	free(j->slots);
 	free(j->path);
@@ -474,9 +488,9 @@ enum journal_state journal_state(const struct journal *j,
 	pthread_mutex_lock(&mj->mu);
 	e = subscriber ? find_entry(j, subscriber) : NULL;
 	if (message_id)
-		*message_id = e ? e->message_id : NULL;
+		*message_id = e ? entry_message_id(e) : NULL;
 	if (reply)
-		*reply = e ? e->reply : NULL;
+		*reply = e ? entry_reply(e) : NULL;
 	st = e ? e->state : JOURNAL_NONE;
 	pthread_mutex_unlock(&mj->mu);
 	return st;
@@ -740,7 +754,8 @@ void journal_foreach(const struct journal *j,
 
 	for (i = 0; i < j->n; i++)
 		fn(j->entries[i].id, j->entries[i].state,
-		   j->entries[i].message_id, j->entries[i].reply, ctx);
+		   entry_message_id(&j->entries[i]),
+		   entry_reply(&j->entries[i]), ctx);
 }
 
 int journal_find_message(const char *dir, const char *date,
