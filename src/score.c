@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "score.h"
+#include "latent.h"
 #include "learn.h"
 #include "stem.h"
 #include "strv.h"
@@ -358,6 +359,8 @@ struct csub {
 	uint64_t cat_mask;      /* bit id - 1 of each category, ids <= 64 */
 	int cat_slow;           /* a category id > 64: compare strings */
 	const struct learn_model *model; /* score_index_set_model, or NULL */
+	const double *q_want;   /* criteria folded into idx->lat, or NULL */
+	const double *q_away;   /* exclude terms folded into it, or NULL */
 };
 
 /* A term's hit in one paper. */
@@ -411,7 +414,11 @@ struct eval {
 	double points;           /* keyword points (sum over topics) */
 	double crit;             /* BM25 of the criteria */
 	double model;            /* the learned model's decision value */
+	double sem, away;        /* latent cosine to criteria, exclusions */
 	double z_kw, z_crit, z_model, z; /* standardized, and combined */
+	double z_sem, z_away;
+	double scale;            /* brings the profile's signals to its
+				  * own spread (1 without latent ones) */
 	double score;            /* z after penalties (orders papers) */
 	int relevance;
 	struct topic_eval *topic; /* the paper's row, one per topic */
@@ -482,6 +489,10 @@ struct score_index {
 	struct learn_day *lday; /* features for models, built on demand */
 	double *mscore;        /* per paper: the model's decision value */
 	struct score_stat st_kw, st_crit, st_model;
+	struct latent_day *lat; /* the day's latent space, when a profile
+				 * has criteria */
+	double *latq;          /* per csub: q_want, q_away (LATENT_DIMS) */
+	struct score_stat st_sem, st_away;
 };
 
 /* ---- building ---- */
@@ -860,6 +871,45 @@ static void scan_papers(struct score_index *idx)
 	free(akey);
 }
 
+/*
+ * When a profile has criteria, builds the day's latent space and folds
+ * into it each such profile's criteria and, as their opposite, its
+ * exclude terms (see score.h).
+ */
+static void fold_profiles(struct score_index *idx)
+{
+	size_t i, want = 0;
+
+	for (i = 0; idx->subs && i < idx->subs->n; i++) {
+		const char *c = idx->subs->v[i].criteria;
+		want += c && c[0];
+	}
+	if (!want)
+		return;
+	idx->lat = latent_day_build(idx->l);
+	if (!idx->lat)
+		return;
+	idx->latq = xcalloc(idx->subs->n * 2 * LATENT_DIMS,
+			    sizeof(*idx->latq));
+	for (i = 0; i < idx->subs->n; i++) {
+		const struct subscriber *s = &idx->subs->v[i];
+		struct csub *cs = &idx->csubs[i];
+		double *q = idx->latq + i * 2 * LATENT_DIMS;
+
+		if (!s->criteria || !s->criteria[0])
+			continue;
+		if (!latent_fold(idx->lat, s->criteria, q))
+			cs->q_want = q;
+		if (s->exclude.n) {
+			char *away = strv_join(&s->exclude, ". ");
+
+			if (!latent_fold(idx->lat, away, q + LATENT_DIMS))
+				cs->q_away = q + LATENT_DIMS;
+			free(away);
+		}
+	}
+}
+
 struct score_index *score_index_build(const struct listing *l,
 				      const struct strv *announce_types,
 				      const struct subs_list *subs)
@@ -907,6 +957,7 @@ struct score_index *score_index_build(const struct listing *l,
 	free(ids.v);
 	idx->doclen = xcalloc(np, sizeof(*idx->doclen));
 	scan_papers(idx);
+	fold_profiles(idx);
 	idx->stamp = xcalloc(np, sizeof(*idx->stamp));
 	idx->head = xcalloc(np, sizeof(*idx->head));
 	idx->row = xcalloc(np, sizeof(*idx->row));
@@ -963,6 +1014,8 @@ void score_index_free(struct score_index *idx)
 	free(idx->slot_idf);
 	learn_day_free(idx->lday);
 	free(idx->mscore);
+	latent_day_free(idx->lat);
+	free(idx->latq);
 	free(idx);
 }
 /* ---- scoring one subscriber ---- */
@@ -1081,6 +1134,14 @@ static void day_stats(struct score_index *idx, const struct csub *cs)
 	}
 	stat_finish(&idx->st_kw, k1, k2, n);
 	stat_finish(&idx->st_crit, c1, c2, n);
+	memset(&idx->st_sem, 0, sizeof(idx->st_sem));
+	memset(&idx->st_away, 0, sizeof(idx->st_away));
+	if (cs->q_want)
+		latent_stats(idx->lat, cs->q_want, &idx->st_sem.mean,
+			     &idx->st_sem.sd);
+	if (cs->q_away)
+		latent_stats(idx->lat, cs->q_away, &idx->st_away.mean,
+			     &idx->st_away.sd);
 	memset(&idx->st_model, 0, sizeof(idx->st_model));
 	if (cs->model && idx->lday) {
 		double m1 = 0, m2 = 0;
@@ -1260,6 +1321,38 @@ static int calibrate(double z)
 }
 
 /*
+ * The profile's part of the combined score of paper into idx->ev (see
+ * score.h): the standardized keyword points and criteria BM25, plus, with
+ * a latent space, the latent cosine to the criteria minus the one to the
+ * exclusions, all scaled back to the spread of the first two.
+ */
+static void profile_z(struct score_index *idx, const struct csub *cs,
+		      size_t paper)
+{
+	struct eval *ev = &idx->ev;
+	double w2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
+		    SCORE_W_CRITERIA * SCORE_W_CRITERIA, extra = 0;
+
+	ev->z_kw = zscore(&idx->st_kw, ev->points);
+	ev->z_crit = zscore(&idx->st_crit, ev->crit);
+	ev->z = SCORE_W_KEYWORDS * ev->z_kw + SCORE_W_CRITERIA * ev->z_crit;
+	if (cs->q_want) {
+		ev->sem = latent_cosine(idx->lat, paper, cs->q_want);
+		ev->z_sem = zscore(&idx->st_sem, ev->sem);
+		ev->z += SCORE_W_LATENT * ev->z_sem;
+		extra += SCORE_W_LATENT * SCORE_W_LATENT;
+	}
+	if (cs->q_away) {
+		ev->away = latent_cosine(idx->lat, paper, cs->q_away);
+		ev->z_away = zscore(&idx->st_away, ev->away);
+		ev->z -= SCORE_W_LATENT_AWAY * ev->z_away;
+		extra += SCORE_W_LATENT_AWAY * SCORE_W_LATENT_AWAY;
+	}
+	ev->scale = sqrt(w2 / (w2 + extra));
+	ev->z *= ev->scale;
+}
+
+/*
  * Evaluates cs for one paper from its row (collect) into idx->ev; with
  * `where`, also leaves each slot's where bits in idx->slot_where (for
  * comments; clear_where resets them).
@@ -1278,8 +1371,10 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	ev->npen = 0;
 	ev->author = ev->paper_author = -1;
 	ev->matched = 0;
-	ev->points = ev->crit = ev->model = 0;
+	ev->points = ev->crit = ev->model = ev->sem = ev->away = 0;
 	ev->z_kw = ev->z_crit = ev->z_model = ev->z = ev->score = 0;
+	ev->z_sem = ev->z_away = 0;
+	ev->scale = 1;
 	ev->relevance = 0;
 	ev->topic = idx->no_topics;
 	if (hit) {
@@ -1319,9 +1414,7 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	ev->stage = STAGE_SCORED;
 	if (hit)
 		ev->points = topic_points(s, ev->topic, &ev->matched);
-	ev->z_kw = zscore(&idx->st_kw, ev->points);
-	ev->z_crit = zscore(&idx->st_crit, ev->crit);
-	ev->z = SCORE_W_KEYWORDS * ev->z_kw + SCORE_W_CRITERIA * ev->z_crit;
+	profile_z(idx, cs, paper);
 	if (cs->model) {
 		ev->model = idx->mscore[paper];
 		ev->z_model = zscore(&idx->st_model, ev->model);

@@ -81,6 +81,10 @@
  * neither is known to be better for a new profile. */
 #define SCORE_W_KEYWORDS 1.0
 #define SCORE_W_CRITERIA 1.0
+/* Weights of the latent cosine to the criteria and (subtracted) to the
+ * exclusions: equal to the others, for the same reason. */
+#define SCORE_W_LATENT 1.0
+#define SCORE_W_LATENT_AWAY 1.0
 /* Calibration: relevance at the day's mean, and per standard deviation
  * above it (see above). */
 #define SCORE_REL_AT_MEAN 3.0
