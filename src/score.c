@@ -1852,6 +1852,25 @@ static void explain_criteria(const struct score_index *idx,
 	buf_addf(out, " = %.2f\n", ev->crit);
 }
 
+/* The latent terms of the formula and their scale, " + 1 x latent
+ * criteria (c - mean) / sd - ... ) x 0.707 (...)", when cs has them. */
+static void explain_latent(const struct score_index *idx,
+			   const struct csub *cs, struct buf *out)
+{
+	const struct eval *ev = &idx->ev;
+
+	if (!cs->q_want)
+		return;
+	buf_addf(out, " + %g x latent criteria (%.3f - %.3f) / %.3f",
+		 SCORE_W_LATENT, ev->sem, idx->st_sem.mean, idx->st_sem.sd);
+	if (cs->q_away)
+		buf_addf(out, " - %g x latent exclusions (%.3f - %.3f) / %.3f",
+			 SCORE_W_LATENT_AWAY, ev->away, idx->st_away.mean,
+			 idx->st_away.sd);
+	buf_addf(out, ") x %.3f (%d signals at the spread of 2)", ev->scale,
+		 cs->q_away ? 4 : 3);
+}
+
 static void explain(struct score_index *idx, const struct csub *cs,
 		    size_t paper, struct buf *out)
 {
@@ -1962,21 +1981,35 @@ static void explain(struct score_index *idx, const struct csub *cs,
 		buf_addch(out, '\n');
 		free(sum);
 	}
+	if (cs->q_want)
+		buf_addf(out, "Latent space (the day's %zu papers, %d "
+			      "directions): cosine %.3f to your criteria%s",
+			 idx->l->n, LATENT_DIMS, ev->sem,
+			 cs->q_away ? "" : "\n");
+	if (cs->q_away)
+		buf_addf(out, ", %.3f to your exclusions\n", ev->away);
 	if (ev->author < 0) {
 		buf_addf(out, "Day (%zu papers): keywords mean %.2f sd %.2f; "
 			      "criteria mean %.2f sd %.2f",
 			 idx->l->n, idx->st_kw.mean, idx->st_kw.sd,
 			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->q_want)
+			buf_addf(out, "; latent criteria mean %.3f sd %.3f",
+				 idx->st_sem.mean, idx->st_sem.sd);
+		if (cs->q_away)
+			buf_addf(out, "; latent exclusions mean %.3f sd %.3f",
+				 idx->st_away.mean, idx->st_away.sd);
 		if (cs->model)
 			buf_addf(out, "; model mean %.3f sd %.3f",
 				 idx->st_model.mean, idx->st_model.sd);
 		buf_addch(out, '\n');
-		buf_addf(out, "Formula: z = %s%g x keywords (%.2f - %.2f) / "
+		buf_addf(out, "Formula: z = %s%s%g x keywords (%.2f - %.2f) / "
 			      "%.2f + %g x criteria (%.2f - %.2f) / %.2f",
-			 cs->model ? "(" : "", SCORE_W_KEYWORDS, ev->points,
-			 idx->st_kw.mean,
+			 cs->model ? "(" : "", cs->q_want ? "(" : "",
+			 SCORE_W_KEYWORDS, ev->points, idx->st_kw.mean,
 			 idx->st_kw.sd, SCORE_W_CRITERIA, ev->crit,
 			 idx->st_crit.mean, idx->st_crit.sd);
+		explain_latent(idx, cs, out);
 		if (cs->model) {
 			double w = learn_weight(cs->model);
 			double p2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
