@@ -219,14 +219,13 @@ struct naive_latent {
 	double mean[2], sd[2], scale;
 };
 
-static void naive_latent(const struct subscriber *s,
-			 const struct paper *papers, size_t n,
-			 struct naive_latent *lat)
+static void naive_latent(const struct subscriber *s, const struct paper *papers,
+			 size_t n, struct naive_latent *lat)
 {
 	struct listing l;
 	struct latent_day *ld;
 	double q[2][LATENT_DIMS], w2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
-				      SCORE_W_CRITERIA * SCORE_W_CRITERIA;
+				       SCORE_W_CRITERIA * SCORE_W_CRITERIA;
 	double extra = 0;
 	char *away;
 	size_t i, k;
@@ -420,15 +419,15 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 		z = SCORE_W_KEYWORDS * (sk > 0 ? (kw[i] - mk) / sk : 0) +
 		    SCORE_W_CRITERIA * (sc > 0 ? (cr[i] - mc) / sc : 0);
 		if (lat.want)
-			z += SCORE_W_LATENT * (lat.sd[0] > 0 ? (lat.cos[0][i] -
-								lat.mean[0]) /
-							       lat.sd[0]
-							     : 0);
+			z += SCORE_W_LATENT *
+			     (lat.sd[0] > 0
+				  ? (lat.cos[0][i] - lat.mean[0]) / lat.sd[0]
+				  : 0);
 		if (lat.away)
 			z -= SCORE_W_LATENT_AWAY *
 			     (lat.sd[1] > 0
-				      ? (lat.cos[1][i] - lat.mean[1]) / lat.sd[1]
-				      : 0);
+				  ? (lat.cos[1][i] - lat.mean[1]) / lat.sd[1]
+				  : 0);
 		z = z * lat.scale - SCORE_EXCLUDE_PENALTY * npen;
 		if (exact)
 			exact[i] = SCORE_REL_AT_MEAN + SCORE_REL_PER_SD * z;

@@ -7,9 +7,10 @@
  * randomized range finder (X times a fixed pseudo-random block, then
  * LATENT_POWER_ITERS rounds of X X^T, each re-orthonormalized on the
  * papers' side) gives an orthonormal basis Q of X's leading column space;
- * the small matrix B = Q^T X is decomposed through the eigenvectors W of B B^T (cyclic
- * Jacobi), so U = Q W, S = sqrt(eigenvalues), V = B^T W / S. Only the
- * papers' unit rows of U S and the words' rows of V are kept.
+ * the small matrix B = Q^T X is decomposed through the eigenvectors W
+ * of B B^T (cyclic Jacobi), so U = Q W, S = sqrt(eigenvalues) and
+ * V = B^T W / S. Only the papers' unit rows of U S and the words' rows
+ * of V are kept.
  */
 #include <math.h>
 #include <stdint.h>
@@ -40,17 +41,17 @@
 #define LATENT_HASH_LOAD 2
 
 struct latent_day {
-	size_t n;       /* papers */
-	size_t k;       /* directions kept, <= LATENT_DIMS */
+	size_t n; /* papers */
+	size_t k; /* directions kept, <= LATENT_DIMS */
 	/* the vocabulary: stems of the words kept, and their idf */
 	char **words;
 	size_t nwords;
 	uint32_t *slots; /* 0: empty, else word index + 1 */
 	size_t nslots;
 	double *idf;
-	double *v;      /* nwords x k: each word's row of V */
-	double *z;      /* n x k: each paper's unit row of U S */
-	double mean[LATENT_DIMS];              /* of the rows of z */
+	double *v;		  /* nwords x k: each word's row of V */
+	double *z;		  /* n x k: each paper's unit row of U S */
+	double mean[LATENT_DIMS]; /* of the rows of z */
 	double second[LATENT_DIMS * LATENT_DIMS]; /* mean of z_i^T z_i */
 };
 
@@ -59,10 +60,10 @@ struct latent_day {
 struct vocab {
 	char **words;
 	size_t *df;
-	uint32_t *last;  /* per word: the last paper + 1 it was seen in */
+	uint32_t *last; /* per word: the last paper + 1 it was seen in */
 	size_t n, alloc;
 	uint32_t *slots;
-	size_t nslots;   /* a power of two */
+	size_t nslots; /* a power of two */
 };
 
 static uint64_t hash_word(const char *s, size_t len)
@@ -136,8 +137,8 @@ static int content_word(const char *w, size_t len)
 
 struct doc_ctx {
 	struct vocab *v;
-	uint32_t paper;   /* paper + 1 */
-	size_t *ids;      /* word ids of this paper, in order */
+	uint32_t paper; /* paper + 1 */
+	size_t *ids;	/* word ids of this paper, in order */
 	size_t n, alloc;
 };
 
@@ -175,8 +176,7 @@ struct sparse {
 /* ---- dense helpers (row-major) ---- */
 
 /* Y (rows x l) = X (rows x ncols, sparse) times M (ncols x l). */
-static void mul_x(const struct sparse *x, const double *m, size_t l,
-		  double *y)
+static void mul_x(const struct sparse *x, const double *m, size_t l, double *y)
 {
 	size_t i, j, e;
 
@@ -195,8 +195,7 @@ static void mul_x(const struct sparse *x, const double *m, size_t l,
 }
 
 /* T (ncols x l) = X^T times Y (rows x l). */
-static void mul_xt(const struct sparse *x, const double *y, size_t l,
-		   double *t)
+static void mul_xt(const struct sparse *x, const double *y, size_t l, double *t)
 {
 	size_t i, j, e;
 
@@ -278,8 +277,8 @@ static void jacobi(double *g, size_t l, double *lambda, double *w)
 
 				if (fabs(apq) < 1e-300)
 					continue;
-				theta = (g[q * l + q] - g[p * l + p]) /
-					(2 * apq);
+				theta =
+				    (g[q * l + q] - g[p * l + p]) / (2 * apq);
 				t = (theta >= 0 ? 1 : -1) /
 				    (fabs(theta) + sqrt(theta * theta + 1));
 				c = 1 / sqrt(t * t + 1);
@@ -361,9 +360,8 @@ static void build_matrix(struct latent_day *ld, const struct listing *l,
 			free(v.words[i]);
 			continue;
 		}
-		ld->idf[ld->nwords] = log((1.0 + (double)l->n) /
-					  (1.0 + (double)v.df[i])) +
-				      1.0;
+		ld->idf[ld->nwords] =
+		    log((1.0 + (double)l->n) / (1.0 + (double)v.df[i])) + 1.0;
 		ld->words[ld->nwords] = v.words[i];
 		keep[i] = (uint32_t)++ld->nwords;
 	}
@@ -374,7 +372,7 @@ static void build_matrix(struct latent_day *ld, const struct listing *l,
 	for (i = 0; i < ld->nwords; i++)
 		ld->slots[find_slot(ld->words, ld->slots, ld->nslots,
 				    ld->words[i], strlen(ld->words[i]))] =
-			(uint32_t)i + 1;
+		    (uint32_t)i + 1;
 
 	/* Rows: (1 + ln tf) x idf, unit length. */
 	for (i = 0; i < l->n; i++)
@@ -397,8 +395,8 @@ static void build_matrix(struct latent_day *ld, const struct listing *l,
 				b++;
 			if (keep[id]) {
 				uint32_t col = keep[id] - 1;
-				double val = (1.0 + log((double)(b - a))) *
-					     ld->idf[col];
+				double val =
+				    (1.0 + log((double)(b - a))) * ld->idf[col];
 
 				x->cols[e] = col;
 				x->vals[e++] = val;
@@ -465,8 +463,8 @@ struct latent_day *latent_day_build(const struct listing *l)
 	for (i = 0; i < nw; i++)
 		for (j = 0; j < lsz; j++)
 			for (c = j; c < lsz; c++)
-				g[j * lsz + c] += t[i * lsz + j] *
-						  t[i * lsz + c];
+				g[j * lsz + c] +=
+				    t[i * lsz + j] * t[i * lsz + c];
 	for (j = 0; j < lsz; j++)
 		for (c = 0; c < j; c++)
 			g[j * lsz + c] = g[c * lsz + j];
@@ -530,7 +528,7 @@ struct latent_day *latent_day_build(const struct listing *l)
 			ld->mean[j] += zi[j] / (double)n;
 			for (c = 0; c < ld->k; c++)
 				ld->second[j * LATENT_DIMS + c] +=
-					zi[j] * zi[c] / (double)n;
+				    zi[j] * zi[c] / (double)n;
 		}
 	}
 	goto out;
@@ -593,7 +591,7 @@ static void fold_word(void *ctx, const char *w, size_t len)
 
 int latent_fold(const struct latent_day *ld, const char *text, double *q)
 {
-	struct fold_ctx fc = { ld, NULL, 0, 0 };
+	struct fold_ctx fc = {ld, NULL, 0, 0};
 	size_t a = 0, j;
 	double norm = 0;
 
@@ -625,8 +623,7 @@ int latent_fold(const struct latent_day *ld, const char *text, double *q)
 	return 0;
 }
 
-double latent_cosine(const struct latent_day *ld, size_t paper,
-		     const double *q)
+double latent_cosine(const struct latent_day *ld, size_t paper, const double *q)
 {
 	const double *zi = ld->z + paper * ld->k;
 	double sum = 0;

@@ -21,22 +21,22 @@
 /* Two themes that never share a word, each of more words than the
  * space has directions, so that it has to sum them up. */
 static const char *const kv[] = {
-	"kv",	     "cache",	  "attention", "heads",	    "memory",
-	"footprint", "token",	  "eviction",  "long",	    "context",
-	"decoding",  "throughput", "transformer", "layers",   "prefill",
-	"latency",   "gpu",	  "kernel",    "batching",  "speculative",
-	"sequence",  "window",	  "compression", "bandwidth",
+    "kv",	 "cache",      "attention",   "heads",	   "memory",
+    "footprint", "token",      "eviction",    "long",	   "context",
+    "decoding",	 "throughput", "transformer", "layers",	   "prefill",
+    "latency",	 "gpu",	       "kernel",      "batching",  "speculative",
+    "sequence",	 "window",     "compression", "bandwidth",
 };
 static const char *const med[] = {
-	"medical",   "imaging",	  "patient",   "scans",	    "hospital",
-	"records",   "tumor",	  "diagnosis", "clinical",  "trials",
-	"radiology", "reports",	  "organ",     "segmentation", "mri",
-	"lesion",    "cohort",	  "surgery",   "pathology", "biopsy",
-	"cardiac",   "ultrasound", "disease",  "screening",
+    "medical",	 "imaging",    "patient",   "scans",	    "hospital",
+    "records",	 "tumor",      "diagnosis", "clinical",	    "trials",
+    "radiology", "reports",    "organ",	    "segmentation", "mri",
+    "lesion",	 "cohort",     "surgery",   "pathology",    "biopsy",
+    "cardiac",	 "ultrasound", "disease",   "screening",
 };
 #define NTHEME 24
 /* Papers per theme, and words drawn from its theme for each. */
-#define PER_THEME 40
+#define PER_THEME	40
 #define WORDS_PER_PAPER 12
 
 static void add_paper(struct listing *l, const char *title,
@@ -122,9 +122,8 @@ static void test_stats_are_the_papers(void **state)
 	(void)state;
 	themed_listing(&l);
 	ld = latent_day_build(&l);
-	assert_int_equal(latent_fold(ld, "patient scans and tumor diagnosis",
-				     q),
-			 0);
+	assert_int_equal(
+	    latent_fold(ld, "patient scans and tumor diagnosis", q), 0);
 	latent_stats(ld, q, &mean, &sd);
 	for (i = 0; i < l.n; i++) {
 		double c = latent_cosine(ld, i, q);
@@ -153,8 +152,7 @@ static void test_same_listing_same_space(void **state)
 	assert_int_equal(latent_fold(a, "long context decoding", qa), 0);
 	assert_int_equal(latent_fold(b, "long context decoding", qb), 0);
 	for (i = 0; i < l.n; i++)
-		assert_true(latent_cosine(a, i, qa) ==
-			    latent_cosine(b, i, qb));
+		assert_true(latent_cosine(a, i, qa) == latent_cosine(b, i, qb));
 	latent_day_free(a);
 	latent_day_free(b);
 	listing_release(&l);
@@ -191,10 +189,10 @@ static void test_nothing_to_learn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_near_without_shared_words),
-		cmocka_unit_test(test_stats_are_the_papers),
-		cmocka_unit_test(test_same_listing_same_space),
-		cmocka_unit_test(test_nothing_to_learn),
+	    cmocka_unit_test(test_near_without_shared_words),
+	    cmocka_unit_test(test_stats_are_the_papers),
+	    cmocka_unit_test(test_same_listing_same_space),
+	    cmocka_unit_test(test_nothing_to_learn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,12 +249,10 @@ static void test_announce_filter(void **state)
 
 /* Two themes of a day that share no word (see test_latent.c). */
 static const char *const theme[2][12] = {
-	{ "kv", "cache", "attention", "heads", "memory", "footprint",
-	  "token", "eviction", "decoding", "throughput", "prefill",
-	  "latency" },
-	{ "medical", "imaging", "patient", "scans", "hospital", "records",
-	  "tumor", "diagnosis", "radiology", "reports", "lesion",
-	  "biopsy" },
+    {"kv", "cache", "attention", "heads", "memory", "footprint", "token",
+     "eviction", "decoding", "throughput", "prefill", "latency"},
+    {"medical", "imaging", "patient", "scans", "hospital", "records", "tumor",
+     "diagnosis", "radiology", "reports", "lesion", "biopsy"},
 };
 
 /* Score of paper `paper` of l for s, scored alone. */
@@ -268,8 +266,8 @@ static double score_of(const struct listing *l, struct subscriber *s,
 	score_subscriber(idx, s, &r);
 	sc = r.entries[paper].score;
 	*relevance = r.entries[paper].relevance;
-	*comment = xstrdup(r.entries[paper].comment ? r.entries[paper].comment
-						    : "");
+	*comment =
+	    xstrdup(r.entries[paper].comment ? r.entries[paper].comment : "");
 	score_result_release(&r);
 	score_index_free(idx);
 	return sc;
@@ -343,23 +341,22 @@ static void test_latent_exclusions_lower(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_authors),
-		cmocka_unit_test_setup_teardown(test_title_hits_weigh_more,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exclusion_in_title_drops,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exclusion_in_passing_penalizes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_author_match, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_category_filter, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_several_topics_raise_relevance, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_announce_filter, setup,
-						teardown),
-		cmocka_unit_test(test_latent_exclusions_lower),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_authors),
+	    cmocka_unit_test_setup_teardown(test_title_hits_weigh_more, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_exclusion_in_title_drops,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exclusion_in_passing_penalizes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_author_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_category_filter, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_several_topics_raise_relevance,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_announce_filter, setup,
+					    teardown),
+	    cmocka_unit_test(test_latent_exclusions_lower),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
