@@ -5,7 +5,8 @@
  *
  * Design decision: it shares nothing with the engine but score_normalize
  * and score_author_matches (the definitions of "the same text" and "the
- * same person") and stem_is_stopword: for each subscriber, for each
+ * same person"), stem_is_stopword and the latent space (latent.h, a
+ * module of its own, tested on its own): for each subscriber, for each
  * paper, for each term, it searches " term " in " normalized text " with
  * strstr (document frequencies too, by searching every paper), and
  * applies the formula of score.h as written there.
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "latent.h"
 #include "score.h"
 #include "stem.h"
 #include "subs.h"
@@ -209,6 +211,62 @@ static double naive_idf(const struct naive_paper *texts, size_t n,
 	return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
 }
 
+/* The latent cosines of a profile with criteria (latent.h), their mean
+ * and standard deviation summed paper by paper, and the scale. */
+struct naive_latent {
+	int want, away;
+	double *cos[2]; /* per paper: to the criteria, to the exclusions */
+	double mean[2], sd[2], scale;
+};
+
+static void naive_latent(const struct subscriber *s, const struct paper *papers,
+			 size_t n, struct naive_latent *lat)
+{
+	struct listing l;
+	struct latent_day *ld;
+	double q[2][LATENT_DIMS], w2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
+				       SCORE_W_CRITERIA * SCORE_W_CRITERIA;
+	double extra = 0;
+	char *away;
+	size_t i, k;
+
+	memset(lat, 0, sizeof(*lat));
+	lat->scale = 1;
+	if (!s->criteria || !s->criteria[0])
+		return;
+	memset(&l, 0, sizeof(l));
+	l.papers = (struct paper *)papers;
+	l.n = n;
+	ld = latent_day_build(&l);
+	if (!ld)
+		return;
+	away = strv_join(&s->exclude, ". ");
+	lat->want = !latent_fold(ld, s->criteria, q[0]);
+	lat->away = s->exclude.n && !latent_fold(ld, away, q[1]);
+	free(away);
+	for (k = 0; k < 2; k++) {
+		double m1 = 0, m2 = 0, var;
+
+		lat->cos[k] = xcalloc(n + 1, sizeof(double));
+		if (!(k ? lat->away : lat->want))
+			continue;
+		for (i = 0; i < n; i++) {
+			lat->cos[k][i] = latent_cosine(ld, i, q[k]);
+			m1 += lat->cos[k][i];
+			m2 += lat->cos[k][i] * lat->cos[k][i];
+		}
+		lat->mean[k] = n ? m1 / (double)n : 0;
+		var = n ? m2 / (double)n - lat->mean[k] * lat->mean[k] : 0;
+		lat->sd[k] = var > 1e-12 ? sqrt(var) : 0;
+	}
+	if (lat->want)
+		extra += SCORE_W_LATENT * SCORE_W_LATENT;
+	if (lat->away)
+		extra += SCORE_W_LATENT_AWAY * SCORE_W_LATENT_AWAY;
+	lat->scale = sqrt(w2 / (w2 + extra));
+	latent_day_free(ld);
+}
+
 /*
  * Relevance 0-10 of every paper of a day (n papers, their normalized
  * texts, wanted[i]: whether the list sends paper i's announce type) for
@@ -228,6 +286,7 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 	double *cr = xcalloc(n + 1, sizeof(*cr));
 	int *matched = xcalloc(n + 1, sizeof(*matched));
 	double avgdl = 0, k1 = 0, k2 = 0, c1 = 0, c2 = 0, mk, sk, mc, sc, var;
+	struct naive_latent lat;
 	size_t i, j, t;
 
 	naive_criteria(s->criteria, &crit);
@@ -293,6 +352,7 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 		c1 += cr[i];
 		c2 += cr[i] * cr[i];
 	}
+	naive_latent(s, papers, n, &lat);
 	mk = n ? k1 / (double)n : 0;
 	var = n ? k2 / (double)n - mk * mk : 0;
 	sk = var > 1e-12 ? sqrt(var) : 0;
@@ -357,8 +417,18 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 		if (central || (!matched[i] && !(cr[i] > 0)))
 			continue;
 		z = SCORE_W_KEYWORDS * (sk > 0 ? (kw[i] - mk) / sk : 0) +
-		    SCORE_W_CRITERIA * (sc > 0 ? (cr[i] - mc) / sc : 0) -
-		    SCORE_EXCLUDE_PENALTY * npen;
+		    SCORE_W_CRITERIA * (sc > 0 ? (cr[i] - mc) / sc : 0);
+		if (lat.want)
+			z += SCORE_W_LATENT *
+			     (lat.sd[0] > 0
+				  ? (lat.cos[0][i] - lat.mean[0]) / lat.sd[0]
+				  : 0);
+		if (lat.away)
+			z -= SCORE_W_LATENT_AWAY *
+			     (lat.sd[1] > 0
+				  ? (lat.cos[1][i] - lat.mean[1]) / lat.sd[1]
+				  : 0);
+		z = z * lat.scale - SCORE_EXCLUDE_PENALTY * npen;
 		if (exact)
 			exact[i] = SCORE_REL_AT_MEAN + SCORE_REL_PER_SD * z;
 		r = lround(SCORE_REL_AT_MEAN + SCORE_REL_PER_SD * z);
@@ -374,6 +444,8 @@ static inline void naive_relevance_day(const struct naive_profile *np,
 	free(kw);
 	free(cr);
 	free(matched);
+	free(lat.cos[0]);
+	free(lat.cos[1]);
 }
 
 /* 1 if the unrounded calibration value x is so near a rounding boundary

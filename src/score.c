@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "score.h"
+#include "latent.h"
 #include "learn.h"
 #include "stem.h"
 #include "strv.h"
@@ -358,6 +359,8 @@ struct csub {
 	uint64_t cat_mask;      /* bit id - 1 of each category, ids <= 64 */
 	int cat_slow;           /* a category id > 64: compare strings */
 	const struct learn_model *model; /* score_index_set_model, or NULL */
+	const double *q_want;   /* criteria folded into idx->lat, or NULL */
+	const double *q_away;   /* exclude terms folded into it, or NULL */
 };
 
 /* A term's hit in one paper. */
@@ -411,7 +414,11 @@ struct eval {
 	double points;           /* keyword points (sum over topics) */
 	double crit;             /* BM25 of the criteria */
 	double model;            /* the learned model's decision value */
+	double sem, away;        /* latent cosine to criteria, exclusions */
 	double z_kw, z_crit, z_model, z; /* standardized, and combined */
+	double z_sem, z_away;
+	double scale;            /* brings the profile's signals to its
+				  * own spread (1 without latent ones) */
 	double score;            /* z after penalties (orders papers) */
 	int relevance;
 	struct topic_eval *topic; /* the paper's row, one per topic */
@@ -483,6 +490,10 @@ struct score_index {
 	int own_sd;
 	double *mscore;        /* per paper: the model's decision value */
 	struct score_stat st_kw, st_crit, st_model;
+	const struct latent_day *lat; /* the day's latent space, when a profile
+				  * has criteria (the score_day's) */
+	double *latq;          /* per csub: q_want, q_away (LATENT_DIMS) */
+	struct score_stat st_sem, st_away;
 };
 
 /* ---- building ---- */
@@ -868,6 +879,8 @@ static void scan_papers(struct score_index *idx)
 struct score_day {
 	const struct listing *l;
 	struct learn_day *lday; /* features for models */
+	struct latent_day *lat; /* the latent space (latent.h) */
+	int lat_built;          /* tried (lat may be NULL: too small) */
 };
 
 struct score_day *score_day_new(const struct listing *l)
@@ -883,6 +896,7 @@ void score_day_free(struct score_day *sd)
 	if (!sd)
 		return;
 	learn_day_free(sd->lday);
+	latent_day_free(sd->lat);
 	free(sd);
 }
 
@@ -891,6 +905,54 @@ static const struct learn_day *day_features(struct score_day *sd)
 	if (!sd->lday)
 		sd->lday = learn_day_build(sd->l);
 	return sd->lday;
+}
+
+static const struct latent_day *day_latent(struct score_day *sd)
+{
+	if (!sd->lat_built) {
+		sd->lat = latent_day_build(sd->l);
+		sd->lat_built = 1;
+	}
+	return sd->lat;
+}
+
+/*
+ * When a profile has criteria, builds the day's latent space and folds
+ * into it each such profile's criteria and, as their opposite, its
+ * exclude terms (see score.h).
+ */
+static void fold_profiles(struct score_index *idx)
+{
+	size_t i, want = 0;
+
+	for (i = 0; idx->subs && i < idx->subs->n; i++) {
+		const char *c = idx->subs->v[i].criteria;
+		want += c && c[0];
+	}
+	if (!want)
+		return;
+	idx->lat = day_latent(idx->sd);
+	if (!idx->lat)
+		return;
+	idx->latq = xcalloc(idx->subs->n * 2 * LATENT_DIMS,
+			    sizeof(*idx->latq));
+	for (i = 0; i < idx->subs->n; i++) {
+		const struct subscriber *s = &idx->subs->v[i];
+		struct csub *cs = &idx->csubs[i];
+		double *q = idx->latq + i * 2 * LATENT_DIMS;
+
+		if (!s->criteria || !s->criteria[0])
+			continue;
+		if (!latent_fold(idx->lat, s->criteria, q))
+			cs->q_want = q;
+		if (s->exclude.n) {
+			char *away = strv_join(&s->exclude, ". ");
+
+			if (!latent_fold(idx->lat, away, q + LATENT_DIMS))
+				cs->q_away = q + LATENT_DIMS;
+			free(away);
+		}
+	}
 }
 
 struct score_index *score_index_build(const struct listing *l,
@@ -953,6 +1015,7 @@ struct score_index *score_index_build_day(struct score_day *sd,
 	free(ids.v);
 	idx->doclen = xcalloc(np, sizeof(*idx->doclen));
 	scan_papers(idx);
+	fold_profiles(idx);
 	idx->stamp = xcalloc(np, sizeof(*idx->stamp));
 	idx->head = xcalloc(np, sizeof(*idx->head));
 	idx->row = xcalloc(np, sizeof(*idx->row));
@@ -1010,6 +1073,7 @@ void score_index_free(struct score_index *idx)
 	if (idx->own_sd)
 		score_day_free(idx->sd);
 	free(idx->mscore);
+	free(idx->latq);
 	free(idx);
 }
 /* ---- scoring one subscriber ---- */
@@ -1128,6 +1192,14 @@ static void day_stats(struct score_index *idx, const struct csub *cs)
 	}
 	stat_finish(&idx->st_kw, k1, k2, n);
 	stat_finish(&idx->st_crit, c1, c2, n);
+	memset(&idx->st_sem, 0, sizeof(idx->st_sem));
+	memset(&idx->st_away, 0, sizeof(idx->st_away));
+	if (cs->q_want)
+		latent_stats(idx->lat, cs->q_want, &idx->st_sem.mean,
+			     &idx->st_sem.sd);
+	if (cs->q_away)
+		latent_stats(idx->lat, cs->q_away, &idx->st_away.mean,
+			     &idx->st_away.sd);
 	memset(&idx->st_model, 0, sizeof(idx->st_model));
 	if (cs->model && idx->sd->lday) {
 		double m1 = 0, m2 = 0;
@@ -1307,6 +1379,38 @@ static int calibrate(double z)
 }
 
 /*
+ * The profile's part of the combined score of paper into idx->ev (see
+ * score.h): the standardized keyword points and criteria BM25, plus, with
+ * a latent space, the latent cosine to the criteria minus the one to the
+ * exclusions, all scaled back to the spread of the first two.
+ */
+static void profile_z(struct score_index *idx, const struct csub *cs,
+		      size_t paper)
+{
+	struct eval *ev = &idx->ev;
+	double w2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +
+		    SCORE_W_CRITERIA * SCORE_W_CRITERIA, extra = 0;
+
+	ev->z_kw = zscore(&idx->st_kw, ev->points);
+	ev->z_crit = zscore(&idx->st_crit, ev->crit);
+	ev->z = SCORE_W_KEYWORDS * ev->z_kw + SCORE_W_CRITERIA * ev->z_crit;
+	if (cs->q_want) {
+		ev->sem = latent_cosine(idx->lat, paper, cs->q_want);
+		ev->z_sem = zscore(&idx->st_sem, ev->sem);
+		ev->z += SCORE_W_LATENT * ev->z_sem;
+		extra += SCORE_W_LATENT * SCORE_W_LATENT;
+	}
+	if (cs->q_away) {
+		ev->away = latent_cosine(idx->lat, paper, cs->q_away);
+		ev->z_away = zscore(&idx->st_away, ev->away);
+		ev->z -= SCORE_W_LATENT_AWAY * ev->z_away;
+		extra += SCORE_W_LATENT_AWAY * SCORE_W_LATENT_AWAY;
+	}
+	ev->scale = sqrt(w2 / (w2 + extra));
+	ev->z *= ev->scale;
+}
+
+/*
  * Evaluates cs for one paper from its row (collect) into idx->ev; with
  * `where`, also leaves each slot's where bits in idx->slot_where (for
  * comments; clear_where resets them).
@@ -1325,8 +1429,10 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	ev->npen = 0;
 	ev->author = ev->paper_author = -1;
 	ev->matched = 0;
-	ev->points = ev->crit = ev->model = 0;
+	ev->points = ev->crit = ev->model = ev->sem = ev->away = 0;
 	ev->z_kw = ev->z_crit = ev->z_model = ev->z = ev->score = 0;
+	ev->z_sem = ev->z_away = 0;
+	ev->scale = 1;
 	ev->relevance = 0;
 	ev->topic = idx->no_topics;
 	if (hit) {
@@ -1366,9 +1472,7 @@ static void evaluate(struct score_index *idx, const struct csub *cs,
 	ev->stage = STAGE_SCORED;
 	if (hit)
 		ev->points = topic_points(s, ev->topic, &ev->matched);
-	ev->z_kw = zscore(&idx->st_kw, ev->points);
-	ev->z_crit = zscore(&idx->st_crit, ev->crit);
-	ev->z = SCORE_W_KEYWORDS * ev->z_kw + SCORE_W_CRITERIA * ev->z_crit;
+	profile_z(idx, cs, paper);
 	if (cs->model) {
 		ev->model = idx->mscore[paper];
 		ev->z_model = zscore(&idx->st_model, ev->model);
@@ -1806,6 +1910,25 @@ static void explain_criteria(const struct score_index *idx,
 	buf_addf(out, " = %.2f\n", ev->crit);
 }
 
+/* The latent terms of the formula and their scale, " + 1 x latent
+ * criteria (c - mean) / sd - ... ) x 0.707 (...)", when cs has them. */
+static void explain_latent(const struct score_index *idx,
+			   const struct csub *cs, struct buf *out)
+{
+	const struct eval *ev = &idx->ev;
+
+	if (!cs->q_want)
+		return;
+	buf_addf(out, " + %g x latent criteria (%.3f - %.3f) / %.3f",
+		 SCORE_W_LATENT, ev->sem, idx->st_sem.mean, idx->st_sem.sd);
+	if (cs->q_away)
+		buf_addf(out, " - %g x latent exclusions (%.3f - %.3f) / %.3f",
+			 SCORE_W_LATENT_AWAY, ev->away, idx->st_away.mean,
+			 idx->st_away.sd);
+	buf_addf(out, ") x %.3f (%d signals at the spread of 2)", ev->scale,
+		 cs->q_away ? 4 : 3);
+}
+
 static void explain(struct score_index *idx, const struct csub *cs,
 		    size_t paper, struct buf *out)
 {
@@ -1916,21 +2039,35 @@ static void explain(struct score_index *idx, const struct csub *cs,
 		buf_addch(out, '\n');
 		free(sum);
 	}
+	if (cs->q_want)
+		buf_addf(out, "Latent space (the day's %zu papers, %d "
+			      "directions): cosine %.3f to your criteria%s",
+			 idx->l->n, LATENT_DIMS, ev->sem,
+			 cs->q_away ? "" : "\n");
+	if (cs->q_away)
+		buf_addf(out, ", %.3f to your exclusions\n", ev->away);
 	if (ev->author < 0) {
 		buf_addf(out, "Day (%zu papers): keywords mean %.2f sd %.2f; "
 			      "criteria mean %.2f sd %.2f",
 			 idx->l->n, idx->st_kw.mean, idx->st_kw.sd,
 			 idx->st_crit.mean, idx->st_crit.sd);
+		if (cs->q_want)
+			buf_addf(out, "; latent criteria mean %.3f sd %.3f",
+				 idx->st_sem.mean, idx->st_sem.sd);
+		if (cs->q_away)
+			buf_addf(out, "; latent exclusions mean %.3f sd %.3f",
+				 idx->st_away.mean, idx->st_away.sd);
 		if (cs->model)
 			buf_addf(out, "; model mean %.3f sd %.3f",
 				 idx->st_model.mean, idx->st_model.sd);
 		buf_addch(out, '\n');
-		buf_addf(out, "Formula: z = %s%g x keywords (%.2f - %.2f) / "
+		buf_addf(out, "Formula: z = %s%s%g x keywords (%.2f - %.2f) / "
 			      "%.2f + %g x criteria (%.2f - %.2f) / %.2f",
-			 cs->model ? "(" : "", SCORE_W_KEYWORDS, ev->points,
-			 idx->st_kw.mean,
+			 cs->model ? "(" : "", cs->q_want ? "(" : "",
+			 SCORE_W_KEYWORDS, ev->points, idx->st_kw.mean,
 			 idx->st_kw.sd, SCORE_W_CRITERIA, ev->crit,
 			 idx->st_crit.mean, idx->st_crit.sd);
+		explain_latent(idx, cs, out);
 		if (cs->model) {
 			double w = learn_weight(cs->model);
 			double p2 = SCORE_W_KEYWORDS * SCORE_W_KEYWORDS +

@@ -27,9 +27,10 @@
  *   4. a profile `exclude` term in the title, or SCORE_EXCLUDE_CENTRAL
  *      times or more in the abstract, drops the paper (it is about that);
  *      once in the abstract (in passing) it costs SCORE_EXCLUDE_PENALTY;
- *   5. three signals, each standardized over the day's listing (z = (x -
- *      mean) / sd over every paper, 0 for a paper no term hit), so a
- *      generic day or a long profile does not inflate them:
+ *   5. signals, each standardized over the day's listing (z = (x - mean)
+ *      / sd over every paper; keyword points and BM25 are 0 for a paper
+ *      no term hit), so a generic day or a long profile does not inflate
+ *      them:
  *      - keywords: a topic counts when one of its keywords appears, all
  *        its `require` terms appear and none of its own `exclude` terms;
  *        points = sum over counted topics of weight x (3 x idf per
@@ -38,12 +39,21 @@
  *        papers, so a word every paper has ("memory") counts little;
  *      - criteria: Okapi BM25 (k1 1.2, b 0.75, the same idf) of title and
  *        abstract against the distinct content words of `criteria`;
+ *      - latent, for a profile with criteria: in the day's latent
+ *        semantic space (latent.h, built once per index when any profile
+ *        has criteria), the cosine of the paper to the criteria, and,
+ *        subtracted, to the profile's exclude terms taken as one text:
+ *        a paper can be near what the reader asked for, or near a field
+ *        the reader excluded, without using the words (a medical
+ *        application that never says "medical imaging");
  *      - the learned model (learn.h), when score_index_set_model gave
  *        one, with weight learn_weight (grows with the up-votes);
- *      combined z = z_keywords + z_criteria - penalties, or with a model
- *      (z_keywords + z_criteria + w x z_model) x sqrt(2 / (2 + w^2)) -
- *      penalties: scaled back to the profile's own spread (as if the
- *      signals were independent) so that the calibration below holds;
+ *      profile z = (z_keywords + z_criteria + z_latent - z_latent_excl)
+ *      x sqrt(2 / 4) (sqrt(2 / 3) without exclusions, 1 without
+ *      criteria), combined z = profile z - penalties, or with a model
+ *      (profile z + w x z_model) x sqrt(2 / (2 + w^2)) - penalties: each
+ *      sum scaled back to the spread of two signals (as if they were
+ *      independent) so that the calibration below holds;
  *   6. relevance = clamp(1, 10, round(SCORE_REL_AT_MEAN +
  *      SCORE_REL_PER_SD x z)): fixed thresholds in standard deviations
  *      above the day's mean, not ranks, so a poor day shows low relevance
@@ -51,7 +61,8 @@
  *      eval`, calibration table), a paper shown at 9-10 is the reader's
  *      pick far more often than one at 5.
  * A paper no term hits and with no model is 0 ("no topic or author
- * matched").
+ * matched"): the latent signals order the papers a keyword or criteria
+ * word reached, they never bring in one on their own.
  */
 #ifndef PAPERBOY_SCORE_H
 #define PAPERBOY_SCORE_H
@@ -81,6 +92,10 @@
  * neither is known to be better for a new profile. */
 #define SCORE_W_KEYWORDS 1.0
 #define SCORE_W_CRITERIA 1.0
+/* Weights of the latent cosine to the criteria and (subtracted) to the
+ * exclusions: equal to the others, for the same reason. */
+#define SCORE_W_LATENT 1.0
+#define SCORE_W_LATENT_AWAY 1.0
 /* Calibration: relevance at the day's mean, and per standard deviation
  * above it (see above). */
 #define SCORE_REL_AT_MEAN 3.0
@@ -129,7 +144,8 @@ struct score_index *score_index_build(const struct listing *l,
 /*
  * The listing's side of scoring, shared by the indexes of one day (a run
  * indexes its subscribers a group at a time): the papers' features for
- * learned models, computed once when first needed. l must outlive it;
+ * learned models and the day's latent space, each computed once, when
+ * first needed. l must outlive it;
  * the indexes built from it must be freed first, and built one at a
  * time (the first need builds it).
  */

@@ -33,7 +33,9 @@ test_expect_success '--explain of a selected paper: hits, points, formula, rank'
 	grep_file "Criteria (BM25, k1 1.2, b 0.75): " ex &&
 	grep_file "Exclusions (19): none found" ex &&
 	grep_file "Day (85 papers): keywords mean " ex &&
-	grep -E "^Formula: z = 1 x keywords \(7.04 - [0-9.]+\) / [0-9.]+ \+ 1 x criteria \([0-9.]+ - [0-9.]+\) / [0-9.]+ = -?[0-9.]+$" ex &&
+	grep -E "^Latent space \(the day.s 85 papers, 20 directions\): cosine -?[0-9.]+ to your criteria, -?[0-9.]+ to your exclusions$" ex &&
+	grep -E "^Day \(85 papers\): .*; latent criteria mean [0-9.]+ sd [0-9.]+; latent exclusions mean [0-9.]+ sd [0-9.]+$" ex &&
+	grep -E "^Formula: z = \(1 x keywords \(7.04 - [0-9.]+\) / [0-9.]+ \+ 1 x criteria \([0-9.]+ - [0-9.]+\) / [0-9.]+ \+ 1 x latent criteria \(-?[0-9.]+ - [0-9.]+\) / [0-9.]+ - 1 x latent exclusions \(-?[0-9.]+ - [0-9.]+\) / [0-9.]+\) x 0.707 \(4 signals at the spread of 2\) = -?[0-9.]+$" ex &&
 	grep -E "^Calibration: round\(3 \+ 1.5 x -?[0-9.]+ = -?[0-9.]+\) = -?[0-9]+, within 1-10: [0-9]+$" ex &&
 	grep_file "(Matches Model Architecture: Transformers; Model Compression and Efficiency: Compression; Representation Learning: contrastive)" ex &&
 	grep -E "^Digest: sent, rank [0-9]+ of [0-9]+$" ex
@@ -83,7 +85,7 @@ test_expect_success 'votes in state/feedback: a learned model scores and explain
 	} >state/feedback/seed-criteria &&
 	score seed-criteria --explain 2512.23068 >ex &&
 	grep_file "Model (learned from your 5 up-votes: " ex &&
-	grep -E "^Formula: z = \(1 x keywords .* \+ [0-9.]+ x model \([-0-9.]+ - [-0-9.]+\) / [0-9.]+\) x [0-9.]+ \(the profile.s scale\)" ex &&
+	grep -E "^Formula: z = \(\(1 x keywords .* x 0.707 \(4 signals at the spread of 2\) \+ [0-9.]+ x model \([-0-9.]+ - [-0-9.]+\) / [0-9.]+\) x [0-9.]+ \(the profile.s scale\)" ex &&
 	score seed-criteria >score.model &&
 	grep_file "like the papers you voted up" score.model &&
 	test ! -e state/models/seed-criteria &&

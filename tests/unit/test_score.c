@@ -1,15 +1,17 @@
 /*
  * Unit tests for score.c: normalization, author names, the relevance
- * formula and its explanations.
+ * formula and its explanations, and the latent exclusions.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "score.h"
 #include "xalloc.h"
 
@@ -245,25 +247,116 @@ static void test_announce_filter(void **state)
 	strv_release(&only_cross);
 }
 
+/* Two themes of a day that share no word (see test_latent.c). */
+static const char *const theme[2][12] = {
+    {"kv", "cache", "attention", "heads", "memory", "footprint", "token",
+     "eviction", "decoding", "throughput", "prefill", "latency"},
+    {"medical", "imaging", "patient", "scans", "hospital", "records", "tumor",
+     "diagnosis", "radiology", "reports", "lesion", "biopsy"},
+};
+
+/* Score of paper `paper` of l for s, scored alone. */
+static double score_of(const struct listing *l, struct subscriber *s,
+		       size_t paper, int *relevance, char **comment)
+{
+	struct score_index *idx = score_index_build(l, NULL, NULL);
+	struct score_result r;
+	double sc;
+
+	score_subscriber(idx, s, &r);
+	sc = r.entries[paper].score;
+	*relevance = r.entries[paper].relevance;
+	*comment =
+	    xstrdup(r.entries[paper].comment ? r.entries[paper].comment : "");
+	score_result_release(&r);
+	score_index_free(idx);
+	return sc;
+}
+
+static void test_latent_exclusions_lower(void **state)
+{
+	struct listing l;
+	struct subscriber s;
+	struct subs_topic topic;
+	unsigned long long seed = 3;
+	double with[2], without[2];
+	char id[32], *comment;
+	size_t i, k;
+	int rel;
+
+	(void)state;
+	listing_init(&l);
+	for (i = 0; i < 80; i++) {
+		struct buf a = BUF_INIT;
+
+		for (k = 0; k < 8; k++) {
+			seed = seed * 6364136223846793005ULL +
+			       1442695040888963407ULL;
+			buf_addf(&a, "%s ", theme[i % 2][(seed >> 33) % 12]);
+		}
+		snprintf(id, sizeof(id), "2601.%05zu", i + 1);
+		add_paper(&l, id, "A study", buf_str(&a), "Ann Author",
+			  "cs.LG");
+		buf_release(&a);
+	}
+	/* Paper 80 is near the medical theme, 81 near the other one; both
+	 * prune networks alike and neither says "medical imaging". */
+	add_paper(&l, "2601.00081", "Pruning for tumor diagnosis",
+		  "Pruning of networks for patient scans and radiology "
+		  "reports.",
+		  "Bo Author", "cs.LG");
+	add_paper(&l, "2601.00082", "Pruning for token eviction",
+		  "Pruning of networks for attention heads and decoding "
+		  "throughput.",
+		  "Cy Author", "cs.LG");
+
+	memset(&s, 0, sizeof(s));
+	memset(&topic, 0, sizeof(topic));
+	topic.name = "Compression";
+	topic.weight = 1.0;
+	strv_push(&topic.keywords, "pruning");
+	s.topics = &topic;
+	s.ntopics = 1;
+	s.criteria = "Pruning of neural networks.";
+	for (i = 0; i < 2; i++) {
+		without[i] = score_of(&l, &s, 80 + i, &rel, &comment);
+		free(comment);
+	}
+	strv_push(&s.exclude, "medical imaging");
+	for (i = 0; i < 2; i++) {
+		with[i] = score_of(&l, &s, 80 + i, &rel, &comment);
+		/* Ranked, not dropped nor penalized as a mention. */
+		assert_true(rel > 0);
+		assert_null(strstr(comment, "penalized"));
+		free(comment);
+	}
+	/* The exclusion's field pushes the medical paper down. */
+	assert_true(with[1] - with[0] > without[1] - without[0] + 0.25);
+	assert_true(with[1] > with[0]);
+	strv_release(&s.exclude);
+	strv_release(&topic.keywords);
+	listing_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_authors),
-		cmocka_unit_test_setup_teardown(test_title_hits_weigh_more,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exclusion_in_title_drops,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exclusion_in_passing_penalizes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_author_match, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_category_filter, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_several_topics_raise_relevance, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_announce_filter, setup,
-						teardown),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_authors),
+	    cmocka_unit_test_setup_teardown(test_title_hits_weigh_more, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_exclusion_in_title_drops,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exclusion_in_passing_penalizes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_author_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_category_filter, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_several_topics_raise_relevance,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_announce_filter, setup,
+					    teardown),
+	    cmocka_unit_test(test_latent_exclusions_lower),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
