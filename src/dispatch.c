@@ -26,10 +26,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-/* FNV-1a, 64-bit: offset basis and prime (the id's shard). */
-#define SHARD_FNV_BASIS 0xcbf29ce484222325ull
-#define SHARD_FNV_PRIME 0x100000001b3ull
-
 enum slot_kind {
 	SLOT_UNSUBSCRIBED,
 	SLOT_HANDLED,   /* the journal says done today (jstate) */
@@ -144,10 +140,8 @@ struct dispatch {
 
 unsigned long dispatch_shard_of(const char *id, unsigned long n)
 {
-	uint64_t h = SHARD_FNV_BASIS;
+	uint64_t h = util_fnv1a(UTIL_FNV_BASIS, id, strlen(id));
 
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * SHARD_FNV_PRIME;
 	return n ? (unsigned long)(h % n) + 1 : 1;
 }
 

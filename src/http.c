@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -150,13 +151,7 @@ static double now_seconds(void)
  * (a collision only shares a window, never a bucket). */
 static uint32_t hash_addr(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)util_fnv1a(UTIL_FNV_BASIS, s, strlen(s));
 }
 
 /* 1 if the client may make one more request now (token bucket). */

@@ -149,11 +149,7 @@ static int valid_id(const char *s, size_t len)
 /* FNV-1a: ids come from the operator's own files, not an adversary. */
 static size_t hash_id(const char *id)
 {
-	size_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
+	return (size_t)util_fnv1a(UTIL_FNV_BASIS, id, strlen(id));
 }
 
 /* The slot holding id, or the empty slot where it would go. */

@@ -19,6 +19,7 @@
 
 #include "latent.h"
 #include "stem.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -67,22 +68,10 @@ struct vocab {
 	size_t nslots; /* a power of two */
 };
 
-static uint64_t hash_word(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static size_t find_slot(char *const *words, const uint32_t *slots,
 			size_t nslots, const char *w, size_t len)
 {
-	size_t mask = nslots - 1, i = (size_t)hash_word(w, len) & mask;
+	size_t mask = nslots - 1, i = (size_t)util_fnv1a(UTIL_FNV_BASIS, w, len) & mask;
 
 	while (slots[i]) {
 		const char *x = words[slots[i] - 1];

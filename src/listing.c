@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "listing.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -48,11 +49,7 @@ void listing_release(struct listing *l)
 /* FNV-1a: short keys, no adversary gains from collisions at this size. */
 static size_t hash_id(const char *id)
 {
-	size_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
+	return (size_t)util_fnv1a(UTIL_FNV_BASIS, id, strlen(id));
 }
 
 /* The slot holding id, or the empty slot where it would go. */

@@ -173,18 +173,6 @@ static char *author_key(const char *name)
 /* Marks "none" in the uint32_t links below. */
 #define NONE UINT32_MAX
 
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Interned strings -> ids 1..n, each with a uint32_t value. */
 struct dict {
 	char **keys;     /* by id - 1 */
@@ -197,7 +185,7 @@ struct dict {
 
 static size_t dict_slot(const struct dict *d, const char *s, size_t len)
 {
-	size_t mask = d->nslots - 1, i = (size_t)hash_bytes(s, len) & mask;
+	size_t mask = d->nslots - 1, i = (size_t)util_fnv1a(UTIL_FNV_BASIS, s, len) & mask;
 
 	while (d->slots[i]) {
 		uint32_t id = d->slots[i];

@@ -121,17 +121,6 @@ struct stem_cache {
 
 static __thread struct stem_cache *cache;
 
-static uint64_t hash_word(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static void cache_clear(struct stem_cache *c)
 {
@@ -172,7 +161,7 @@ void stem_word(struct buf *w)
 	}
 	if (!c->sb)
 		return; /* out of memory in libstemmer: words stay whole */
-	i = (size_t)hash_word(w->data, len) & mask;
+	i = (size_t)util_fnv1a(UTIL_FNV_BASIS, w->data, len) & mask;
 	while (c->word[i]) {
 		e = c->word[i];
 		if (strlen(e) == len && !memcmp(e, w->data, len)) {
@@ -188,7 +177,7 @@ void stem_word(struct buf *w)
 		return;
 	if (c->n >= STEM_CACHE_MAX) {
 		cache_clear(c);
-		i = (size_t)hash_word(w->data, len) & mask;
+		i = (size_t)util_fnv1a(UTIL_FNV_BASIS, w->data, len) & mask;
 	}
 	{
 		size_t sl = (size_t)sb_stemmer_length(c->sb);

@@ -408,3 +408,13 @@ int util_ends_with(const char *s, const char *suffix)
 
 	return n >= m && !memcmp(s + n - m, suffix, m);
 }
+
+uint64_t util_fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}

@@ -119,4 +119,11 @@ static inline char util_tolower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* FNV-1a (64-bit): its offset basis, and the hash of len bytes at data
+ * continued from h (UTIL_FNV_BASIS to start). For hash tables, feature
+ * buckets and shards: fast and the same on every host, not a defence
+ * against keys chosen to collide. */
+#define UTIL_FNV_BASIS 14695981039346656037ULL
+uint64_t util_fnv1a(uint64_t h, const void *data, size_t len);
+
 #endif
