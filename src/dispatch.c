@@ -22,6 +22,7 @@
 #include "bounces.h"
 #include "dispatch.h"
 #include "issue.h"
+#include "stem.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -843,6 +844,9 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&dp->ready);
 		pthread_mutex_unlock(&dp->mu);
 	}
+	/* Loading a group stems its profiles' words on this thread: its
+	 * cache goes with it (stem.h). */
+	stem_cleanup();
 	return NULL;
 }
 
