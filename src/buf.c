@@ -134,10 +134,11 @@ const char *buf_str(const struct buf *b)
 
 void buf_reserve(struct buf *b, size_t extra)
 {
-	size_t room = b->limit - b->len;
+	size_t room;
 
 	if (b->failed || b->len > b->limit)
 		return;
+	room = b->limit - b->len;
 	if (extra > room)
 		extra = room;
 	if (b->len + extra + 1 > b->alloc) {

@@ -168,7 +168,7 @@ void day_group_load(const struct day *d, const size_t *which, size_t n,
 			g->index, &errors);
 	/* The messages come in name order, one per skipped name. */
 	for (i = 0; i < n; i++)
-		if (g->index[i] < 0 && k < errors.n)
+		if (g->index[i] == SUBS_NAME_SKIPPED && k < errors.n)
 			g->error[i] = xstrdup(errors.v[k++]);
 	strv_release(&errors);
 	free(names);

@@ -58,7 +58,8 @@ struct day {
 /* Some of a day's subscribers, loaded and indexed together. */
 struct day_group {
 	size_t n;               /* names asked for */
-	long *index;            /* per name: its profile in subs, or -1 */
+	long *index;            /* per name: its profile in subs, or
+				 * SUBS_NAME_SKIPPED, SUBS_NAME_GONE */
 	char **error;           /* per name: why it was skipped, or NULL */
 	struct subs_list subs;
 	struct score_index *idx;

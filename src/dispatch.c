@@ -34,6 +34,7 @@ enum slot_kind {
 	SLOT_EMPTY,
 	SLOT_READY,     /* issue holds the message */
 	SLOT_BROKEN,    /* the profile could not be loaded (error) */
+	SLOT_GONE,      /* the profile was removed (error: its id) */
 };
 
 enum group_state {
@@ -178,6 +179,7 @@ static void count_locked(struct dispatch *dp, const struct dispatch_event *ev)
 	switch (ev->kind) {
 	case DISPATCH_UNSUBSCRIBED:
 	case DISPATCH_DEPARTED:
+	case DISPATCH_GONE:
 		n->unsubscribed++;
 		break;
 	case DISPATCH_BOUNCING:
@@ -243,6 +245,7 @@ static int skipped(const struct dispatch_event *ev)
 	case DISPATCH_COMPOSE_FAILED:
 	case DISPATCH_EMPTY:
 	case DISPATCH_BROKEN:
+	case DISPATCH_GONE:
 		return 1;
 	default:
 		return 0;
@@ -808,6 +811,13 @@ static void compose_seq(struct dispatch *dp, size_t seq, struct slot *slot)
 	slot->group = g;
 	j = seq % dp->gsize;
 	i = g->g.index[j];
+	if (i == SUBS_NAME_GONE) {
+		const char *name = dp->d->names.v[dp->seq[seq]];
+
+		slot->kind = SLOT_GONE;
+		slot->error = xstrndup(name, strlen(name) - strlen(".cfg"));
+		return;
+	}
 	if (i < 0) {
 		slot->kind = SLOT_BROKEN;
 		slot->error = xstrdup(g->g.error[j] ? g->g.error[j]
@@ -873,6 +883,11 @@ static void take_slot(struct dispatch *dp, size_t seq, struct slot *slot,
 	switch (slot->kind) {
 	case SLOT_BROKEN:
 		ev.kind = DISPATCH_BROKEN;
+		ev.msg = slot->error;
+		emit(dp, &ev);
+		return;
+	case SLOT_GONE:
+		ev.kind = DISPATCH_GONE;
 		ev.msg = slot->error;
 		emit(dp, &ev);
 		return;
@@ -958,6 +973,27 @@ static size_t online_cores(void)
 	return n > 0 ? (size_t)n : 1;
 }
 
+/*
+ * A shard is mailed as if the whole folder were: an address belongs to
+ * its first profile in name order, whichever shard that profile is in.
+ * So every profile's address is read first, a group at a time (the
+ * profiles are not kept), into dp->seen.
+ */
+static void seen_all(struct dispatch *dp)
+{
+	const struct day *d = dp->d;
+	size_t i, n;
+
+	for (i = 0; i < d->names.n; i += n) {
+		struct subs_list tmp = { NULL, 0, 0 };
+
+		n = d->names.n - i < dp->gsize ? d->names.n - i : dp->gsize;
+		subs_load_names(d->conf.subscribers_dir, d->names.v + i, n,
+				dp->seen, &tmp, NULL, NULL);
+		subs_list_release(&tmp);
+	}
+}
+
 /* The shard of the profile file name "ID.cfg" (dispatch_shard_of of
  * its id). */
 static unsigned long name_shard(const char *name, unsigned long n)
@@ -1006,6 +1042,8 @@ int dispatch_open(const struct dispatch_opts *o, struct dispatch **out,
 				    o->shard_k)
 				dp->seq[dp->nseq++] = i;
 		dp->todo = dp->nseq;
+		if (o->shard_n)
+			seen_all(dp);
 	} else {
 		dp->seq = xcalloc(d->subs.n ? d->subs.n : 1,
 				  sizeof(*dp->seq));

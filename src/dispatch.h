@@ -72,6 +72,8 @@ enum dispatch_event_kind {
 				   * sub NULL: a group's models (named) */
 	DISPATCH_BROKEN,          /* msg: by group, a profile that could
 				   * not be loaded (sub NULL) */
+	DISPATCH_GONE,            /* msg: the id of a profile removed since
+				   * the run listed it (sub NULL) */
 	DISPATCH_COMPOSE_FAILED,  /* msg: the digest could not be composed */
 	DISPATCH_EMPTY,           /* no paper reached sub->min_relevance */
 	DISPATCH_WOULD_SEND,      /* dry run: papers, bytes */

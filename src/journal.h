@@ -100,7 +100,8 @@ int journal_result(struct journal *j, const char *subscriber,
 		   enum journal_state outcome, const char *message_id,
 		   const char *reply, struct errbuf *eb);
 
-/* Calls fn for every subscriber on record, in first-seen order. */
+/* Calls fn for every subscriber on record, in first-seen order; the
+ * strings it gets are valid until that subscriber's next record. */
 void journal_foreach(const struct journal *j,
 		     void (*fn)(const char *subscriber,
 				enum journal_state state,

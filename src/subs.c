@@ -560,16 +560,30 @@ void subs_load_names(const char *dir, char *const *names, size_t n,
 		char *path = util_path_join(dir, names[i]);
 		const char *first;
 
+		struct stat st;
+
 		if (index)
-			index[i] = -1;
+			index[i] = SUBS_NAME_SKIPPED;
 		if (subs_load_file(path, &s, &err) < 0) {
-			if (errors)
+			if (lstat(path, &st) < 0 && errno == ENOENT) {
+				/* Removed since it was listed: gone, not
+				 * broken. */
+				if (index)
+					index[i] = SUBS_NAME_GONE;
+			} else if (errors) {
 				strv_push(errors, err.msg);
+			}
 			free(path);
 			continue;
 		}
 		free(path);
+		/* An address's first profile in name order keeps it; seen
+		 * may already hold this very profile (a shard's pass). */
 		first = seen_find(seen, s.email);
+		if (first && !strcmp(first, s.path))
+			first = NULL;
+		else if (!first)
+			seen_add(seen, s.email, s.path);
 		if (first) {
 			struct buf m = BUF_INIT;
 			buf_addf(&m, "%s: email %s is already used by %s; "
@@ -581,7 +595,6 @@ void subs_load_names(const char *dir, char *const *names, size_t n,
 			subs_release(&s);
 			continue;
 		}
-		seen_add(seen, s.email, s.path);
 		ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		if (index)
 			index[i] = (long)out->n;

@@ -110,11 +110,16 @@ int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb);
 /*
  * Loads the profiles dir/names[0..n) (names from subs_list_names) and
  * appends them to out, with subs_load_dir's rules; seen holds the
- * addresses of earlier calls and gets these ones. A profile that fails
- * to load or repeats an address is skipped and its message appended to
- * errors (NULL: dropped). With index, index[i] is set to names[i]'s
- * position in out, or -1 when it was skipped.
+ * addresses of earlier calls (or of every profile, from a pass over the
+ * whole folder) and gets these ones. A profile that fails to load or
+ * repeats an address that a profile earlier in name order has is
+ * skipped and its message appended to errors (NULL: dropped); a file
+ * gone since it was listed is skipped without a message. With index,
+ * index[i] is set to names[i]'s position in out, or to SUBS_NAME_SKIPPED
+ * or SUBS_NAME_GONE.
  */
+#define SUBS_NAME_SKIPPED (-1)
+#define SUBS_NAME_GONE (-2)
 void subs_load_names(const char *dir, char *const *names, size_t n,
 		     struct subs_seen *seen, struct subs_list *out,
 		     long *index, struct strv *errors);

@@ -144,6 +144,10 @@ static void on_event(const struct dispatch_event *ev, void *ctx)
 	case DISPATCH_BROKEN:
 		cmd_error("%s", ev->msg);
 		break;
+	case DISPATCH_GONE:
+		printf("  %-20s skipped: profile removed during the run\n",
+		       ev->msg);
+		break;
 	case DISPATCH_COMPOSE_FAILED:
 		cmd_error("%s: %s", s->id, ev->msg);
 		break;
@@ -299,8 +303,12 @@ static int check_with(const struct day *d, const struct render_templates *t,
 	return 0;
 }
 
-/* By group, the first group's profiles are loaded for the check (and
- * loaded again by the run: their models are not saved here). */
+/* Profiles the template check reads at most, by group: one digest with
+ * papers is what it needs. */
+#define RUN_CHECK_PROFILES 64
+
+/* By group, the first profiles are loaded for the check (and loaded
+ * again by the run: their models are not saved here). */
 static int check_templates(const struct day *d,
 			   const struct render_templates *t,
 			   struct errbuf *eb)
@@ -312,7 +320,7 @@ static int check_templates(const struct day *d,
 
 	if (!d->by_group)
 		return check_with(d, t, &d->subs, d->idx, eb);
-	n = d->names.n < day_group_size() ? d->names.n : day_group_size();
+	n = d->names.n < RUN_CHECK_PROFILES ? d->names.n : RUN_CHECK_PROFILES;
 	which = xcalloc(n ? n : 1, sizeof(*which));
 	for (i = 0; i < n; i++)
 		which[i] = i;

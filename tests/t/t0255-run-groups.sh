@@ -16,7 +16,7 @@ test_expect_success 'setup: 21 profiles, one broken, one duplicate, one unsubscr
 	make_subscribers 17 g &&
 	use_profiles alice chen &&
 	cp "$TEST_ROOT/subscribers/alice.cfg" subscribers/g009x.cfg &&
-	sed -i "s/^email = .*/email = \"G003@example.org\";/" \
+	sed -i "s/^email = .*/email = \"G002@example.org\";/" \
 		subscribers/g009x.cfg &&
 	printf "email = \"b@example.org\";\ntopics = (\n" \
 		>subscribers/g012x.cfg &&
@@ -42,9 +42,9 @@ test_expect_success 'one group and groups of 3 compose the same digests' '
 test_expect_success 'broken and duplicate profiles are named, counted and exit 78, in either case' '
 	for r in one three; do
 		grep_file "subscribers/g012x.cfg:" $r.err &&
-		grep_file "g009x.cfg: email G003@example.org is already used by" \
+		grep_file "g009x.cfg: email G002@example.org is already used by" \
 			$r.err &&
-		grep_file "subscribers/g003.cfg" $r.err &&
+		grep_file "subscribers/g002.cfg" $r.err &&
 		grep -E "^  broken-profiles +2$" $r.out &&
 		grep -E "^  skipped-unsubscribed +1$" $r.out &&
 		grep -E "^  g005 +skipped: unsubscribed$" $r.out || return 1
@@ -62,6 +62,58 @@ test_expect_success '--resend names a subscriber by its file, not loaded yet' '
 	grep_file "--resend: no subscriber '"'"'nobody'"'"'" nobody.out
 '
 
+test_expect_success 'shards keep the address with its first profile, whichever shard that is in' '
+	shard_of() {
+		$PYTHON -c "
+import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print(h % 2 + 1)" "$1"
+	} &&
+	test "$(shard_of g002)" != "$(shard_of g009x)" &&
+	rm -rf outbox state/journal state/history &&
+	for k in 1 2; do
+		# 78 for the shard with the broken profile
+		PAPERBOY_GROUP=3 paperboy run --date 2025-12-30 \
+			--listing "$LISTING" --shard $k/2 >shard.$k 2>shard.err.$k
+		test $? -eq 0 -o $? -eq 78 || exit 1
+	done &&
+	ls outbox/new | sed "s/.*,//" | sort >shard.ids &&
+	cmp want.ids shard.ids &&
+	cat shard.err.1 shard.err.2 >shard.err &&
+	grep_file "g009x.cfg: email G002@example.org is already used by" \
+		shard.err
+'
+
+start_smtpd slow --fault "rcpt-once:g001@example.org:451"
+
+test_expect_success 'a profile removed before its group is read: skipped as gone, not broken' '
+	rm -rf state/journal state/history && mkdir gone &&
+	cp subscribers/g0*.cfg gone/ &&
+	rm -f gone/g009x.cfg gone/g012x.cfg &&
+	sed -e "/^delivery = {/,/^};/d" -e "s|\"subscribers\"|\"gone\"|" \
+		.site.cfg >paperboy.cfg &&
+	grep -q "\"gone\"" paperboy.cfg &&
+	cat >>paperboy.cfg <<-EOF || exit 1
+	delivery = {
+		method = "smtp";
+		smtp = { host = "127.0.0.1"; port = $slow_port; tls = "none";
+			 batch = 1; retries = 2; retry_delay_ms = 3000; };
+	};
+	EOF
+	# The first message is deferred once: the run waits 3 s on it,
+	# long before it reads g016 (one profile a group, one thread).
+	(sleep 1.5 && rm gone/g016.cfg) &
+	PAPERBOY_GROUP=1 PAPERBOY_THREADS=1 expect_status 0 paperboy run \
+		--date 2025-12-30 --listing "$LISTING" >gone.out 2>gone.err &&
+	wait &&
+	grep -E "^  g016 +skipped: profile removed during the run$" gone.out &&
+	grep -E "^  skipped-unsubscribed +2$" gone.out &&
+	! grep -E "broken-profiles" gone.out &&
+	test ! -s gone.err
+'
+
 start_smtpd mx
 
 test_expect_success 'over SMTP, groups of 2, two connections, batches of 3: everybody once; a rerun sends nothing' '
@@ -71,7 +123,7 @@ test_expect_success 'over SMTP, groups of 2, two connections, batches of 3: ever
 	delivery = {
 		method = "smtp";
 		smtp = { host = "127.0.0.1"; port = $mx_port; tls = "none";
-			 batch = 3; connections = 2; };
+			 batch = 3; connections = 2; retry_delay_ms = 10; };
 	};
 	EOF
 	PAPERBOY_GROUP=2 PAPERBOY_THREADS=3 expect_status 78 paperboy run \
