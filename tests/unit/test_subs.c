@@ -251,6 +251,12 @@ static void test_names_by_group(void **state)
 					    "already used by"));
 	assert_non_null(strstr(errors.v[1], "a.cfg"));
 	subs_list_release(&g2);
+	/* A name whose file is gone since it was listed: no message. */
+	unlink(p[3]);
+	subs_load_names(dir, names.v + 3, 1, seen, &g2, index, &errors);
+	assert_int_equal(g2.n, 0);
+	assert_int_equal(index[0], SUBS_NAME_GONE);
+	assert_int_equal(errors.n, 2);
 	subs_seen_free(seen);
 	strv_release(&names);
 	strv_release(&errors);
