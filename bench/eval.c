@@ -310,8 +310,8 @@ static void cache_day(const char *state, const char *dir, const struct day *d)
  * profile + model into *warm (and by the model alone into *alone).
  * verbose prints each day and the model's summary under `label`.
  */
-static void warm_run(const char *dir, struct day *days, size_t from,
-		     size_t to, size_t rank_from, size_t rank_to,
+static void warm_run(const char *dir, struct day *days, size_t from, size_t to,
+		     size_t rank_from, size_t rank_to,
 		     const struct subscriber *s, struct figures *warm,
 		     struct figures *alone, struct calib *c, int verbose,
 		     const char *label)

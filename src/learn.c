@@ -303,8 +303,7 @@ static void doc_add(struct doc *d, uint32_t f, float value)
 	}
 	d->feat = xreallocarray(d->feat, d->n + 2, sizeof(*d->feat));
 	d->tf = xreallocarray(d->tf, d->n + 2, sizeof(*d->tf));
-	memmove(&d->feat[lo + 1], &d->feat[lo],
-		(d->n - lo) * sizeof(*d->feat));
+	memmove(&d->feat[lo + 1], &d->feat[lo], (d->n - lo) * sizeof(*d->feat));
 	memmove(&d->tf[lo + 1], &d->tf[lo], (d->n - lo) * sizeof(*d->tf));
 	d->feat[lo] = f;
 	d->tf[lo] = value;
@@ -313,8 +312,7 @@ static void doc_add(struct doc *d, uint32_t f, float value)
 
 /* Adds the author-count feature of a paper with nauthors authors to d
  * (after tfidf: it is not a word), naming it in names when given. */
-static void doc_add_authors(struct doc *d, size_t nauthors,
-			    struct names *names)
+static void doc_add_authors(struct doc *d, size_t nauthors, struct names *names)
 {
 	char name[48];
 	uint32_t f = authors_feat(nauthors, name, sizeof(name));
@@ -596,8 +594,8 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 			strv_push(&seen, p->id);
 			ALLOC_GROW(docs, ndocs + 1, adocs);
 			y = xreallocarray(y, adocs, sizeof(*y));
-			nauthors = xreallocarray(nauthors, adocs,
-						 sizeof(*nauthors));
+			nauthors =
+			    xreallocarray(nauthors, adocs, sizeof(*nauthors));
 			doc_build(p->title, p->abstract, &docs[ndocs], NULL);
 			nauthors[ndocs] = p->authors.n;
 			y[ndocs++] = -1;
