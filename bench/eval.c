@@ -17,11 +17,14 @@
  *    then the last five days ranked with profile + model;
  *
  * and a calibration table: per relevance shown (1-10), how many papers
- * got it and which share of them are picks. Two diagnostic lines help
- * read the figures: the warm model's decision value alone (no profile,
- * no rules), comparable with the plain reference SVM of the set's README,
- * and the best precision any ranking could reach (a day with fewer than
- * 30 picks cannot fill its top 30).
+ * got it and which share of them are picks. Diagnostic lines help read
+ * the figures: the warm model's decision value alone (no profile, no
+ * rules), comparable with the plain reference SVM of the set's README;
+ * the warm case swapped (the last half's picks as up-votes, the first
+ * half ranked), so that a change to the method is kept only when it
+ * helps both ways, not one split of ten days; and the best precision any
+ * ranking could reach (a day with fewer than 30 picks cannot fill its
+ * top 30).
  *
  * Design decision: it measures, it never fails on a figure (exit 0 unless
  * it cannot run); days are taken in date order from days.tsv, and nothing
@@ -243,7 +246,7 @@ static void rank_model_only(const struct day *d, const struct learn_model *m,
 
 static void print_figures(const char *what, const struct figures *f)
 {
-	printf("%-34s top-30 precision %.3f, recall %.3f (%ld of %ld picks, "
+	printf("%-40s top-30 precision %.3f, recall %.3f (%ld of %ld picks, "
 	       "%d days)\n",
 	       what, f->days ? f->precision / f->days : 0,
 	       f->days ? f->recall / f->days : 0, f->hits, f->picks, f->days);
@@ -301,6 +304,66 @@ static void cache_day(const char *state, const char *dir, const struct day *d)
 	buf_release(&data);
 }
 
+/*
+ * The warm case: the picks of days [from, to) recorded as up-votes in a
+ * fresh temporary state directory whose cache holds those days, a model
+ * trained through learn.h, then days [rank_from, rank_to) ranked with
+ * profile + model into *warm (and by the model alone into *alone).
+ * verbose prints each day and the model's summary under `label`.
+ */
+static void warm_run(const char *dir, struct day *days, size_t from, size_t to,
+		     size_t rank_from, size_t rank_to,
+		     const struct subscriber *s, struct figures *warm,
+		     struct figures *alone, struct calib *c, int verbose,
+		     const char *label)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct learn_model *m = NULL;
+	char state[] = "/tmp/paperboy-eval.XXXXXX";
+	struct buf cmd = BUF_INIT;
+	size_t i;
+	int trained = 0;
+
+	if (!mkdtemp(state))
+		die("mkdtemp", NULL);
+	for (i = from; i < to; i++) {
+		const char **ids = xcalloc(days[i].picks.n + 1, sizeof(*ids));
+		size_t k;
+
+		for (k = 0; k < days[i].picks.n; k++)
+			ids[k] = days[i].picks.v[k];
+		cache_day(state, dir, &days[i]);
+		if (feedback_vote_ids(state, s->id, &days[i].l, days[i].date,
+				      ids, days[i].picks.n, 1, "eval", &eb) < 0)
+			die("feedback", &eb);
+		free(ids);
+	}
+	if (learn_update(state, s->id, 1, &m, &trained, &eb) < 0)
+		die("learn", &eb);
+	if (verbose) {
+		printf("\n%s (up-votes for the picks of days %zu-%zu, %s):\n",
+		       label, from + 1, to, m ? "model trained" : "NO MODEL");
+		if (m) {
+			char *sum = learn_summary(m);
+			printf("  %s\n", sum);
+			free(sum);
+		}
+	}
+	for (i = rank_from; i < rank_to; i++) {
+		rank_day(&days[i], s, m, warm, c, verbose, label);
+		if (m)
+			rank_model_only(&days[i], m, alone);
+	}
+	learn_model_free(m);
+	/* The temporary state: feedback, model, cache. */
+	buf_addf(&cmd, "rm -rf '%s'", state);
+	if (getenv("EVAL_KEEP"))
+		printf("eval: kept %s\n", state);
+	else if (system(buf_str(&cmd)) != 0)
+		fprintf(stderr, "eval: could not remove %s\n", state);
+	buf_release(&cmd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : getenv("EVAL_DIR");
@@ -308,21 +371,20 @@ int main(int argc, char **argv)
 	struct day *days;
 	struct subscriber s;
 	struct errbuf eb = ERRBUF_INIT;
-	struct figures all, early, late, warm, alone;
+	struct figures all, early, late, warm, alone, swapped, swapped_alone;
 	struct calib cold_c, warm_c, scratch;
-	struct learn_model *m = NULL;
-	char state[] = "/tmp/paperboy-eval.XXXXXX";
 	size_t n, i, half;
 	struct buf path = BUF_INIT;
 	struct stat st;
 	double t0 = (double)clock() / CLOCKS_PER_SEC;
-	int trained = 0;
 
 	memset(&all, 0, sizeof(all));
 	memset(&early, 0, sizeof(early));
 	memset(&late, 0, sizeof(late));
 	memset(&warm, 0, sizeof(warm));
 	memset(&alone, 0, sizeof(alone));
+	memset(&swapped, 0, sizeof(swapped));
+	memset(&swapped_alone, 0, sizeof(swapped_alone));
 	memset(&cold_c, 0, sizeof(cold_c));
 	memset(&warm_c, 0, sizeof(warm_c));
 	memset(&scratch, 0, sizeof(scratch));
@@ -348,48 +410,18 @@ int main(int argc, char **argv)
 
 	printf("cold (profile only):\n");
 	for (i = 0; i < n; i++) {
-		struct figures f, *h = i >= half ? &late : &early;
-
 		rank_day(&days[i], &s, NULL, &all, &cold_c, 1, "cold");
-		memset(&f, 0, sizeof(f));
-		rank_day(&days[i], &s, NULL, &f, &scratch, 0, "");
-		h->precision += f.precision;
-		h->recall += f.recall;
-		h->hits += f.hits;
-		h->picks += f.picks;
-		h->days++;
+		rank_day(&days[i], &s, NULL, i < half ? &early : &late,
+			 &scratch, 0, "");
 	}
 
 	/* Warm: the picks of the first half as up-votes, the second half
-	 * ranked with the model. */
-	if (!mkdtemp(state))
-		die("mkdtemp", NULL);
-	for (i = 0; i < half; i++) {
-		const char **ids = xcalloc(days[i].picks.n + 1, sizeof(*ids));
-		size_t k;
-
-		for (k = 0; k < days[i].picks.n; k++)
-			ids[k] = days[i].picks.v[k];
-		cache_day(state, dir, &days[i]);
-		if (feedback_vote_ids(state, s.id, &days[i].l, days[i].date,
-				      ids, days[i].picks.n, 1, "eval", &eb) < 0)
-			die("feedback", &eb);
-		free(ids);
-	}
-	if (learn_update(state, s.id, 1, &m, &trained, &eb) < 0)
-		die("learn", &eb);
-	printf("\nwarm (up-votes for the picks of days 1-%zu, %s):\n", half,
-	       m ? "model trained" : "NO MODEL");
-	if (m) {
-		char *sum = learn_summary(m);
-		printf("  %s\n", sum);
-		free(sum);
-	}
-	for (i = half; i < n; i++) {
-		rank_day(&days[i], &s, m, &warm, &warm_c, 1, "warm");
-		if (m)
-			rank_model_only(&days[i], m, &alone);
-	}
+	 * ranked with the model. Swapped (a diagnostic against tuning to
+	 * one split): the second half's picks, the first half ranked. */
+	warm_run(dir, days, 0, half, half, n, &s, &warm, &alone, &warm_c, 1,
+		 "warm");
+	warm_run(dir, days, half, n, 0, half, &s, &swapped, &swapped_alone,
+		 &scratch, 0, "swapped");
 
 	printf("\n");
 	print_figures("cold, all days:", &all);
@@ -397,25 +429,17 @@ int main(int argc, char **argv)
 	print_figures("cold, last half (warm's days):", &late);
 	print_figures("warm, last half:", &warm);
 	print_figures("(diagnostic) model alone, last half:", &alone);
+	print_figures("(diagnostic) warm swapped, first half:", &swapped);
+	print_figures("(diagnostic) swapped model alone:", &swapped_alone);
 	printf("(diagnostic) best possible top-30 precision: all days %.3f, "
-	       "last half %.3f\n",
-	       ceiling(days, 0, n), ceiling(days, half, n));
+	       "last half %.3f, first half %.3f\n",
+	       ceiling(days, 0, n), ceiling(days, half, n),
+	       ceiling(days, 0, half));
 	printf("\n");
 	print_calib("cold, all days", &cold_c);
 	print_calib("warm, last half", &warm_c);
 	printf("\neval: %.1f s CPU\n", (double)clock() / CLOCKS_PER_SEC - t0);
 
-	learn_model_free(m);
-	{
-		/* The temporary state: feedback, model, cache. */
-		struct buf cmd = BUF_INIT;
-		buf_addf(&cmd, "rm -rf '%s'", state);
-		if (getenv("EVAL_KEEP"))
-			printf("eval: kept %s\n", state);
-		else if (system(buf_str(&cmd)) != 0)
-			fprintf(stderr, "eval: could not remove %s\n", state);
-		buf_release(&cmd);
-	}
 	for (i = 0; i < n; i++) {
 		listing_release(&days[i].l);
 		strv_release(&days[i].picks);

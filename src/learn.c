@@ -28,17 +28,25 @@
 
 /* The first line of a model file, and its version. */
 #define LEARN_MAGIC   "paperboy-model"
-#define LEARN_VERSION 1
+#define LEARN_VERSION 2
 /* Weights that keep their phrase for explanations (the strongest). */
 #define LEARN_NAMED 200
-/* liblinear's regularization: the library's default, not tuned. */
-#define LEARN_C 1.0
+/* liblinear's regularization: weaker than the library's default (1), as
+ * a few hundred votes over tens of thousands of phrases need; measured
+ * with make eval in both directions (warm and swapped), not tuned to a
+ * day. */
+#define LEARN_C 10.0
 /* liblinear's stopping tolerance for L2-regularized LR (its default). */
 #define LEARN_EPS 0.01
 /* learn_weight: the model's weight tends to this with many up-votes... */
 #define LEARN_WEIGHT_MAX 4.0
 /* ...and is half of it at this many. */
 #define LEARN_WEIGHT_HALF 20.0
+/* The value of a paper's author-count feature next to its unit-length
+ * words: enough to be learned, small next to a phrase that matters. */
+#define LEARN_AUTHORS_VALUE 0.3
+/* Author counts from 2^LEARN_AUTHORS_BINS up share the last feature. */
+#define LEARN_AUTHORS_BINS 4
 /* A model file larger than this is refused. */
 #define LEARN_MAX_FILE (16u << 20)
 
@@ -247,6 +255,88 @@ static void doc_build(const char *title, const char *abstract, struct doc *d,
 	free(t.feat);
 }
 
+/*
+ * The author-count feature: one bucket per power of two of the number of
+ * authors (1, 2-3, 4-7, 8-15, 16 and more), named "(4-7 authors)". The
+ * votes tell how much it counts: readers (and selectors that look at who
+ * wrote a paper) do not want single-author notes and hundred-author
+ * reports alike. 0 when the authors are not known.
+ */
+static uint32_t authors_feat(size_t nauthors, char *name, size_t size)
+{
+	size_t bin = 0, lo, hi;
+	char key[32];
+
+	if (!nauthors)
+		return 0;
+	while (bin < LEARN_AUTHORS_BINS && nauthors >> (bin + 1))
+		bin++;
+	lo = (size_t)1 << bin;
+	hi = ((size_t)2 << bin) - 1;
+	if (bin == LEARN_AUTHORS_BINS)
+		snprintf(name, size, "(%zu or more authors)", lo);
+	else if (lo == hi)
+		snprintf(name, size, "(1 author)");
+	else
+		snprintf(name, size, "(%zu-%zu authors)", lo, hi);
+	/* A key no stemmed word can be: it starts with a control byte. */
+	snprintf(key, sizeof(key), "\001authors %zu", bin);
+	return bucket_of(fnv(key, strlen(key), 14695981039346656037ULL));
+}
+
+/* Adds (f, value) to d's features, which stay sorted by bucket (a bucket
+ * already there gets value added). */
+static void doc_add(struct doc *d, uint32_t f, float value)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->feat[mid] < f)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < d->n && d->feat[lo] == f) {
+		d->tf[lo] += value;
+		return;
+	}
+	d->feat = xreallocarray(d->feat, d->n + 2, sizeof(*d->feat));
+	d->tf = xreallocarray(d->tf, d->n + 2, sizeof(*d->tf));
+	memmove(&d->feat[lo + 1], &d->feat[lo], (d->n - lo) * sizeof(*d->feat));
+	memmove(&d->tf[lo + 1], &d->tf[lo], (d->n - lo) * sizeof(*d->tf));
+	d->feat[lo] = f;
+	d->tf[lo] = value;
+	d->n++;
+}
+
+/* Adds the author-count feature of a paper with nauthors authors to d
+ * (after tfidf: it is not a word), naming it in names when given. */
+static void doc_add_authors(struct doc *d, size_t nauthors, struct names *names)
+{
+	char name[48];
+	uint32_t f = authors_feat(nauthors, name, sizeof(name));
+
+	if (!f)
+		return;
+	doc_add(d, f, (float)LEARN_AUTHORS_VALUE);
+	if (names)
+		names_add(names, f, name);
+}
+
+/* The number of authors in "A. One; B. Two" (0 for ""). */
+static size_t count_authors(const char *authors)
+{
+	size_t n = 0;
+	const char *p;
+
+	if (!authors || !*authors)
+		return 0;
+	for (p = authors; p; p = strstr(p, "; "), p = p ? p + 2 : NULL)
+		n++;
+	return n;
+}
+
 static void doc_release(struct doc *d)
 {
 	free(d->feat);
@@ -304,6 +394,10 @@ struct learn_day *learn_day_build(const struct listing *l)
 		total += docs[i].n;
 	}
 	tfidf(docs, l->n);
+	for (i = 0; i < l->n; i++) {
+		doc_add_authors(&docs[i], l->papers[i].authors.n, NULL);
+		total++;
+	}
 	d->post = xcalloc(total ? total : 1, sizeof(*d->post));
 	for (i = 0; i < l->n; i++) {
 		for (k = 0; k < docs[i].n; k++) {
@@ -458,6 +552,7 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	struct names names = {NULL, NULL, 0, 0};
 	struct doc *docs = NULL;
 	double *y = NULL;
+	size_t *nauthors = NULL;
 	struct feature_node **x = NULL, *nodes = NULL;
 	struct ranked *r = NULL;
 	struct learn_model *m = NULL;
@@ -482,7 +577,9 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 	for (i = 0; i < n; i++) {
 		ALLOC_GROW(docs, ndocs + 1, adocs);
 		y = xreallocarray(y, adocs, sizeof(*y));
+		nauthors = xreallocarray(nauthors, adocs, sizeof(*nauthors));
 		doc_build(ex[i].title, ex[i].abstract, &docs[ndocs], &names);
+		nauthors[ndocs] = count_authors(ex[i].authors);
 		y[ndocs++] = ex[i].up ? 1 : -1;
 		strv_push(&seen, ex[i].id);
 	}
@@ -497,7 +594,10 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 			strv_push(&seen, p->id);
 			ALLOC_GROW(docs, ndocs + 1, adocs);
 			y = xreallocarray(y, adocs, sizeof(*y));
+			nauthors =
+			    xreallocarray(nauthors, adocs, sizeof(*nauthors));
 			doc_build(p->title, p->abstract, &docs[ndocs], NULL);
+			nauthors[ndocs] = p->authors.n;
 			y[ndocs++] = -1;
 		}
 	}
@@ -507,8 +607,10 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 		goto out;
 	}
 	tfidf(docs, ndocs);
-	for (i = 0; i < ndocs; i++)
+	for (i = 0; i < ndocs; i++) {
+		doc_add_authors(&docs[i], nauthors[i], &names);
 		nodes_n += docs[i].n + 2;
+	}
 	/* liblinear's cost grows with the feature space: the buckets in use
 	 * are numbered 1..nuniq for it (and mapped back after). */
 	uniq = xcalloc(nodes_n + 1, sizeof(*uniq));
@@ -600,6 +702,7 @@ out:
 		doc_release(&docs[i]);
 	free(docs);
 	free(y);
+	free(nauthors);
 	free(x);
 	free(nodes);
 	free(uniq);
@@ -653,8 +756,13 @@ out:
 	return ret;
 }
 
-int learn_load(const char *state_dir, const char *id, struct learn_model **out,
-	       struct errbuf *eb)
+/*
+ * learn_load; with `old` non-NULL, a model of an earlier LEARN_VERSION
+ * (other features: its weights mean nothing now) sets *old and returns 0
+ * with *out NULL, so that learn_update trains a new one.
+ */
+static int load(const char *state_dir, const char *id, struct learn_model **out,
+		int *old, struct errbuf *eb)
 {
 	char *path = model_path(state_dir, id);
 	struct buf text;
@@ -680,8 +788,14 @@ int learn_load(const char *state_dir, const char *id, struct learn_model **out,
 			*next++ = '\0';
 		lineno++;
 		if (lineno == 1) {
-			if (sscanf(line, LEARN_MAGIC " %d", &version) != 1 ||
-			    version != LEARN_VERSION)
+			if (sscanf(line, LEARN_MAGIC " %d", &version) != 1)
+				goto bad;
+			if (old && version >= 1 && version < LEARN_VERSION) {
+				*old = 1;
+				ret = 0;
+				goto out;
+			}
+			if (version != LEARN_VERSION)
 				goto bad;
 		} else if (lineno == 2) {
 			if (sscanf(line, "hash %llx", &hash) != 1)
@@ -734,6 +848,12 @@ out:
 	return ret;
 }
 
+int learn_load(const char *state_dir, const char *id, struct learn_model **out,
+	       struct errbuf *eb)
+{
+	return load(state_dir, id, out, NULL, eb);
+}
+
 /* The arXiv listing cached for date (STATE/cache/DATE/, complete days
  * only); 1 when there is none. */
 static int load_cached(const char *state_dir, const char *date,
@@ -780,7 +900,7 @@ int learn_update(const char *state_dir, const char *id, int save,
 	const struct listing **bgp = NULL;
 	struct strv dates = STRV_INIT;
 	size_t i, nbg = 0;
-	int ret = -1;
+	int ret = -1, old = 0;
 
 	*out = NULL;
 	*trained = 0;
@@ -790,7 +910,7 @@ int learn_update(const char *state_dir, const char *id, int save,
 		ret = 0;
 		goto out;
 	}
-	if (learn_load(state_dir, id, &m, eb) < 0)
+	if (load(state_dir, id, &m, &old, eb) < 0)
 		goto out;
 	if (m && m->hash == f.hash) {
 		*out = m;
@@ -804,6 +924,8 @@ int learn_update(const char *state_dir, const char *id, int save,
 		ex[i].id = f.v[i].id;
 		ex[i].title = f.v[i].title;
 		ex[i].abstract = f.v[i].abstract;
+		ex[i].authors = f.v[i].authors;
+		ex[i].categories = f.v[i].categories;
 		ex[i].up = f.v[i].up;
 		if (!strv_contains(&dates, f.v[i].date))
 			strv_push(&dates, f.v[i].date);
@@ -864,7 +986,8 @@ char *learn_summary(const struct learn_model *m)
 	struct strv named = STRV_INIT;
 
 	for (i = 0; i < m->n; i++) {
-		if (m->w[i] <= 0 || !m->name[i])
+		/* "(4-7 authors)" is no topic. */
+		if (m->w[i] <= 0 || !m->name[i] || m->name[i][0] == '(')
 			continue;
 		r[nr].feat = (uint32_t)i;
 		r[nr++].w = m->w[i];

@@ -5,8 +5,9 @@
  * (stem.h; function words left out) of a paper's title and abstract,
  * hashed into LEARN_FEATURES buckets, (1 + log tf) x idf, L2-normalized,
  * with IDF over the papers at hand (the training days when training, the
- * day's listing when scoring). The model is liblinear's L2-regularized
- * logistic regression (C = 1), trained on the subscriber's labelled
+ * day's listing when scoring), plus one feature for the number of
+ * authors (1, 2-3, 4-7, 8-15, 16 or more). The model is liblinear's
+ * L2-regularized logistic regression, trained on the subscriber's labelled
  * papers (feedback.h; up = 1, down = 0) with every other paper of those
  * days' cached listings (STATE/cache/DATE/) as background negatives.
  *
@@ -90,7 +91,8 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 /*
  * The model of subscriber id for its current feedback: loads
  * STATE/models/ID when it was trained on feedback with the same hash,
- * else trains it (cached listings of the voted days as background) and,
+ * else (also when the file is of an earlier format version) trains it
+ * (cached listings of the voted days as background) and,
  * with `save`, saves it atomically (a dry run keeps it in memory). *out
  * is NULL (and 0 returned) when the subscriber has too few up-votes.
  * *trained says whether it was (re)trained. Returns 0 or -1 with eb

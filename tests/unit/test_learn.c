@@ -157,7 +157,7 @@ static void test_train_save_retrain_only_on_change(void **state_)
 	assert_int_equal(learn_model_up(m), 5);
 	snprintf(path, sizeof(path), "%s/models/ann", state);
 	assert_int_equal(util_read_file(path, &text, &eb), 0);
-	assert_int_equal(strncmp(buf_str(&text), "paperboy-model 1\nhash ", 22),
+	assert_int_equal(strncmp(buf_str(&text), "paperboy-model 2\nhash ", 22),
 			 0);
 	buf_release(&text);
 
@@ -224,7 +224,36 @@ static void test_bad_model_file(void **state_)
 	    util_write_atomic(path, "paperboy-model 9\n", 17, 0644, &eb), 0);
 	assert_int_equal(learn_load(state, "bob", &m, &eb), -1);
 	assert_null(m);
-	assert_non_null(strstr(eb.msg, "not a paperboy model (version 1)"));
+	assert_non_null(strstr(eb.msg, "not a paperboy model (version 2)"));
+}
+
+/* A model file of the format before (other features) is not an error for
+ * learn_update: it trains a new model over it. */
+static void test_old_version_retrained(void **state_)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct learn_model *m = NULL;
+	struct buf text = BUF_INIT;
+	char path[300];
+	int trained = 0;
+
+	(void)state_;
+	snprintf(path, sizeof(path), "%s/models/ann", state);
+	assert_int_equal(util_write_atomic(path,
+					   "paperboy-model 1\nhash 0\nup 5\n"
+					   "down 1\nbias 0\nweights 0\n",
+					   53, 0644, &eb),
+			 0);
+	assert_int_equal(learn_load(state, "ann", &m, &eb), -1);
+	assert_null(m);
+	if (learn_update(state, "ann", 1, &m, &trained, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	assert_non_null(m);
+	assert_true(trained);
+	assert_int_equal(util_read_file(path, &text, &eb), 0);
+	assert_int_equal(strncmp(buf_str(&text), "paperboy-model 2\n", 17), 0);
+	buf_release(&text);
+	learn_model_free(m);
 }
 
 /* Through the scorer: a paper no keyword finds is lifted by the model,
@@ -339,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_too_few_votes_no_model),
 	    cmocka_unit_test(test_train_save_retrain_only_on_change),
 	    cmocka_unit_test(test_bad_model_file),
+	    cmocka_unit_test(test_old_version_retrained),
 	    cmocka_unit_test(test_model_in_the_scorer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
