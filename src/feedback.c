@@ -239,13 +239,9 @@ int feedback_record_judged(const char *state_dir, const char *sub_id,
 
 static uint64_t fnv(uint64_t h, const char *s)
 {
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	h ^= 0xff; /* field separator */
-	h *= 1099511628211ULL;
-	return h;
+	static const unsigned char sep = 0xff; /* field separator */
+
+	return util_fnv1a(util_fnv1a(h, s, strlen(s)), &sep, 1);
 }
 
 static void vote_release(struct feedback_vote *v)
@@ -269,7 +265,7 @@ struct id_table {
 static size_t id_slot(const struct id_table *t, const struct feedback *f,
 		      const char *id)
 {
-	size_t i = (size_t)fnv(14695981039346656037ULL, id) & (t->n - 1);
+	size_t i = (size_t)fnv(UTIL_FNV_BASIS, id) & (t->n - 1);
 
 	while (t->slot[i] && strcmp(f->v[t->slot[i] - 1].id, id))
 		i = (i + 1) & (t->n - 1);
@@ -369,7 +365,7 @@ int feedback_load(const char *state_dir, const char *sub_id,
 		t.slot[s] = (long)out->n;
 	}
 done:
-	out->hash = 14695981039346656037ULL;
+	out->hash = UTIL_FNV_BASIS;
 	for (i = 0; i < out->n; i++) {
 		const struct feedback_vote *v = &out->v[i];
 

@@ -77,17 +77,6 @@ struct learn_day {
 
 /* ---- features ---- */
 
-static uint64_t fnv(const char *s, size_t len, uint64_t h)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static uint32_t bucket_of(uint64_t h)
 {
 	return (uint32_t)(h % LEARN_FEATURES) + 1; /* liblinear: from 1 */
@@ -196,14 +185,14 @@ static void tok_word(void *ctx, const char *w, size_t len, const char *raw,
 	}
 	memcpy(word, raw, rlen);
 	word[rlen] = '\0';
-	h = fnv(w, len, 14695981039346656037ULL);
+	h = util_fnv1a(UTIL_FNV_BASIS, w, len);
 	f = bucket_of(h);
 	push_feat(t, f);
 	name_feat(t, f, word);
 	if (t->prev) {
 		char phrase[130];
 
-		f = bucket_of(fnv(w, len, fnv(" ", 1, t->prev)));
+		f = bucket_of(util_fnv1a(util_fnv1a(t->prev, " ", 1), w, len));
 		push_feat(t, f);
 		if (t->names) {
 			snprintf(phrase, sizeof(phrase), "%s %s", t->prev_raw,
@@ -281,7 +270,7 @@ static uint32_t authors_feat(size_t nauthors, char *name, size_t size)
 		snprintf(name, size, "(%zu-%zu authors)", lo, hi);
 	/* A key no stemmed word can be: it starts with a control byte. */
 	snprintf(key, sizeof(key), "\001authors %zu", bin);
-	return bucket_of(fnv(key, strlen(key), 14695981039346656037ULL));
+	return bucket_of(util_fnv1a(UTIL_FNV_BASIS, key, strlen(key)));
 }
 
 /* Adds (f, value) to d's features, which stay sorted by bucket (a bucket
