@@ -28,7 +28,12 @@
  * baseline outside its timing, so the ratio compares matching strategies,
  * not tokenizing; the engine's time includes its own tokenizing.
  *
+ * With -c N, one subscriber in N also writes criteria (free text built
+ * from its topics): the day's latent space is built and every such text
+ * scored (BM25 and latent closeness) as well.
+ *
  * Usage: score_bench [-s SUBSCRIBERS] [-p PAPERS] [-b SAMPLE] [-r SEED]
+ *        [-c CRITERIA_EVERY]
  * Exit status: 0, 1 when the results differ, 2 on bad usage.
  */
 #include <stdint.h>
@@ -329,6 +334,9 @@ static void gen_paper(struct listing *l, size_t i)
 	}
 }
 
+/* -c: one subscriber in this many writes criteria (0: none). */
+static size_t criteria_every;
+
 static void gen_subscriber(struct subscriber *s, size_t i)
 {
 	struct buf b = BUF_INIT;
@@ -387,6 +395,18 @@ static void gen_subscriber(struct subscriber *s, size_t i)
 	}
 	if (!below(10))
 		strv_push(&s->announce_types, "new");
+	if (criteria_every && i % criteria_every == 0) {
+		/* What they want in words (criteria): the day's latent
+		 * space is then built and each text folded. */
+		free(s->criteria);
+		buf_addstr(&b, "Research on ");
+		for (t = 0; t < s->ntopics; t++)
+			buf_addf(&b, "%s%s", t ? ", " : "",
+				 s->topics[t].keywords.v[0]);
+		buf_addstr(&b, "; new methods and analysis, not "
+			       "applications.");
+		s->criteria = buf_detach(&b, NULL);
+	}
 	buf_release(&b);
 }
 
@@ -471,7 +491,7 @@ static struct learn_model *train_model(const struct score_index *idx,
 static void usage(void)
 {
 	fprintf(stderr, "usage: score_bench [-s SUBSCRIBERS] [-p PAPERS] "
-			"[-b BASELINE_SAMPLE] [-r SEED]\n");
+			"[-b BASELINE_SAMPLE] [-r SEED] [-c CRITERIA_EVERY]\n");
 	exit(2);
 }
 
@@ -492,8 +512,11 @@ int main(int argc, char **argv)
 	int *row, *wanted, opt;
 	double *exact;
 
-	while ((opt = getopt(argc, argv, "s:p:b:r:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:p:b:r:c:h")) != -1) {
 		switch (opt) {
+		case 'c':
+			criteria_every = strtoul(optarg, NULL, 10);
+			break;
 		case 's':
 			nsubs = strtoul(optarg, NULL, 10);
 			break;
@@ -527,8 +550,11 @@ int main(int argc, char **argv)
 	strv_push(&list_types, "new");
 	strv_push(&list_types, "cross");
 	printf("score bench: %zu subscribers x %zu papers (seed %llu), one "
-	       "in %d with a learned model\n",
+	       "in %d with a learned model",
 	       nsubs, npapers, seed, MODEL_EVERY);
+	if (criteria_every)
+		printf(", one in %zu with criteria text", criteria_every);
+	printf("\n");
 
 	/* The models, trained before the clock starts (a run loads them). */
 	models = xcalloc(nsubs, sizeof(*models));
