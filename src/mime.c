@@ -309,6 +309,29 @@ static int qp_plain(unsigned char c)
 	return c >= 33 && c <= 126 && c != '=';
 }
 
+/* The run of qp_plain() bytes at the start of s[0..max), found eight
+ * bytes at a time: most of a digest's HTML and text is such a run. */
+static size_t qp_plain_run(const char *s, size_t max)
+{
+	const uint64_t ones = 0x0101010101010101ull,
+		       high = 0x8080808080808080ull;
+	size_t r = 0;
+	uint64_t w, eq;
+
+	for (; r + 8 <= max; r += 8) {
+		memcpy(&w, s + r, 8);
+		eq = w ^ (ones * '=');
+		/* Some byte below 33, above 126, or '=': the run ends in
+		 * these eight, found one at a time below. */
+		if (((w - ones * 33) & ~w & high) | (((w + ones) | w) & high) |
+		    ((eq - ones) & ~eq & high))
+			break;
+	}
+	while (r < max && qp_plain((unsigned char)s[r]))
+		r++;
+	return r;
+}
+
 /*
  * Encodes one line (without its line break), with soft breaks, appending
  * to out (NULL: only counts). Adds the encoded length to *size.
@@ -324,12 +347,11 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 		 * line, up to the last column before a soft break, never the
 		 * line's last byte (a blank there is encoded). */
 		if (col > 0 && i + 1 < n && col < QP_LINE - 1) {
-			size_t max = QP_LINE - 1 - col, r = 0;
+			size_t max = QP_LINE - 1 - col, r;
 
 			if (max > n - 1 - i)
 				max = n - 1 - i;
-			while (r < max && qp_plain((unsigned char)line[i + r]))
-				r++;
+			r = qp_plain_run(line + i, max);
 			if (r) {
 				if (k + r > QP_CHUNK - 8) {
 					*size += k;

@@ -491,6 +491,100 @@ static void test_qp_long_lines(void **state)
 	free(enc);
 }
 
+/* The encoding spelled out a byte at a time: what mime_qp_encode() must
+ * give whatever shortcut it takes (76 columns, soft breaks "=", an escape
+ * never split, '.' and "From " escaped at a line's start, a blank escaped
+ * at its end). */
+static void qp_reference(const char *s, size_t n, struct buf *out)
+{
+	size_t i, col = 0, end;
+
+	for (; n; s += end + 1, n -= end + 1) {
+		const char *nl = memchr(s, '\n', n);
+
+		end = nl ? (size_t)(nl - s) : n;
+		col = 0;
+		for (i = 0; i < end; i++) {
+			unsigned char c = (unsigned char)s[i];
+			size_t cend = end;
+			int enc, last;
+			char tok[4];
+
+			if (nl && end && s[end - 1] == '\r')
+				cend = end - 1;
+			if (i >= cend)
+				break;
+			last = i + 1 == cend;
+			for (;;) {
+				if (c == ' ' || c == '\t')
+					enc = last;
+				else
+					enc = c == '=' || c < 33 || c > 126 ||
+					      (col == 0 && c == '.') ||
+					      (col == 0 && cend - i >= 5 &&
+					       !memcmp(s + i, "From ", 5));
+				if (enc)
+					snprintf(tok, sizeof(tok), "=%02X", c);
+				else
+					snprintf(tok, sizeof(tok), "%c", c);
+				if (col + strlen(tok) > 75 &&
+				    !(last && col + strlen(tok) <= 76)) {
+					buf_addstr(out, "=\r\n");
+					col = 0;
+					continue;
+				}
+				break;
+			}
+			buf_addstr(out, tok);
+			col += strlen(tok);
+		}
+		if (!nl)
+			break;
+		buf_addstr(out, "\r\n");
+		if (end + 1 > n)
+			break;
+	}
+}
+
+/* Lines of every length up to 300 mixing plain runs with each byte the
+ * encoder stops at (' ', '=', controls, DEL, bytes over 127), at every
+ * offset: the encoder's output is the reference's. */
+static void test_qp_matches_reference(void **state)
+{
+	static const char stops[] = " =\t\x01\x1f\x20\x21\x3c\x3e\x7e\x7f"
+				    "\x80\xc3\xff.";
+	char line[301];
+	unsigned long seed = 12345;
+	size_t len, i, round;
+
+	(void)state;
+	for (round = 0; round < 4; round++) {
+		for (len = 0; len <= 300; len++) {
+			struct buf got = BUF_INIT, want = BUF_INIT;
+
+			for (i = 0; i < len; i++) {
+				seed = seed * 6364136223846793005ull + 1;
+				if ((seed >> 33) % (round + 3) == 0)
+					line[i] = stops[(seed >> 40) %
+							(sizeof(stops) - 1)];
+				else
+					line[i] = (char)('!' + (seed >> 45) %
+								   94);
+			}
+			line[len] = '\0';
+			assert_int_equal(mime_qp_encode(line, len, &got), 0);
+			qp_reference(line, len, &want);
+			if (got.len != want.len ||
+			    memcmp(got.data, want.data, got.len))
+				fail_msg("length %zu, round %zu: got\n%s\nwant\n%s",
+					 len, round, buf_str(&got),
+					 buf_str(&want));
+			buf_release(&got);
+			buf_release(&want);
+		}
+	}
+}
+
 static void test_qp_decode_lenient(void **state)
 {
 	struct buf out = BUF_INIT;
@@ -1160,6 +1254,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_mailbox),
 	    cmocka_unit_test(test_qp_encode_rules),
 	    cmocka_unit_test(test_qp_long_lines),
+	    cmocka_unit_test(test_qp_matches_reference),
 	    cmocka_unit_test(test_qp_decode_lenient),
 	    cmocka_unit_test(test_header_plain),
 	    cmocka_unit_test(test_header_encoded),
