@@ -10,6 +10,7 @@
  * words, or a quoted-string, whichever carries it exactly.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@
 #define MAX_MSG_ID 250
 /* Random bytes in a Message-ID and a boundary: 128 bits, never repeats. */
 #define RANDOM_BYTES 16
+/* Random bytes asked of the kernel at once and handed out RANDOM_BYTES
+ * at a time: one getrandom() per 16 ids instead of one per id. */
+#define RANDOM_POOL (16 * RANDOM_BYTES)
 /* A boundary colliding with a part is astronomically rare; give up after
  * this many draws rather than loop on a broken random source. */
 #define BOUNDARY_TRIES 8
@@ -1130,23 +1134,46 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* Each thread's unused random bytes: pool[RANDOM_POOL - pool_left ..). */
+static __thread unsigned char pool[RANDOM_POOL];
+static __thread size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* In a forked child: the parent's unused bytes are not to be used twice. */
+static void pool_forget(void)
+{
+	pool_left = 0;
+}
+
+static void pool_init(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
 static void random_bytes(unsigned char *p, size_t n)
 {
 	static uint64_t counter;
 	struct timespec ts;
 	size_t got = 0, i;
 
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	pthread_once(&pool_once, pool_init);
+	if (pool_left < n) {
+		while (got < RANDOM_POOL) {
+			ssize_t r = getrandom(pool + got, RANDOM_POOL - got, 0);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			got += (size_t)r;
 		}
-		got += (size_t)r;
+		pool_left = got == RANDOM_POOL ? got : 0;
 	}
-	if (got == n)
+	if (pool_left >= n) {
+		memcpy(p, pool + RANDOM_POOL - pool_left, n);
+		pool_left -= n;
 		return;
+	}
 	/* No getrandom() (seccomp, old kernel): clock, pid and a counter
 	 * still make ids unique, which is all they need to be. */
 	clock_gettime(CLOCK_REALTIME, &ts);

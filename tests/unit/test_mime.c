@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "util.h"
@@ -583,6 +585,45 @@ static void test_qp_matches_reference(void **state)
 			buf_release(&want);
 		}
 	}
+}
+
+/* Ids drawn from one pool of random bytes: many in a row all differ, and
+ * a forked child does not draw the parent's next bytes again. */
+static void test_message_ids_never_repeat(void **state)
+{
+	char *ids[100], *mine, child[128];
+	int fds[2], status;
+	size_t i, k;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		ids[i] = mime_new_message_id("example.org");
+		for (k = 0; k < i; k++)
+			assert_string_not_equal(ids[i], ids[k]);
+	}
+	for (i = 0; i < 100; i++)
+		free(ids[i]);
+	free(mime_new_message_id("example.org"));
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *id = mime_new_message_id("example.org");
+
+		n = write(fds[1], id, strlen(id));
+		_exit(n > 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	mine = mime_new_message_id("example.org");
+	n = read(fds[0], child, sizeof(child) - 1);
+	close(fds[0]);
+	assert_true(n > 0);
+	child[n] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_string_not_equal(mine, child);
+	free(mine);
 }
 
 static void test_qp_decode_lenient(void **state)
@@ -1255,6 +1296,7 @@ int main(void)
 	    cmocka_unit_test(test_qp_encode_rules),
 	    cmocka_unit_test(test_qp_long_lines),
 	    cmocka_unit_test(test_qp_matches_reference),
+	    cmocka_unit_test(test_message_ids_never_repeat),
 	    cmocka_unit_test(test_qp_decode_lenient),
 	    cmocka_unit_test(test_header_plain),
 	    cmocka_unit_test(test_header_encoded),
