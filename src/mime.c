@@ -306,15 +306,16 @@ static inline size_t qp_token(const char *line, size_t n, size_t i,
 /* Bytes written through a stack chunk, so no buf_add per token. */
 #define QP_CHUNK 4096
 
-/* A byte that qp_token() writes as is when it is not at a line's start
- * or end: printable ASCII other than '='. */
+/* A byte that qp_token() writes as is when it is neither at a line's
+ * start nor its last: printable ASCII other than '=', and blanks. */
 static int qp_plain(unsigned char c)
 {
-	return c >= 33 && c <= 126 && c != '=';
+	return (c >= 32 && c <= 126 && c != '=') || c == '\t';
 }
 
 /* The run of qp_plain() bytes at the start of s[0..max), found eight
- * bytes at a time: most of a digest's HTML and text is such a run. */
+ * bytes at a time: most of a digest's HTML and text is such a run (words
+ * and attributes, spaces between). */
 static size_t qp_plain_run(const char *s, size_t max)
 {
 	const uint64_t ones = 0x0101010101010101ull,
@@ -325,9 +326,9 @@ static size_t qp_plain_run(const char *s, size_t max)
 	for (; r + 8 <= max; r += 8) {
 		memcpy(&w, s + r, 8);
 		eq = w ^ (ones * '=');
-		/* Some byte below 33, above 126, or '=': the run ends in
-		 * these eight, found one at a time below. */
-		if (((w - ones * 33) & ~w & high) | (((w + ones) | w) & high) |
+		/* Some byte below 32 (a tab too), above 126, or '=': the run
+		 * ends in these eight, or goes on, one at a time below. */
+		if (((w - ones * 32) & ~w & high) | (((w + ones) | w) & high) |
 		    ((eq - ones) & ~eq & high))
 			break;
 	}
@@ -349,7 +350,8 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 	while (i < n) {
 		/* The common case: a run of plain bytes in the middle of a
 		 * line, up to the last column before a soft break, never the
-		 * line's last byte (a blank there is encoded). */
+		 * line's last byte (a blank there is encoded; before it, it
+		 * is not). */
 		if (col > 0 && i + 1 < n && col < QP_LINE - 1) {
 			size_t max = QP_LINE - 1 - col, r;
 
