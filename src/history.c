@@ -2,10 +2,15 @@
  * history: per-subscriber record of papers sent (see history.h).
  *
  * The files name subscribers, so they are private: STATE and
- * STATE/history mode 0700, each file 0600.
+ * STATE/history mode 0700, each file 0600. Design decision: a run appends
+ * to thousands of files, so the folders are made (and made private) once
+ * per process, not once per append, and an append costs an open, an
+ * fstat, a write and a close; the file is read back (to count its lines)
+ * only when it may have grown past HISTORY_MAX_LINES.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +25,15 @@
 /* A history file larger than this is not read (HISTORY_MAX_LINES lines of
  * ~30 bytes, with room to spare). */
 #define HISTORY_MAX_FILE ((size_t)1 << 20)
+/* The shortest line an append writes: "YYYY-MM-DD " and the shortest
+ * arXiv id ("0704.0001"), and its '\n'. A file no larger than
+ * HISTORY_MAX_LINES of these is not read back to count its lines. */
+#define HISTORY_MIN_LINE 21
+
+/* The state folder whose STATE and STATE/history were last made private
+ * by this process (a run appends for every subscriber into the same). */
+static pthread_mutex_t private_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *private_state;
 
 static char *history_path(const char *state_dir, const char *id)
 {
@@ -110,12 +124,38 @@ out:
 	return ret;
 }
 
+/*
+ * Makes STATE and STATE/history private (made if missing, tightened if
+ * an older version left them open), once per process and state folder;
+ * again = 1 does it even if done (the folder went away meanwhile).
+ */
+static int private_dirs(const char *state_dir, const char *dir, int again,
+			struct errbuf *eb)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&private_mu);
+	if (again || !private_state || strcmp(private_state, state_dir)) {
+		free(private_state);
+		private_state = NULL;
+		ret = util_private_dir(state_dir, eb) < 0 ||
+			      util_private_dir(dir, eb) < 0
+			  ? -1
+			  : 0;
+		if (!ret)
+			private_state = xstrdup(state_dir);
+	}
+	pthread_mutex_unlock(&private_mu);
+	return ret;
+}
+
 int history_append(const char *state_dir, const char *id, const char *date,
 		   const struct strv *paper_ids, struct errbuf *eb)
 {
 	char *dir = util_path_join(state_dir, "history");
 	char *path = history_path(state_dir, id);
 	struct buf lines = BUF_INIT;
+	struct stat st;
 	size_t i;
 	int fd = -1, ret = -1;
 
@@ -124,17 +164,29 @@ int history_append(const char *state_dir, const char *id, const char *date,
 	/* The state folder is private: these files name subscribers and
 	 * what they read. Folders and files made by older versions are
 	 * tightened too. */
-	if (util_private_dir(state_dir, eb) < 0 ||
-	    util_private_dir(dir, eb) < 0)
+	if (private_dirs(state_dir, dir, 0, eb) < 0)
 		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
-	if (fd < 0 || fchmod(fd, 0600) < 0 ||
+	if (fd < 0 && errno == ENOENT) {
+		if (private_dirs(state_dir, dir, 1, eb) < 0)
+			goto out;
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) ||
 	    util_write_all(fd, buf_str(&lines), lines.len) < 0) {
 		errbuf_setk(eb, ERRBUF_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	ret = trim(path, eb);
+	ret = 0;
+	/* Each line is at least HISTORY_MIN_LINE bytes: a file this small
+	 * cannot have too many. */
+	if ((size_t)st.st_size + lines.len >
+	    (size_t)HISTORY_MAX_LINES * HISTORY_MIN_LINE)
+		ret = trim(path, eb);
 out:
 	if (fd >= 0)
 		close(fd);

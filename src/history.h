@@ -7,7 +7,9 @@
  * out of later digests. Design decision: the history is advisory, so it is
  * appended without fsync and a missing or unreadable file only means a
  * revision might be shown again; and it is bounded: past
- * HISTORY_MAX_LINES the oldest half is dropped.
+ * HISTORY_MAX_LINES the oldest half is dropped (lines are counted once
+ * the file is larger than that many of the shortest lines an append
+ * writes).
  */
 #ifndef PAPERBOY_HISTORY_H
 #define PAPERBOY_HISTORY_H

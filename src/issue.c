@@ -79,21 +79,31 @@ int issue_record_history(const struct conf *c, const struct issue *issue,
 }
 
 /* "BASE/PAGE?s=ID&t=TOKEN", or "" when list.base_url is not set. */
+static char *url_with_token(const struct conf *c, const char *page,
+			    const struct subscriber *s, const char *token)
+{
+	struct buf url = BUF_INIT;
+
+	if (!c->base_url[0])
+		return xstrdup("");
+	buf_addf(&url, "%s%s%s?s=%s&t=%s", c->base_url,
+		 util_ends_with(c->base_url, "/") ? "" : "/", page, s->id,
+		 token);
+	return buf_detach(&url, NULL);
+}
+
 static char *signed_url(const struct conf *c, const struct token_key *key,
 			enum token_purpose purpose, const char *page,
 			const struct subscriber *s)
 {
-	struct buf url = BUF_INIT;
-	char *token;
+	char *token, *url;
 
 	if (!c->base_url[0])
 		return xstrdup("");
 	token = token_make(key, purpose, s->id, s->email);
-	buf_addf(&url, "%s%s%s?s=%s&t=%s", c->base_url,
-		 util_ends_with(c->base_url, "/") ? "" : "/", page, s->id,
-		 token);
+	url = url_with_token(c, page, s, token);
 	free(token);
-	return buf_detach(&url, NULL);
+	return url;
 }
 
 char *issue_unsubscribe_url(const struct conf *c, const struct token_key *key,
@@ -138,20 +148,17 @@ static void list_headers(const struct conf *c, struct mime_message *msg,
 	msg->extra[msg->nextra++].value = c->owner;
 }
 
-/* "<https://...>, <mailto:FROM?subject=unsubscribe%20ID%20TOKEN>". */
+/* "<https://...>, <mailto:FROM?subject=unsubscribe%20ID%20TOKEN>", with
+ * the token the https URL carries too. */
 static char *list_unsubscribe(const struct conf *c, const char *https_url,
-			      const struct token_key *key,
-			      enum token_purpose purpose,
-			      const struct subscriber *s)
+			      const char *token, const struct subscriber *s)
 {
 	struct buf b = BUF_INIT;
-	char *token = token_make(key, purpose, s->id, s->email);
 
 	if (https_url[0])
 		buf_addf(&b, "<%s>, ", https_url);
 	buf_addf(&b, "<mailto:%s?subject=unsubscribe%%20%s%%20%s>",
 		 c->from_addr, s->id, token);
-	free(token);
 	return buf_detach(&b, NULL);
 }
 
@@ -256,8 +263,11 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 	struct mime_message msg;
 	struct buf list_id = BUF_INIT, help = BUF_INIT, owner = BUF_INIT,
 		   archive = BUF_INIT;
-	char *url = issue_unsubscribe_url(c, &d->key, purpose, s);
-	char *header = list_unsubscribe(c, url, &d->key, purpose, s);
+	/* One token signs both unsubscribe links (the footer's and the
+	 * header's). */
+	char *unsub_token = token_make(&d->key, purpose, s->id, s->email);
+	char *url = url_with_token(c, "unsubscribe", s, unsub_token);
+	char *header = list_unsubscribe(c, url, unsub_token, s);
 	char *more = archive_reader_url(c, &d->key, d->date, s);
 	char *profile = issue_profile_url(
 		c, &d->key, purpose == TOKEN_TEST ? TOKEN_TEST : TOKEN_PROFILE, s);
@@ -375,6 +385,7 @@ int issue_assemble(const struct day *d, const struct render_templates *t,
 out:
 	free_urls(up_urls, out->digest.n);
 	free_urls(down_urls, out->digest.n);
+	free(unsub_token);
 	free(url);
 	free(header);
 	free(more);

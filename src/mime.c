@@ -10,6 +10,7 @@
  * words, or a quoted-string, whichever carries it exactly.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@
 #define MAX_MSG_ID 250
 /* Random bytes in a Message-ID and a boundary: 128 bits, never repeats. */
 #define RANDOM_BYTES 16
+/* Random bytes asked of the kernel at once and handed out RANDOM_BYTES
+ * at a time: one getrandom() per 16 ids instead of one per id. */
+#define RANDOM_POOL (16 * RANDOM_BYTES)
 /* A boundary colliding with a part is astronomically rare; give up after
  * this many draws rather than loop on a broken random source. */
 #define BOUNDARY_TRIES 8
@@ -302,11 +306,35 @@ static inline size_t qp_token(const char *line, size_t n, size_t i,
 /* Bytes written through a stack chunk, so no buf_add per token. */
 #define QP_CHUNK 4096
 
-/* A byte that qp_token() writes as is when it is not at a line's start
- * or end: printable ASCII other than '='. */
+/* A byte that qp_token() writes as is when it is neither at a line's
+ * start nor its last: printable ASCII other than '=', and blanks. */
 static int qp_plain(unsigned char c)
 {
-	return c >= 33 && c <= 126 && c != '=';
+	return (c >= 32 && c <= 126 && c != '=') || c == '\t';
+}
+
+/* The run of qp_plain() bytes at the start of s[0..max), found eight
+ * bytes at a time: most of a digest's HTML and text is such a run (words
+ * and attributes, spaces between). */
+static size_t qp_plain_run(const char *s, size_t max)
+{
+	const uint64_t ones = 0x0101010101010101ull,
+		       high = 0x8080808080808080ull;
+	size_t r = 0;
+	uint64_t w, eq;
+
+	for (; r + 8 <= max; r += 8) {
+		memcpy(&w, s + r, 8);
+		eq = w ^ (ones * '=');
+		/* Some byte below 32 (a tab too), above 126, or '=': the run
+		 * ends in these eight, or goes on, one at a time below. */
+		if (((w - ones * 32) & ~w & high) | (((w + ones) | w) & high) |
+		    ((eq - ones) & ~eq & high))
+			break;
+	}
+	while (r < max && qp_plain((unsigned char)s[r]))
+		r++;
+	return r;
 }
 
 /*
@@ -322,14 +350,14 @@ static int qp_line(const char *line, size_t n, struct buf *out, size_t *size)
 	while (i < n) {
 		/* The common case: a run of plain bytes in the middle of a
 		 * line, up to the last column before a soft break, never the
-		 * line's last byte (a blank there is encoded). */
+		 * line's last byte (a blank there is encoded; before it, it
+		 * is not). */
 		if (col > 0 && i + 1 < n && col < QP_LINE - 1) {
-			size_t max = QP_LINE - 1 - col, r = 0;
+			size_t max = QP_LINE - 1 - col, r;
 
 			if (max > n - 1 - i)
 				max = n - 1 - i;
-			while (r < max && qp_plain((unsigned char)line[i + r]))
-				r++;
+			r = qp_plain_run(line + i, max);
 			if (r) {
 				if (k + r > QP_CHUNK - 8) {
 					*size += k;
@@ -1108,23 +1136,46 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* Each thread's unused random bytes: pool[RANDOM_POOL - pool_left ..). */
+static __thread unsigned char pool[RANDOM_POOL];
+static __thread size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* In a forked child: the parent's unused bytes are not to be used twice. */
+static void pool_forget(void)
+{
+	pool_left = 0;
+}
+
+static void pool_init(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
+
 static void random_bytes(unsigned char *p, size_t n)
 {
 	static uint64_t counter;
 	struct timespec ts;
 	size_t got = 0, i;
 
-	while (got < n) {
-		ssize_t r = getrandom(p + got, n - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+	pthread_once(&pool_once, pool_init);
+	if (pool_left < n) {
+		while (got < RANDOM_POOL) {
+			ssize_t r = getrandom(pool + got, RANDOM_POOL - got, 0);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			got += (size_t)r;
 		}
-		got += (size_t)r;
+		pool_left = got == RANDOM_POOL ? got : 0;
 	}
-	if (got == n)
+	if (pool_left >= n) {
+		memcpy(p, pool + RANDOM_POOL - pool_left, n);
+		pool_left -= n;
 		return;
+	}
 	/* No getrandom() (seccomp, old kernel): clock, pid and a counter
 	 * still make ids unique, which is all they need to be. */
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,6 +43,16 @@
 #define MAX_HOSTNAME 256
 /* Most faults one test gives the server. */
 #define MAX_FAULTS 4
+/* Messages of the stall test: with a TCP cork left on, each waits ~800 ms
+ * (Linux's 200 ms cork timer, several times), 16 s in all (under
+ * TEST_SECONDS); aiosmtpd takes a tenth of a second for them. */
+#define STALL_MESSAGES 20
+#define STALL_SECONDS 4
+/* Sessions at once and messages each of the large-message test. */
+#define LARGE_SESSIONS 2
+#define LARGE_MESSAGES 4
+/* Body of a large message: several of the transport's 64 KB pieces. */
+#define LARGE_BODY (300 * 1024)
 
 extern char **environ;
 
@@ -423,6 +434,147 @@ static void test_rcpt_replies_are_kept(void **state)
 	deliver_smtp_free(t);
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A session of many small messages does not stall on each: every message
+ * waits for the server's reply to its final ".", so a last piece held
+ * back (a TCP cork that is never taken off, or Nagle's algorithm waiting
+ * for a delayed ACK) would cost up to hundreds of milliseconds a message.
+ */
+static void test_messages_do_not_stall(void **state)
+{
+	struct server *s = *state;
+	struct deliver_item *items = xcalloc(STALL_MESSAGES, sizeof(*items));
+	struct errbuf eb = ERRBUF_INIT;
+	struct deliver_smtp *t;
+	double start, took;
+	size_t i;
+
+	serve(s, NULL);
+	t = transport(s, NULL, 10);
+	for (i = 0; i < STALL_MESSAGES; i++) {
+		items[i].tag = "reader";
+		items[i].rcpt = "reader@example.org";
+		items[i].data = message;
+		items[i].len = sizeof(message) - 1;
+		items[i].message_id = "<stall@test>";
+	}
+	start = now_seconds();
+	assert_int_equal(deliver_smtp_send(t, items, STALL_MESSAGES, NULL, &eb),
+			 0);
+	took = now_seconds() - start;
+	for (i = 0; i < STALL_MESSAGES; i++)
+		assert_int_equal(items[i].outcome, DELIVER_SENT);
+	if (took >= STALL_SECONDS)
+		fail_msg("%d messages took %.1f s", STALL_MESSAGES, took);
+	deliver_smtp_free(t);
+	free(items);
+}
+
+struct large_session {
+	struct deliver_smtp *t;
+	struct deliver_item items[LARGE_MESSAGES];
+	int ret;
+	char err[ERRBUF_SIZE];
+};
+
+static void *send_large(void *arg)
+{
+	struct large_session *ls = arg;
+	struct errbuf eb = ERRBUF_INIT;
+
+	ls->ret = deliver_smtp_send(ls->t, ls->items, LARGE_MESSAGES, NULL,
+				    &eb);
+	snprintf(ls->err, sizeof(ls->err), "%s", eb.msg);
+	return NULL;
+}
+
+/* A message of LARGE_BODY bytes: lines of 76, some starting with a dot
+ * (stuffed on the wire), one line in ten of 998 octets (no dot: stuffed,
+ * it would pass aiosmtpd's limit). */
+static void large_message(struct buf *m)
+{
+	size_t line = 0;
+
+	buf_addstr(m, "From: digest@example.org\r\n"
+		      "To: reader@example.org\r\n"
+		      "Date: Tue, 30 Dec 2025 06:00:00 +0000\r\n"
+		      "Message-ID: <large@test>\r\n"
+		      "Subject: large\r\n"
+		      "\r\n");
+	while (m->len < LARGE_BODY) {
+		size_t n = line % 10 == 9 ? 998 : 76, k;
+
+		for (k = 0; k < n; k++)
+			buf_addch(m, k == 0 && n == 76 && line % 7 == 3
+					     ? '.'
+					     : (char)('a' + (line + k) % 26));
+		buf_addstr(m, "\r\n");
+		line++;
+	}
+}
+
+/*
+ * Sessions running at once on threads (delivery.smtp.connections) each
+ * deliver large messages whole: the server stores every one byte for
+ * byte as it was handed over.
+ */
+static void test_large_messages_from_sessions_at_once(void **state)
+{
+	struct server *s = *state;
+	struct large_session ls[LARGE_SESSIONS];
+	pthread_t th[LARGE_SESSIONS];
+	struct buf m = BUF_INIT, eml = BUF_INIT;
+	struct errbuf eb = ERRBUF_INIT;
+	size_t i, k;
+
+	serve(s, NULL);
+	large_message(&m);
+	memset(ls, 0, sizeof(ls));
+	for (i = 0; i < LARGE_SESSIONS; i++) {
+		ls[i].t = transport(s, NULL, 10);
+		for (k = 0; k < LARGE_MESSAGES; k++) {
+			ls[i].items[k].tag = "reader";
+			ls[i].items[k].rcpt = "reader@example.org";
+			ls[i].items[k].data = m.data;
+			ls[i].items[k].len = m.len;
+			ls[i].items[k].message_id = "<large@test>";
+		}
+	}
+	for (i = 0; i < LARGE_SESSIONS; i++)
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, send_large, &ls[i]), 0);
+	for (i = 0; i < LARGE_SESSIONS; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < LARGE_SESSIONS; i++) {
+		if (ls[i].ret < 0)
+			fail_msg("session %zu: %s", i, ls[i].err);
+		for (k = 0; k < LARGE_MESSAGES; k++)
+			assert_int_equal(ls[i].items[k].outcome, DELIVER_SENT);
+		deliver_smtp_free(ls[i].t);
+	}
+	for (i = 1; i <= LARGE_SESSIONS * LARGE_MESSAGES; i++) {
+		struct buf path = BUF_INIT;
+
+		buf_addf(&path, "%s/%06zu.eml", s->spool, i);
+		buf_init(&eml, 2 * LARGE_BODY);
+		if (util_read_file(buf_str(&path), &eml, &eb) < 0)
+			fail_msg("%s", eb.msg);
+		assert_int_equal(eml.len, m.len);
+		assert_memory_equal(eml.data, m.data, m.len);
+		buf_release(&eml);
+		buf_release(&path);
+	}
+	buf_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +587,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rcpt_replies_are_kept, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_messages_do_not_stall, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_large_messages_from_sessions_at_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

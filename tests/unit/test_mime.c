@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "util.h"
@@ -489,6 +491,139 @@ static void test_qp_long_lines(void **state)
 	line[5000] = '\0';
 	enc = qp_roundtrip(line, 5000);
 	free(enc);
+}
+
+/* The encoding spelled out a byte at a time: what mime_qp_encode() must
+ * give whatever shortcut it takes (76 columns, soft breaks "=", an escape
+ * never split, '.' and "From " escaped at a line's start, a blank escaped
+ * at its end). */
+static void qp_reference(const char *s, size_t n, struct buf *out)
+{
+	size_t i, col = 0, end;
+
+	for (; n; s += end + 1, n -= end + 1) {
+		const char *nl = memchr(s, '\n', n);
+
+		end = nl ? (size_t)(nl - s) : n;
+		col = 0;
+		for (i = 0; i < end; i++) {
+			unsigned char c = (unsigned char)s[i];
+			size_t cend = end;
+			int enc, last;
+			char tok[4];
+
+			if (nl && end && s[end - 1] == '\r')
+				cend = end - 1;
+			if (i >= cend)
+				break;
+			last = i + 1 == cend;
+			for (;;) {
+				if (c == ' ' || c == '\t')
+					enc = last;
+				else
+					enc = c == '=' || c < 33 || c > 126 ||
+					      (col == 0 && c == '.') ||
+					      (col == 0 && cend - i >= 5 &&
+					       !memcmp(s + i, "From ", 5));
+				if (enc)
+					snprintf(tok, sizeof(tok), "=%02X", c);
+				else
+					snprintf(tok, sizeof(tok), "%c", c);
+				if (col + strlen(tok) > 75 &&
+				    !(last && col + strlen(tok) <= 76)) {
+					buf_addstr(out, "=\r\n");
+					col = 0;
+					continue;
+				}
+				break;
+			}
+			buf_addstr(out, tok);
+			col += strlen(tok);
+		}
+		if (!nl)
+			break;
+		buf_addstr(out, "\r\n");
+		if (end + 1 > n)
+			break;
+	}
+}
+
+/* Lines of every length up to 300 mixing plain runs with each byte the
+ * encoder stops at (' ', '=', controls, DEL, bytes over 127), at every
+ * offset: the encoder's output is the reference's. */
+static void test_qp_matches_reference(void **state)
+{
+	static const char stops[] = " =\t\x01\x1f\x20\x21\x3c\x3e\x7e\x7f"
+				    "\x80\xc3\xff.";
+	char line[301];
+	unsigned long seed = 12345;
+	size_t len, i, round;
+
+	(void)state;
+	for (round = 0; round < 4; round++) {
+		for (len = 0; len <= 300; len++) {
+			struct buf got = BUF_INIT, want = BUF_INIT;
+
+			for (i = 0; i < len; i++) {
+				seed = seed * 6364136223846793005ull + 1;
+				if ((seed >> 33) % (round + 3) == 0)
+					line[i] = stops[(seed >> 40) %
+							(sizeof(stops) - 1)];
+				else
+					line[i] = (char)('!' + (seed >> 45) %
+								   94);
+			}
+			line[len] = '\0';
+			assert_int_equal(mime_qp_encode(line, len, &got), 0);
+			qp_reference(line, len, &want);
+			if (got.len != want.len ||
+			    (got.len && memcmp(got.data, want.data, got.len)))
+				fail_msg("length %zu, round %zu: got\n%s\nwant\n%s",
+					 len, round, buf_str(&got),
+					 buf_str(&want));
+			buf_release(&got);
+			buf_release(&want);
+		}
+	}
+}
+
+/* Ids drawn from one pool of random bytes: many in a row all differ, and
+ * a forked child does not draw the parent's next bytes again. */
+static void test_message_ids_never_repeat(void **state)
+{
+	char *ids[100], *mine, child[128];
+	int fds[2], status;
+	size_t i, k;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		ids[i] = mime_new_message_id("example.org");
+		for (k = 0; k < i; k++)
+			assert_string_not_equal(ids[i], ids[k]);
+	}
+	for (i = 0; i < 100; i++)
+		free(ids[i]);
+	free(mime_new_message_id("example.org"));
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *id = mime_new_message_id("example.org");
+
+		n = write(fds[1], id, strlen(id));
+		_exit(n > 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	mine = mime_new_message_id("example.org");
+	n = read(fds[0], child, sizeof(child) - 1);
+	close(fds[0]);
+	assert_true(n > 0);
+	child[n] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_string_not_equal(mine, child);
+	free(mine);
 }
 
 static void test_qp_decode_lenient(void **state)
@@ -1160,6 +1295,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_mailbox),
 	    cmocka_unit_test(test_qp_encode_rules),
 	    cmocka_unit_test(test_qp_long_lines),
+	    cmocka_unit_test(test_qp_matches_reference),
+	    cmocka_unit_test(test_message_ids_never_repeat),
 	    cmocka_unit_test(test_qp_decode_lenient),
 	    cmocka_unit_test(test_header_plain),
 	    cmocka_unit_test(test_header_encoded),
