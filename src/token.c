@@ -248,30 +248,89 @@ static void fetch_hmac(void)
 	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
+/*
+ * Per thread, an HMAC context already keyed with the last key used: a
+ * digest signs a few dozen links with one key, and keying (two SHA-256
+ * blocks and a context) costs more than the MAC of a short link; each
+ * MAC starts from a copy of it. A thread-specific value, so that it is
+ * freed (and its copy of the key wiped) when its thread ends, whichever
+ * thread that is (run's workers, serve's).
+ */
+struct mac_cache {
+	unsigned char secret[TOKEN_SECRET_BYTES];
+	EVP_MAC_CTX *keyed;
+};
+
+static pthread_key_t mac_key;
+static int mac_key_ok;
+
+static void mac_cache_free(void *p)
+{
+	struct mac_cache *c = p;
+
+	EVP_MAC_CTX_free(c->keyed);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+static void fetch_hmac_and_key(void)
+{
+	fetch_hmac();
+	mac_key_ok = !pthread_key_create(&mac_key, mac_cache_free);
+}
+
+/* A new HMAC-SHA256 context keyed with key, or NULL. */
+static EVP_MAC_CTX *keyed_ctx(const struct token_key *key)
+{
+	struct mac_cache *c;
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx;
+
+	pthread_once(&hmac_once, fetch_hmac_and_key);
+	if (!hmac)
+		return NULL;
+	c = mac_key_ok ? pthread_getspecific(mac_key) : NULL;
+	if (c && c->keyed &&
+	    !CRYPTO_memcmp(c->secret, key->secret, sizeof(key->secret)))
+		return EVP_MAC_CTX_dup(c->keyed);
+	ctx = EVP_MAC_CTX_new(hmac);
+	if (!ctx)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(ctx, key->secret, sizeof(key->secret), params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	if (!mac_key_ok)
+		return ctx; /* no cache: this context is used once */
+	if (!c) {
+		c = xcalloc(1, sizeof(*c));
+		if (pthread_setspecific(mac_key, c)) {
+			free(c);
+			return ctx;
+		}
+	}
+	EVP_MAC_CTX_free(c->keyed);
+	c->keyed = ctx;
+	memcpy(c->secret, key->secret, sizeof(key->secret));
+	return EVP_MAC_CTX_dup(ctx);
+}
+
 /* The MAC of DOMAIN NUL purpose NUL id NUL lower(email). Returns 0 or -1. */
 static int compute_mac(const struct token_key *key, const char *purpose,
 		       const char *id, const char *email,
 		       unsigned char out[MAC_BYTES])
 {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx = keyed_ctx(key);
 	size_t outlen = 0;
 	int ret = -1;
 
-	pthread_once(&hmac_once, fetch_hmac);
-	mac = hmac;
-	if (!mac)
-		goto out;
-	ctx = EVP_MAC_CTX_new(mac);
 	if (!ctx)
 		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* Each string goes in with its NUL, so no two field lists collide. */
-	if (!EVP_MAC_init(ctx, key->secret, sizeof(key->secret), params) ||
-	    !EVP_MAC_update(ctx, (const unsigned char *)DOMAIN,
+	if (!EVP_MAC_update(ctx, (const unsigned char *)DOMAIN,
 			    sizeof(DOMAIN)) ||
 	    !EVP_MAC_update(ctx, (const unsigned char *)purpose,
 			    strlen(purpose) + 1) ||

@@ -93,6 +93,33 @@ static void test_known_answer(void **state)
 	free(t);
 }
 
+/* The keyed context each thread keeps follows a change of key: the
+ * known answer holds after a token of another key, and again after. */
+static void test_key_change(void **state)
+{
+	struct token_key key, other;
+	char *t;
+
+	(void)state;
+	fixed_key(&key);
+	memset(&other, 7, sizeof(other));
+	t = token_make(&other, TOKEN_UNSUBSCRIBE, "alice", "Alice@Example.org");
+	assert_string_not_equal(t, "LNxPLg2rMpzjdtsJrTGwSbz_Egs6m_Cfh8c5d3PEA-s");
+	free(t);
+	t = token_make(&key, TOKEN_UNSUBSCRIBE, "alice", "Alice@Example.org");
+	assert_string_equal(t, "LNxPLg2rMpzjdtsJrTGwSbz_Egs6m_Cfh8c5d3PEA-s");
+	free(t);
+	t = token_make(&key, TOKEN_UNSUBSCRIBE, "alice", "Alice@Example.org");
+	assert_string_equal(t, "LNxPLg2rMpzjdtsJrTGwSbz_Egs6m_Cfh8c5d3PEA-s");
+	free(t);
+	t = token_make(&other, TOKEN_UNSUBSCRIBE, "alice", "Alice@Example.org");
+	assert_int_equal(token_verify(&key, TOKEN_UNSUBSCRIBE, "alice",
+				      "Alice@Example.org", t), 0);
+	assert_int_equal(token_verify(&other, TOKEN_UNSUBSCRIBE, "alice",
+				      "Alice@Example.org", t), 1);
+	free(t);
+}
+
 /* The KAT again, but with the MAC computed now by the openssl tool. */
 static void test_known_answer_openssl(void **state)
 {
@@ -831,6 +858,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_known_answer),
+		cmocka_unit_test(test_key_change),
 		cmocka_unit_test(test_known_answer_openssl),
 		cmocka_unit_test(test_binds_every_field),
 		cmocka_unit_test(test_fields_do_not_run_together),
