@@ -338,7 +338,7 @@ static void warm_run(const char *dir, struct day *days, size_t from, size_t to,
 			die("feedback", &eb);
 		free(ids);
 	}
-	if (learn_update(state, s->id, 1, &m, &trained, &eb) < 0)
+	if (learn_update(state, s->id, NULL, 1, &m, &trained, &eb) < 0)
 		die("learn", &eb);
 	if (verbose) {
 		printf("\n%s (up-votes for the picks of days %zu-%zu, %s):\n",

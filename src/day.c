@@ -107,7 +107,8 @@ out:
 
 /* Each subscriber's learned model, when it has voted enough: *models
  * gets one per profile of subs (NULL: none), and idx scores with them. */
-static void attach_models(const struct conf *c, const struct subs_list *subs,
+static void attach_models(const struct conf *c, const char *date,
+			  const struct subs_list *subs,
 			  struct score_index *idx, int dry_run,
 			  struct learn_model ***models, struct strv *warnings)
 {
@@ -120,7 +121,8 @@ static void attach_models(const struct conf *c, const struct subs_list *subs,
 	for (i = 0; i < subs->n; i++) {
 		const struct subscriber *s = &subs->v[i];
 
-		if (learn_update(c->state_dir, s->id, !dry_run, &(*models)[i],
+		if (learn_update(c->state_dir, s->id, date, !dry_run,
+				 &(*models)[i],
 				 &trained, &eb) < 0) {
 			buf_reset(&w);
 			buf_addf(&w, "%s: no learned model, the profile alone "
@@ -174,7 +176,7 @@ void day_group_load(const struct day *d, const size_t *which, size_t n,
 	free(names);
 	g->idx = score_index_build_day(d->sday, &d->conf.announce_types,
 				       &g->subs);
-	attach_models(&d->conf, &g->subs, g->idx, dry_run, &g->models,
+	attach_models(&d->conf, d->date, &g->subs, g->idx, dry_run, &g->models,
 		      &g->warnings);
 }
 
@@ -248,7 +250,7 @@ int day_open(struct day *d, const struct day_opts *o, struct errbuf *eb)
 			return -1;
 		d->idx = score_index_build_day(
 			d->sday, &d->conf.announce_types, &d->subs);
-		attach_models(&d->conf, &d->subs, d->idx, o->dry_run,
+		attach_models(&d->conf, d->date, &d->subs, d->idx, o->dry_run,
 			      &d->models, &d->warnings);
 	}
 	if (d->conf.llm_enabled && open_llm(d, o->dry_run, eb) < 0)

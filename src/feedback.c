@@ -272,6 +272,42 @@ static size_t id_slot(const struct id_table *t, const struct feedback *f,
 	return i;
 }
 
+/* Counts f's votes and hashes them (what a model was trained on). */
+static void summarize(struct feedback *f)
+{
+	size_t i;
+
+	f->up = f->down = 0;
+	f->hash = UTIL_FNV_BASIS;
+	for (i = 0; i < f->n; i++) {
+		const struct feedback_vote *v = &f->v[i];
+
+		f->up += v->up;
+		f->down += !v->up;
+		f->hash = fnv(f->hash, v->up ? "up" : "down");
+		f->hash = fnv(f->hash, v->date);
+		f->hash = fnv(f->hash, v->id);
+		f->hash = fnv(f->hash, v->title);
+		f->hash = fnv(f->hash, v->abstract);
+		f->hash = fnv(f->hash, v->authors);
+		f->hash = fnv(f->hash, v->categories);
+	}
+}
+
+void feedback_keep_before(struct feedback *f, const char *date)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].date, date) < 0)
+			f->v[k++] = f->v[i];
+		else
+			vote_release(&f->v[i]);
+	}
+	f->n = k;
+	summarize(f);
+}
+
 int feedback_load(const char *state_dir, const char *sub_id,
 		  struct feedback *out, struct errbuf *eb)
 {
@@ -365,20 +401,7 @@ int feedback_load(const char *state_dir, const char *sub_id,
 		t.slot[s] = (long)out->n;
 	}
 done:
-	out->hash = UTIL_FNV_BASIS;
-	for (i = 0; i < out->n; i++) {
-		const struct feedback_vote *v = &out->v[i];
-
-		out->up += v->up;
-		out->down += !v->up;
-		out->hash = fnv(out->hash, v->up ? "up" : "down");
-		out->hash = fnv(out->hash, v->date);
-		out->hash = fnv(out->hash, v->id);
-		out->hash = fnv(out->hash, v->title);
-		out->hash = fnv(out->hash, v->abstract);
-		out->hash = fnv(out->hash, v->authors);
-		out->hash = fnv(out->hash, v->categories);
-	}
+	summarize(out);
 	ret = 0;
 out:
 	if (ret < 0)

@@ -93,6 +93,12 @@ int feedback_append(const char *state_dir, const char *sub_id,
 		    struct errbuf *eb);
 
 /*
+ * Keeps only f's votes on papers of days before date ("YYYY-MM-DD"), and
+ * counts and hashes those.
+ */
+void feedback_keep_before(struct feedback *f, const char *date);
+
+/*
  * Reads STATE/feedback/ID, resolved to one vote per paper (see above).
  * A missing file is no votes. A bad line: -1 with "PATH:LINE: what".
  */

@@ -879,7 +879,8 @@ out:
 	return ret;
 }
 
-int learn_update(const char *state_dir, const char *id, int save,
+int learn_update(const char *state_dir, const char *id, const char *before,
+		 int save,
 		 struct learn_model **out, int *trained, struct errbuf *eb)
 {
 	struct feedback f;
@@ -895,6 +896,8 @@ int learn_update(const char *state_dir, const char *id, int save,
 	*trained = 0;
 	if (feedback_load(state_dir, id, &f, eb) < 0)
 		return -1;
+	if (before)
+		feedback_keep_before(&f, before);
 	if (f.up < LEARN_MIN_UP) {
 		ret = 0;
 		goto out;

@@ -89,7 +89,11 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
 				size_t nbg, uint64_t hash, struct errbuf *eb);
 
 /*
- * The model of subscriber id for its current feedback: loads
+ * The model of subscriber id for its current feedback on papers of days
+ * before `before` ("YYYY-MM-DD"; NULL: all its feedback): a day is ranked
+ * with what the reader taught before it, never with votes on that day's
+ * own papers (its judge's verdicts among them), so a rerun of the day
+ * ranks as the run did. Loads
  * STATE/models/ID when it was trained on feedback with the same hash,
  * else (also when the file is of an earlier format version) trains it
  * (cached listings of the voted days as background) and,
@@ -98,7 +102,8 @@ struct learn_model *learn_train(const struct learn_example *ex, size_t n,
  * *trained says whether it was (re)trained. Returns 0 or -1 with eb
  * filled.
  */
-int learn_update(const char *state_dir, const char *id, int save,
+int learn_update(const char *state_dir, const char *id, const char *before,
+		 int save,
 		 struct learn_model **out, int *trained, struct errbuf *eb);
 
 /* Loads STATE/models/ID; 0 with *out NULL when there is none. */

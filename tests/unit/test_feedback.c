@@ -86,6 +86,45 @@ static void test_votes_keep_the_text(void **state_)
 	listing_release(&l);
 }
 
+/* A day is ranked with the votes of earlier days only (learn.h). */
+static void test_keep_before(void **state_)
+{
+	struct errbuf eb = ERRBUF_INIT;
+	struct listing l;
+	struct feedback f, all;
+	const char *one[] = {"2601.00001"}, *two[] = {"2601.00002"};
+
+	(void)state_;
+	day(&l);
+	assert_int_equal(feedback_vote_ids(state, "kit", &l, "2026-01-05", one,
+					   1, 1, "cli", &eb),
+			 0);
+	assert_int_equal(feedback_vote_ids(state, "kit", &l, "2026-01-06", two,
+					   1, 0, "cli", &eb),
+			 0);
+	assert_int_equal(feedback_load(state, "kit", &all, &eb), 0);
+	assert_int_equal(feedback_load(state, "kit", &f, &eb), 0);
+	feedback_keep_before(&f, "2026-01-06");
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.up, 1);
+	assert_int_equal(f.down, 0);
+	assert_string_equal(f.v[0].id, "2601.00001");
+	assert_true(f.hash != all.hash);
+	feedback_release(&f);
+	assert_int_equal(feedback_load(state, "kit", &f, &eb), 0);
+	feedback_keep_before(&f, "2026-01-07");
+	assert_int_equal(f.n, 2);
+	assert_true(f.hash == all.hash);
+	feedback_release(&f);
+	assert_int_equal(feedback_load(state, "kit", &f, &eb), 0);
+	feedback_keep_before(&f, "2026-01-05");
+	assert_int_equal(f.n, 0);
+	assert_int_equal(f.up + f.down, 0);
+	feedback_release(&f);
+	feedback_release(&all);
+	listing_release(&l);
+}
+
 static void test_unknown_id_records_nothing(void **state_)
 {
 	struct errbuf eb = ERRBUF_INIT;
@@ -250,7 +289,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_votes_keep_the_text),
-	    cmocka_unit_test(test_unknown_id_records_nothing),
+	    cmocka_unit_test(test_keep_before),
+		cmocka_unit_test(test_unknown_id_records_nothing),
 	    cmocka_unit_test(test_last_vote_wins_judge_never_overrides),
 	    cmocka_unit_test(test_bad_files),
 	    cmocka_unit_test(test_concurrent_writers_lose_nothing),

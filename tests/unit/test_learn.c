@@ -130,7 +130,8 @@ static void test_too_few_votes_no_model(void **state_)
 	training_day(&l);
 	cache("2026-01-05", &l);
 	vote_up(&l, LEARN_MIN_UP - 1);
-	assert_int_equal(learn_update(state, "ann", 1, &m, &trained, &eb), 0);
+	assert_int_equal(
+	    learn_update(state, "ann", NULL, 1, &m, &trained, &eb), 0);
 	assert_null(m);
 	assert_false(trained);
 	listing_release(&l);
@@ -150,7 +151,8 @@ static void test_train_save_retrain_only_on_change(void **state_)
 	(void)state_;
 	training_day(&l);
 	vote_up(&l, 5); /* after the 2 of the test before: the same ids */
-	assert_int_equal(learn_update(state, "ann", 1, &m, &trained, &eb), 0);
+	assert_int_equal(
+	    learn_update(state, "ann", NULL, 1, &m, &trained, &eb), 0);
 	if (!m)
 		fail_msg("no model: %s", eb.msg);
 	assert_true(trained);
@@ -162,8 +164,8 @@ static void test_train_save_retrain_only_on_change(void **state_)
 	buf_release(&text);
 
 	/* The same feedback: loaded, not retrained. */
-	assert_int_equal(learn_update(state, "ann", 1, &again, &trained, &eb),
-			 0);
+	assert_int_equal(
+	    learn_update(state, "ann", NULL, 1, &again, &trained, &eb), 0);
 	assert_non_null(again);
 	assert_false(trained);
 	assert_true(learn_model_hash(again) == learn_model_hash(m));
@@ -203,7 +205,8 @@ static void test_train_save_retrain_only_on_change(void **state_)
 						   "cli", &eb),
 				 0);
 	}
-	assert_int_equal(learn_update(state, "ann", 1, &m, &trained, &eb), 0);
+	assert_int_equal(
+	    learn_update(state, "ann", NULL, 1, &m, &trained, &eb), 0);
 	assert_non_null(m);
 	assert_true(trained);
 	assert_int_equal(learn_model_down(m), 1);
@@ -246,7 +249,7 @@ static void test_old_version_retrained(void **state_)
 			 0);
 	assert_int_equal(learn_load(state, "ann", &m, &eb), -1);
 	assert_null(m);
-	if (learn_update(state, "ann", 1, &m, &trained, &eb) < 0)
+	if (learn_update(state, "ann", NULL, 1, &m, &trained, &eb) < 0)
 		fail_msg("%s", eb.msg);
 	assert_non_null(m);
 	assert_true(trained);
@@ -272,7 +275,8 @@ static void test_model_in_the_scorer(void **state_)
 	int trained;
 
 	(void)state_;
-	assert_int_equal(learn_update(state, "ann", 1, &m, &trained, &eb), 0);
+	assert_int_equal(
+	    learn_update(state, "ann", NULL, 1, &m, &trained, &eb), 0);
 	assert_non_null(m);
 	listing_init(&next);
 	add(&next, "2602.00001", "Attention with linear cost");
