@@ -254,7 +254,9 @@ static void fetch_hmac(void)
  * blocks and a context) costs more than the MAC of a short link; each
  * MAC starts from a copy of it. A thread-specific value, so that it is
  * freed (and its copy of the key wiped) when its thread ends, whichever
- * thread that is (run's workers, serve's).
+ * thread that is (run's workers, serve's); also held in a thread-local
+ * variable, where leak checkers look when the process exits with the
+ * thread still running.
  */
 struct mac_cache {
 	unsigned char secret[TOKEN_SECRET_BYTES];
@@ -263,11 +265,13 @@ struct mac_cache {
 
 static pthread_key_t mac_key;
 static int mac_key_ok;
+static __thread struct mac_cache *mac_mine;
 
 static void mac_cache_free(void *p)
 {
 	struct mac_cache *c = p;
 
+	mac_mine = NULL;
 	EVP_MAC_CTX_free(c->keyed);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -289,7 +293,7 @@ static EVP_MAC_CTX *keyed_ctx(const struct token_key *key)
 	pthread_once(&hmac_once, fetch_hmac_and_key);
 	if (!hmac)
 		return NULL;
-	c = mac_key_ok ? pthread_getspecific(mac_key) : NULL;
+	c = mac_mine;
 	if (c && c->keyed &&
 	    !CRYPTO_memcmp(c->secret, key->secret, sizeof(key->secret)))
 		return EVP_MAC_CTX_dup(c->keyed);
@@ -311,6 +315,7 @@ static EVP_MAC_CTX *keyed_ctx(const struct token_key *key)
 			free(c);
 			return ctx;
 		}
+		mac_mine = c;
 	}
 	EVP_MAC_CTX_free(c->keyed);
 	c->keyed = ctx;

@@ -95,13 +95,20 @@ static void report(const struct deliver_item *it)
 	}
 }
 
-/* A message that cannot be journaled must not go out: stop at once. */
+/*
+ * A message that cannot be journaled must not go out: stop at once, the
+ * other threads where they are (composing, delivering). What was printed
+ * is flushed; nothing else is cleaned up (exit's handlers would run while
+ * those threads still hold their memory).
+ */
 static void journal_fatal(const char *msg)
 {
 	cmd_error("%s", msg);
 	cmd_error("cannot record deliveries; stopping now so that no message "
 		  "goes out unrecorded");
-	exit(EX_IOERR);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(EX_IOERR);
 }
 
 /* Prints one event of the run (dispatch.h); called one at a time. */

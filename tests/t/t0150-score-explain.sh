@@ -69,7 +69,8 @@ test_expect_success 'a never term drops a paper that mentions it once, even an a
 	grep_file "Relevance: 0; left out: never: mentions \"reinforcement learning\"" ex
 '
 
-test_expect_success 'votes in state/feedback: a learned model scores and explains' '
+# votes DAY: the feedback file of seed-criteria, its votes on papers of DAY.
+votes() {
 	mkdir -p state/feedback &&
 	T="$(printf "\t")" &&
 	{
@@ -80,9 +81,20 @@ test_expect_success 'votes in state/feedback: a learned model scores and explain
 			 "up${T}2512.22804${T}Mixed precision training with representations" \
 			 "up${T}2512.23675${T}Test-time training for long context" \
 			 "down${T}2512.21852${T}KL regularization in RL training"; do
-			echo "$v" | sed "s/^\([a-z]*\)$T\([^$T]*\)$T\(.*\)/2026-01-01T00:00:00Z$T\1${T}cli${T}2025-12-30$T\2$T\3$T\3 abstract${T}A B${T}cs.LG/"
+			echo "$v" | sed "s/^\([a-z]*\)$T\([^$T]*\)$T\(.*\)/2026-01-01T00:00:00Z$T\1${T}cli${T}$1$T\2$T\3$T\3 abstract${T}A B${T}cs.LG/"
 		done
-	} >state/feedback/seed-criteria &&
+	} >state/feedback/seed-criteria
+}
+
+test_expect_success 'votes on the day scored wait for the next day' '
+	votes 2025-12-30 &&
+	score seed-criteria --explain 2512.23068 >ex &&
+	! grep "Model (learned" ex &&
+	rm -r state/feedback
+'
+
+test_expect_success 'votes of an earlier day: a learned model scores and explains' '
+	votes 2025-12-29 &&
 	score seed-criteria --explain 2512.23068 >ex &&
 	grep_file "Model (learned from your 5 up-votes: " ex &&
 	grep -E "^Formula: z = \(\(1 x keywords .* x 0.707 \(4 signals at the spread of 2\) \+ [0-9.]+ x model \([-0-9.]+ - [-0-9.]+\) / [0-9.]+\) x [0-9.]+ \(the profile.s scale\)" ex &&
