@@ -21,7 +21,7 @@
 # E2E_SIZES ("1000 10000 100000"), E2E_CONNECTIONS (delivery.smtp
 # .connections, default 2), E2E_BATCH (100), E2E_TIMEOUT (seconds per
 # measured command, 1200), PAPERBOY_THREADS (compose threads; default one
-# per core), KEEP_TRASH=1, TMPDIR.
+# per core less the connections), KEEP_TRASH=1, TMPDIR.
 #
 # Variables set by tests/lib/servers.sh (sink_port, sink_log) are beyond
 # what shellcheck can follow:
@@ -210,7 +210,7 @@ start_smtp_sink sink -c || die "no smtp-sink (see above)"
 
 echo "paperboy bench: end to end ($(nproc 2>/dev/null || echo '?') CPUs," \
 	"load $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')," \
-	"compose threads ${PAPERBOY_THREADS:-one per core}," \
+	"compose threads ${PAPERBOY_THREADS:-by default}," \
 	"$CONNECTIONS SMTP connections at a time, batch $BATCH)"
 
 # ----------------------------------------------------- the ratio at N

@@ -1123,11 +1123,27 @@ const char *dispatch_journal_path(const struct dispatch *dp)
 	return dp->journal ? journal_path(dp->journal) : NULL;
 }
 
+/*
+ * Compose threads by default: one per core, less the cores the SMTP
+ * sessions keep busy (their own threads, and the relay's on the same
+ * host): composing (~0.5 ms a digest) outruns a connection, and more
+ * threads than cores only take the CPU delivery waits for (measured on 2
+ * cores, 2 connections: 10.4 s for 10,000 with one thread, 12.7 with two).
+ */
+static size_t default_threads(const struct dispatch *dp)
+{
+	size_t cores = online_cores();
+
+	if (!dp->smtp || dp->o->dry_run)
+		return cores;
+	return cores > dp->nconns ? cores - dp->nconns : 1;
+}
+
 static void start_workers(struct dispatch *dp)
 {
 	const struct conf *c = &dp->d->conf;
 	size_t want = dp->o->threads > 0 ? (size_t)dp->o->threads
-					  : online_cores();
+					  : default_threads(dp);
 
 	if (want > DISPATCH_MAX_THREADS)
 		want = DISPATCH_MAX_THREADS;

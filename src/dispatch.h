@@ -117,7 +117,8 @@ struct dispatch_opts {
 	const char *resend;      /* send to this id even if sent today */
 	int resend_in_doubt;     /* send the messages a crash left in doubt */
 	int dry_run;             /* compose and report; write nothing */
-	long threads;            /* compose threads; <= 0: one per core */
+	long threads;            /* compose threads; <= 0: one per core,
+				  * less the SMTP connections (at least 1) */
 	/* Shard K of N (1 <= K <= N): only the subscribers whose
 	 * dispatch_shard_of is K, and their own journal. N = 0: all. */
 	unsigned long shard_k, shard_n;

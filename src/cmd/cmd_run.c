@@ -384,7 +384,7 @@ static int open_exit_code(enum dispatch_open_step step,
 	}
 }
 
-/* Compose threads: $PAPERBOY_THREADS, else one per core (0). */
+/* Compose threads: $PAPERBOY_THREADS, else dispatch's default (0). */
 static long compose_threads(void)
 {
 	const char *v = getenv(DISPATCH_THREADS_ENV);
@@ -395,8 +395,8 @@ static long compose_threads(void)
 		return 0;
 	n = strtol(v, &end, 10);
 	if (*end || n < 1 || n > DISPATCH_MAX_THREADS) {
-		cmd_warn("%s=%s: not a number of threads (1..%d); using one "
-			 "per core", DISPATCH_THREADS_ENV, v,
+		cmd_warn("%s=%s: not a number of threads (1..%d); using "
+			 "the default", DISPATCH_THREADS_ENV, v,
 			 DISPATCH_MAX_THREADS);
 		return 0;
 	}
