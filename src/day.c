@@ -154,7 +154,8 @@ size_t day_group_size(void)
 }
 
 void day_group_load(const struct day *d, const size_t *which, size_t n,
-		    struct subs_seen *seen, int dry_run, struct day_group *g)
+		    struct subs_seen *seen, unsigned flags,
+		    struct day_group *g)
 {
 	char **names = xcalloc(n ? n : 1, sizeof(*names));
 	struct strv errors = STRV_INIT;
@@ -176,8 +177,10 @@ void day_group_load(const struct day *d, const size_t *which, size_t n,
 	free(names);
 	g->idx = score_index_build_day(d->sday, &d->conf.announce_types,
 				       &g->subs);
-	attach_models(&d->conf, d->date, &g->subs, g->idx, dry_run, &g->models,
-		      &g->warnings);
+	if (!(flags & DAY_GROUP_NO_MODELS))
+		attach_models(&d->conf, d->date, &g->subs, g->idx,
+			      !!(flags & DAY_GROUP_DRY_RUN), &g->models,
+			      &g->warnings);
 }
 
 void day_group_release(struct day_group *g)

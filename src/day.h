@@ -106,12 +106,16 @@ void day_close(struct day *d);
  * Loads the profiles d->names[which[0..n)] (a day opened by_group) into g,
  * with the duplicate-address rule across the groups of one seen
  * (subs_seen_new), indexes them for scoring the day and attaches their
- * learned models (as day_open does; not saved when dry_run). A profile
- * that cannot be loaded is g->error[i], not a failure. Release with
+ * learned models as day_open does (flags below). A profile that cannot
+ * be loaded is g->error[i], not a failure. Release with
  * day_group_release.
  */
 void day_group_load(const struct day *d, const size_t *which, size_t n,
-		    struct subs_seen *seen, int dry_run, struct day_group *g);
+		    struct subs_seen *seen, unsigned flags,
+		    struct day_group *g);
+/* day_group_load's flags. */
+#define DAY_GROUP_DRY_RUN 1u   /* models are trained, not saved */
+#define DAY_GROUP_NO_MODELS 2u /* no models: the profiles score alone */
 void day_group_release(struct day_group *g);
 
 /* The number of profiles of a group: DAY_GROUP, or DAY_GROUP_ENV. */

@@ -776,7 +776,8 @@ static struct dgroup *group_get(struct dispatch *dp, size_t k)
 			g->k = k;
 			pthread_mutex_unlock(&dp->gmu);
 			day_group_load(dp->d, dp->seq + first, n, dp->seen,
-				       dp->o->dry_run, &g->g);
+				       dp->o->dry_run ? DAY_GROUP_DRY_RUN : 0,
+				       &g->g);
 			pthread_mutex_lock(&dp->gmu);
 			g->unsettled = n;
 			g->state = GROUP_READY;

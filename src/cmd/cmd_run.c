@@ -315,7 +315,8 @@ static int check_with(const struct day *d, const struct render_templates *t,
 #define RUN_CHECK_PROFILES 64
 
 /* By group, the first profiles are loaded for the check (and loaded
- * again by the run: their models are not saved here). */
+ * again by the run), without their models: the check scores lexically
+ * only, and training them here would be start-up work done twice. */
 static int check_templates(const struct day *d,
 			   const struct render_templates *t,
 			   struct errbuf *eb)
@@ -332,7 +333,7 @@ static int check_templates(const struct day *d,
 	for (i = 0; i < n; i++)
 		which[i] = i;
 	seen = subs_seen_new();
-	day_group_load(d, which, n, seen, 1, &g);
+	day_group_load(d, which, n, seen, DAY_GROUP_NO_MODELS, &g);
 	ret = check_with(d, t, &g.subs, g.idx, eb);
 	day_group_release(&g);
 	subs_seen_free(seen);
