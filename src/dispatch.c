@@ -140,11 +140,17 @@ struct dispatch {
 	int bq_full, bq_closed;
 };
 
-unsigned long dispatch_shard_of(const char *id, unsigned long n)
+/* dispatch_shard_of of the id made of the len bytes at id. */
+static unsigned long shard_of(const char *id, size_t len, unsigned long n)
 {
-	uint64_t h = util_fnv1a(UTIL_FNV_BASIS, id, strlen(id));
+	uint64_t h = util_fnv1a(UTIL_FNV_BASIS, id, len);
 
 	return n ? (unsigned long)(h % n) + 1 : 1;
+}
+
+unsigned long dispatch_shard_of(const char *id, unsigned long n)
+{
+	return shard_of(id, strlen(id), n);
 }
 
 int dispatch_parse_shard(const char *s, unsigned long *k, unsigned long *n,
@@ -995,18 +1001,11 @@ static void seen_all(struct dispatch *dp)
 	}
 }
 
-/* The shard of the profile file name "ID.cfg" (dispatch_shard_of of
- * its id). */
+/* The shard of the profile file name "ID.cfg" (that of its id; every
+ * listed name ends in ".cfg"). */
 static unsigned long name_shard(const char *name, unsigned long n)
 {
-	struct buf id = BUF_INIT;
-	size_t len = strlen(name);
-	unsigned long k;
-
-	buf_add(&id, name, len > 4 ? len - 4 : len);
-	k = dispatch_shard_of(buf_str(&id), n);
-	buf_release(&id);
-	return k;
+	return shard_of(name, strlen(name) - strlen(".cfg"), n);
 }
 
 int dispatch_open(const struct dispatch_opts *o, struct dispatch **out,
