@@ -105,7 +105,10 @@ once() {
 
 # make_site DIR N: a site delivering to the sink with N subscribers,
 # e0000001..., each a copy of one of the example profiles (in turn) with
-# its own address.
+# its own address, and each with its (empty) history file, as on every
+# day but a list's first: a run appends to it, and only the first day
+# creates it (see README.md: creating 100,000 files is the filesystem's
+# work, and on ext4 it varies with what was deleted recently).
 make_site() {
 	mkdir -p "$1/subscribers" "$1/templates" &&
 	cp "$ROOT"/templates/* "$1/templates/" &&
@@ -119,9 +122,11 @@ make_site() {
 			 connections = $CONNECTIONS; };
 	};
 	EOF
-	python3 - "$ROOT/subscribers" "$1/subscribers" "$2" <<-\PY
+	mkdir -p "$1/state/history" && chmod 700 "$1/state" "$1/state/history" &&
+	python3 - "$ROOT/subscribers" "$1/subscribers" "$2" \
+		"$1/state/history" <<-\PY
 	import os, re, sys
-	src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	src, dst, n, hist = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 	profiles = [open(os.path.join(src, f)).read()
 	            for f in sorted(os.listdir(src)) if f.endswith(".cfg")]
 	for i in range(1, n + 1):
@@ -131,6 +136,8 @@ make_site() {
 	    text = re.sub(r'(?m)^status = .*$', 'status = "active";', text)
 	    with open(os.path.join(dst, sid + ".cfg"), "w") as f:
 	        f.write(text)
+	    os.close(os.open(os.path.join(hist, sid),
+	                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 	PY
 }
 
@@ -153,10 +160,10 @@ sink_expect() {
 	done
 }
 
-# real_run DIR OUT: one timed run with a fresh state (journal, history);
+# real_run DIR OUT: one timed run of a site not run before (no journal);
 # sets SENT (digests sent) besides WALL, CPU and RSS.
 real_run() {
-	rm -rf "$1/state/journal" "$1/state/history" "$1/state/llm"
+	rm -rf "$1/state/journal" "$1/state/llm"
 	rr_before=$(sink_messages)
 	rr_cwd=$(pwd)
 	cd "$1" || return 1
