@@ -215,10 +215,11 @@ static void add_votes(struct tmpl_value *o, const struct render_opts *ro,
 }
 
 /* The values of card i that are the reader's: rank, scores, references,
- * vote links. */
+ * vote links. A card derived from the day's (derived) has no author match,
+ * which the day's card says already (see render_day_new). */
 static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
 			  size_t i, struct refs *refs,
-			  const struct render_opts *ro)
+			  const struct render_opts *ro, int derived)
 {
 	const struct paper *p = d->items[i].paper;
 	const struct score_entry *e = d->items[i].score;
@@ -239,7 +240,8 @@ static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
 	tmpl_set_int(o, "relevance", e->relevance);
 	tmpl_set_bool(o, "has_novelty", e->novelty > 0);
 	tmpl_set_int(o, "novelty", e->novelty);
-	tmpl_set_bool(o, "author_match", e->author_match);
+	if (!derived)
+		tmpl_set_bool(o, "author_match", e->author_match);
 	tmpl_set_int(o, "code_ref", p->github_repo && p->github_repo[0]
 			 ? add_ref(refs, p->github_repo) : 0);
 	tmpl_set_int(o, "project_ref", p->project_page && p->project_page[0]
@@ -254,7 +256,7 @@ static void add_paper(struct tmpl_value *list, const struct digest *d,
 	struct tmpl_value *o = tmpl_list_add_object(list);
 
 	paper_static(o, d->items[i].paper, short_abstract, d->sub);
-	paper_dynamic(o, d, i, refs, ro);
+	paper_dynamic(o, d, i, refs, ro, 0);
 }
 
 /* A title-only line for a paper that did not fit the budget as a card. */
@@ -611,6 +613,9 @@ int render_day_new(const struct render_templates *t, const struct conf *c,
 	for (i = 0; i < l->n; i++) {
 		day->full[i] = tmpl_object_new();
 		paper_static(day->full[i], &l->papers[i], 0, NULL);
+		/* Only cards without an author match derive from these, so
+		 * the star and badge of a match are prepared out. */
+		tmpl_set_bool(day->full[i], "author_match", 0);
 		/* A card that cannot be prepared renders live: same output. */
 		tmpl_prepare_item(day->html, "papers", TMPL_ESCAPE_HTML,
 				  day->full[i]);
@@ -618,6 +623,7 @@ int render_day_new(const struct render_templates *t, const struct conf *c,
 				  day->full[i]);
 		day->cut[i] = tmpl_object_new();
 		paper_static(day->cut[i], &l->papers[i], 1, NULL);
+		tmpl_set_bool(day->cut[i], "author_match", 0);
 		tmpl_prepare_item(day->html, "papers", TMPL_ESCAPE_HTML,
 				  day->cut[i]);
 	}
@@ -772,17 +778,19 @@ struct assembly {
 };
 
 /* Card i's values: derived from the day's prepared card, or (for a paper
- * not in the day's listing, or with an author the reader follows) made
- * whole here. */
+ * not in the day's listing, or with an author the reader follows or the
+ * score matched) made whole here. */
 static struct tmpl_value *make_card(struct assembly *a, size_t i, int cut,
 				    struct refs *refs)
 {
 	const struct listing *l = a->day->l;
 	const struct paper *p = a->d->items[i].paper;
 	struct tmpl_value *o;
+	int derived = p >= l->papers && p < l->papers + l->n &&
+		      !a->d->items[i].score->author_match &&
+		      !follows_any(a->d->sub, p);
 
-	if (p >= l->papers && p < l->papers + l->n &&
-	    !follows_any(a->d->sub, p)) {
+	if (derived) {
 		size_t k = (size_t)(p - l->papers);
 
 		o = tmpl_derived_new(cut ? a->day->cut[k] : a->day->full[k]);
@@ -790,7 +798,7 @@ static struct tmpl_value *make_card(struct assembly *a, size_t i, int cut,
 		o = tmpl_object_new();
 		paper_static(o, p, cut, a->d->sub);
 	}
-	paper_dynamic(o, a->d, i, refs, a->o);
+	paper_dynamic(o, a->d, i, refs, a->o, derived);
 	return o;
 }
 
