@@ -214,6 +214,20 @@ static void add_votes(struct tmpl_value *o, const struct render_opts *ro,
 	tmpl_set_int(o, "fewer_ref", has && refs ? add_ref(refs, fewer) : 0);
 }
 
+/* "anchor": "p" and the rank, without printf (twenty a digest). */
+static void set_anchor(struct tmpl_value *o, size_t rank)
+{
+	char s[2 + 3 * sizeof(rank)], *p = s + sizeof(s);
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + rank % 10);
+		rank /= 10;
+	} while (rank);
+	*--p = 'p';
+	tmpl_set_str(o, "anchor", p);
+}
+
 /* The values of card i that are the reader's: rank, scores, references,
  * vote links. A card derived from the day's (derived) has no author match,
  * which the day's card says already (see render_day_new). */
@@ -226,7 +240,7 @@ static void paper_dynamic(struct tmpl_value *o, const struct digest *d,
 	struct buf url = BUF_INIT;
 
 	tmpl_set_int(o, "index", (long)(i + 1));
-	tmpl_set_strf(o, "anchor", "p%zu", i + 1);
+	set_anchor(o, i + 1);
 	buf_addstr(&url, "https://arxiv.org/abs/");
 	buf_addstr(&url, p->id);
 	tmpl_set_int(o, "abs_ref", add_ref(refs, buf_str(&url)));

@@ -1019,7 +1019,8 @@ static int add_html(struct out *out, const char *s)
 {
 	const char *run = s;
 
-	for (; *s; s++) {
+	/* strcspn skips the plain runs a vector at a time. */
+	for (; *(s += strcspn(s, "&<>\"'")); s++) {
 		const char *ent;
 		switch (*s) {
 		case '&':
