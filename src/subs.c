@@ -521,7 +521,15 @@ static void seen_add(struct subs_seen *seen, const char *email,
 	seen->n++;
 }
 
-int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb)
+void subs_names_release(struct subs_names *names)
+{
+	free(names->v);
+	arena_release(&names->arena);
+	memset(names, 0, sizeof(*names));
+}
+
+int subs_list_names(const char *dir, struct subs_names *names,
+		    struct errbuf *eb)
 {
 	struct dirent *de;
 	size_t first = names->n;
@@ -539,7 +547,8 @@ int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb)
 			return errbuf_set(eb, "%s: more than %d profiles", dir,
 					  SUBS_MAX_SUBSCRIBERS);
 		}
-		strv_push(names, de->d_name);
+		ALLOC_GROW(names->v, names->n + 1, names->alloc);
+		names->v[names->n++] = arena_strdup(&names->arena, de->d_name);
 	}
 	closedir(d);
 	if (names->n > first)
@@ -605,12 +614,12 @@ void subs_load_names(const char *dir, char *const *names, size_t n,
 int subs_load_dir(const char *dir, struct subs_list *out,
 		  struct strv *errors, struct errbuf *eb)
 {
-	struct strv names = STRV_INIT;
+	struct subs_names names = SUBS_NAMES_INIT;
 	struct subs_seen *seen;
 	size_t i;
 
 	if (subs_list_names(dir, &names, eb) < 0) {
-		strv_release(&names);
+		subs_names_release(&names);
 		return -1;
 	}
 	seen = subs_seen_new();
@@ -618,7 +627,7 @@ int subs_load_dir(const char *dir, struct subs_list *out,
 		seen_add(seen, out->v[i].email, out->v[i].path);
 	subs_load_names(dir, names.v, names.n, seen, out, NULL, errors);
 	subs_seen_free(seen);
-	strv_release(&names);
+	subs_names_release(&names);
 	return 0;
 }
 
