@@ -1,7 +1,7 @@
 /*
  * Unit tests for subs.c and conf.c: profiles load with their defaults,
  * and every kind of mistake is reported with file and line; the names of
- * a folder.
+ * a folder and the duplicate-address rule across groups and folders.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +268,56 @@ static void test_names_by_group(void **state)
 	}
 }
 
+/* The duplicate rule names the earlier profile's path, whatever folder
+ * it is in: subs_seen keeps a folder once, a path without one whole. */
+static void test_seen_paths(void **state)
+{
+	static const char other[] = "email = \"o@example.org\";\n"
+				    "authors = [\"X Y\"];\n";
+	static const char mine[] = "email = \"y@example.org\";\n"
+				   "authors = [\"X Y\"];\n";
+	struct errbuf eb = ERRBUF_INIT;
+	struct subs_list l = { NULL, 0, 0 };
+	struct strv errors = STRV_INIT;
+	struct buf want = BUF_INIT;
+	struct subscriber s;
+	char *p[3];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(subs_load_string("/elsewhere/other/o.cfg", other,
+					  strlen(other), &s, &eb), 0);
+	ALLOC_GROW(l.v, l.n + 1, l.alloc);
+	l.v[l.n++] = s;
+	assert_int_equal(subs_load_string("y.cfg", mine, strlen(mine), &s,
+					  &eb), 0);
+	ALLOC_GROW(l.v, l.n + 1, l.alloc);
+	l.v[l.n++] = s;
+	p[0] = write_profile("w.cfg", "email = \"w@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	p[1] = write_profile("y.cfg", mine);
+	p[2] = write_profile("z.cfg", "email = \"O@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	assert_int_equal(subs_load_dir(dir, &l, &errors, &eb), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[2].id, "w");
+	assert_int_equal(errors.n, 2);
+	buf_addf(&want, "%s: email y@example.org is already used by y.cfg; "
+			"skipped", p[1]);
+	assert_string_equal(errors.v[0], buf_str(&want));
+	buf_reset(&want);
+	buf_addf(&want, "%s: email O@example.org is already used by "
+			"/elsewhere/other/o.cfg; skipped", p[2]);
+	assert_string_equal(errors.v[1], buf_str(&want));
+	buf_release(&want);
+	subs_list_release(&l);
+	strv_release(&errors);
+	for (i = 0; i < 3; i++) {
+		unlink(p[i]);
+		free(p[i]);
+	}
+}
+
 /* The names of a folder of many profiles: every one, in name order,
  * however long (the arena that holds them fills several blocks). */
 static void test_many_names(void **state)
@@ -367,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_load_string),
 		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
 		cmocka_unit_test(test_names_by_group),
+		cmocka_unit_test(test_seen_paths),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_conf_defaults_and_paths),
 	};
