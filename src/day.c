@@ -286,7 +286,7 @@ void day_close(struct day *d)
 	score_index_free(d->idx);
 	score_day_free(d->sday);
 	free_models(d->models, d->subs.n);
-	strv_release(&d->names);
+	subs_names_release(&d->names);
 	strv_release(&d->warnings);
 	subs_list_release(&d->subs);
 	strv_release(&d->broken);

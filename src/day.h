@@ -41,7 +41,7 @@ struct day {
 	/* day_opts.by_group: the profiles' file names, in name order
 	 * (subs_list_names), instead of subs, idx and models. */
 	int by_group;
-	struct strv names;
+	struct subs_names names;
 };
 
 /*

@@ -29,6 +29,14 @@
  * so that it runs while the message's data is on its way; the data's end
  * waits for it (journal_attempt_wait).
  *
+ * The mirror keeps, per subscriber, its id (in an arena), its state and
+ * where its latest line starts in the file; the Message-ID and reply of
+ * a line read at open are kept too (a rerun reports them), while those
+ * of a line this journal appended are read back from the file when
+ * someone asks (a run never does: it looks a subscriber up before its
+ * first append), so a run of 100,000 keeps about 40 bytes a subscriber
+ * instead of a copy of every Message-ID and reply it wrote.
+ *
  * Several delivery threads may share one journal (delivery.smtp
  * .connections): every append and lookup holds `mu`, so records stay
  * whole lines and the mirror stays consistent; the fsync thread commits
@@ -48,6 +56,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "arena.h"
 #include "buf.h"
 #include "util.h"
 #include "xalloc.h"
@@ -68,24 +77,33 @@
  * so that appending rarely changes its size (see the top of the file). */
 #define JOURNAL_PREALLOC ((off_t)64 << 10)
 
-/* A subscriber's latest record: one allocation "ID\0MESSAGE-ID\0REPLY\0"
- * (a run of 100,000 keeps 100,000 of them), "" for a field none was
- * recorded for ("-" on disk). */
+/*
+ * A subscriber's latest record. Its Message-ID and reply are "MESSAGE-ID
+ * \0REPLY\0" in the arena ("" for a field none was recorded for, "-" on
+ * disk) when `kept` is set; else they are only in the file, in the line
+ * that starts at `at`, and load_texts reads them back.
+ */
 struct entry {
-	char *id;
-	enum journal_state state;
+	const char *id; /* in the arena */
+	union {
+		const char *texts;
+		off_t at;
+	} u;
+	unsigned char state; /* enum journal_state */
+	unsigned char kept;  /* u.texts is set (else u.at) */
 };
+
+/* What an entry whose line cannot be read back reports. */
+static const char no_texts[2] = "";
 
 static const char *entry_message_id(const struct entry *e)
 {
-	return e->id + strlen(e->id) + 1;
+	return e->u.texts;
 }
 
 static const char *entry_reply(const struct entry *e)
 {
-	const char *mid = entry_message_id(e);
-
-	return mid + strlen(mid) + 1;
+	return e->u.texts + strlen(e->u.texts) + 1;
 }
 
 struct journal {
@@ -96,6 +114,7 @@ struct journal {
 	int broken;	       /* a failed append could not be cut back */
 	struct entry *entries; /* first-seen order */
 	size_t n, alloc;
+	struct arena text;     /* the entries' ids and texts */
 	size_t *slots; /* open addressing: index + 1 into entries, 0 empty */
 	size_t nslots;
 	/* The fsync thread: it syncs while synced < requested. */
@@ -183,30 +202,98 @@ static struct entry *find_entry(const struct journal *j, const char *id)
 	return slot ? &j->entries[slot - 1] : NULL;
 }
 
-/* Makes state the subscriber's latest, as the replay of a line does. */
+/* Makes state, in the line that starts at `at`, the subscriber's
+ * latest, as the replay of a line does; its texts stay in the file. */
 static void record(struct journal *j, const char *id, enum journal_state state,
-		   const char *message_id, const char *reply)
+		   off_t at)
 {
 	struct entry *e = find_entry(j, id);
-	size_t li = strlen(id) + 1, lm = strlen(message_id) + 1,
-	       lr = strlen(reply) + 1;
-	char *rec = xmalloc(li + lm + lr);
 
-	memcpy(rec, id, li);
-	memcpy(rec + li, message_id, lm);
-	memcpy(rec + li + lm, reply, lr);
 	if (!e) {
 		if (2 * (j->n + 1) > j->nslots)
 			rehash(j);
 		ALLOC_GROW(j->entries, j->n + 1, j->alloc);
 		e = &j->entries[j->n];
-		e->id = rec;
+		e->id = arena_strdup(&j->text, id);
 		*find_slot(j, id) = ++j->n;
-	} else {
-		free(e->id);
-		e->id = rec;
 	}
-	e->state = state;
+	e->u.at = at;
+	e->kept = 0;
+	e->state = (unsigned char)state;
+}
+
+/*
+ * Keeps the Message-ID and reply of e's line in the arena. line holds the
+ * line's len bytes (without its '\n'), fields separated by tabs or, once
+ * replay_line split it, by NULs; it is modified. A line that is not e's
+ * record (it cannot be, short of damage by another hand) gives "" and "".
+ */
+static void keep_texts(struct journal *j, struct entry *e, char *line,
+		       size_t len)
+{
+	const char *field[5];
+	size_t nf = 0, i, lm, lr;
+	char *t;
+
+	field[nf++] = line;
+	for (i = 0; i < len && nf < 5; i++) {
+		if (line[i] == '\t' || line[i] == '\0') {
+			line[i] = '\0';
+			field[nf++] = line + i + 1;
+		}
+	}
+	if (nf < 5 || memchr(field[4], '\t', len - (size_t)(field[4] - line)) ||
+	    strcmp(field[2], e->id)) {
+		e->u.texts = no_texts;
+		e->kept = 1;
+		return;
+	}
+	line[len] = '\0';
+	if (!strcmp(field[3], "-"))
+		field[3] = "";
+	if (!strcmp(field[4], "-"))
+		field[4] = "";
+	lm = strlen(field[3]) + 1;
+	lr = strlen(field[4]) + 1;
+	t = arena_alloc(&j->text, lm + lr);
+	memcpy(t, field[3], lm);
+	memcpy(t + lm, field[4], lr);
+	e->u.texts = t;
+	e->kept = 1;
+}
+
+/*
+ * Reads e's line back from the file for its texts (see the top of the
+ * file), which then stay in the arena (until journal_close: a next record
+ * leaves them unused there, so asking again after every append costs the
+ * texts' length each time). Called with mu held.
+ */
+static void load_texts(struct journal *j, struct entry *e)
+{
+	char line[MAX_LINE + 1];
+	size_t len = 0;
+	char *nl;
+
+	if (e->kept)
+		return;
+	while (len < MAX_LINE) {
+		ssize_t r = pread(j->fd, line + len, MAX_LINE - len,
+				  e->u.at + (off_t)len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	nl = memchr(line, '\n', len);
+	if (!nl) {
+		/* Unreadable (an I/O error): nothing better to say. */
+		e->u.texts = no_texts;
+		e->kept = 1;
+		return;
+	}
+	keep_texts(j, e, line, (size_t)(nl - line));
 }
 
 /* "YYYY-MM-DDTHH:MM:SSZ" by shape; the value itself is never used. */
@@ -229,7 +316,7 @@ static int valid_time(const char *s, size_t len)
  * Replays one complete line (without its '\n'; modified in place).
  * Returns 0, or -1 if it is not a record this module could have written.
  */
-static int replay_line(struct journal *j, char *line, size_t len)
+static int replay_line(struct journal *j, char *line, size_t len, off_t at)
 {
 	static const size_t max[5] = {TIME_LEN, 16, MAX_ID, MAX_MESSAGE_ID,
 				      JOURNAL_MAX_REPLY};
@@ -260,8 +347,7 @@ static int replay_line(struct journal *j, char *line, size_t len)
 			state = (enum journal_state)i;
 	if (state == JOURNAL_NONE)
 		return -1;
-	record(j, field[2], state, strcmp(field[3], "-") ? field[3] : "",
-	       strcmp(field[4], "-") ? field[4] : "");
+	record(j, field[2], state, at);
 	return 0;
 }
 
@@ -271,6 +357,7 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 {
 	char *p = data->data, *end, *nl;
 	unsigned long lineno = 0;
+	size_t i;
 
 	*complete = 0;
 	if (!p)
@@ -298,13 +385,25 @@ static int replay(struct journal *j, struct buf *data, size_t *complete,
 	/* A last line without its '\n' is a write torn by a crash. */
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		lineno++;
-		if (replay_line(j, p, (size_t)(nl - p)) < 0)
+		if (replay_line(j, p, (size_t)(nl - p),
+				(off_t)(p - data->data)) < 0)
 			return errbuf_setk(eb, ERRBUF_DATA,
 					   "%s:%lu: malformed journal record",
 					  j->path, lineno);
 		p = nl + 1;
 	}
 	*complete = (size_t)(p - data->data);
+	/* The texts of the lines read are kept: a rerun reports them. */
+	for (i = 0; i < j->n; i++) {
+		struct entry *e = &j->entries[i];
+		char *line = data->data + e->u.at, *last = line;
+		int f;
+
+		/* replay_line made its five fields strings. */
+		for (f = 0; f < 5; f++)
+			last += strlen(last) + 1;
+		keep_texts(j, e, line, (size_t)(last - 1 - line));
+	}
 	return 0;
 }
 
@@ -446,8 +545,6 @@ static void stop_syncer(struct journal *j)
 
 void journal_close(struct journal *j)
 {
-	size_t i;
-
 	if (!j)
 		return;
 	stop_syncer(j);
@@ -459,8 +556,7 @@ void journal_close(struct journal *j)
 		fsync(j->fd);
 		close(j->fd);
 	}
-	for (i = 0; i < j->n; i++)
-		free(j->entries[i].id);
+	arena_release(&j->text);
 	free(j->entries);
 	free(j->slots);
 	free(j->path);
@@ -477,17 +573,19 @@ enum journal_state journal_state(const struct journal *j,
 				 const char *subscriber,
 				 const char **message_id, const char **reply)
 {
-	struct journal *mj = (struct journal *)j; /* the lock only */
-	const struct entry *e;
+	struct journal *mj = (struct journal *)j; /* the lock, the texts */
+	struct entry *e;
 	enum journal_state st;
 
 	pthread_mutex_lock(&mj->mu);
 	e = subscriber ? find_entry(j, subscriber) : NULL;
+	if (e && (message_id || reply))
+		load_texts(mj, e);
 	if (message_id)
 		*message_id = e ? entry_message_id(e) : NULL;
 	if (reply)
 		*reply = e ? entry_reply(e) : NULL;
-	st = e ? e->state : JOURNAL_NONE;
+	st = e ? (enum journal_state)e->state : JOURNAL_NONE;
 	pthread_mutex_unlock(&mj->mu);
 	return st;
 }
@@ -617,8 +715,8 @@ static int append_locked(struct journal *j, enum journal_state state,
 		errbuf_set(eb, "%s: write failed: %s", j->path, strerror(err));
 		goto out;
 	}
+	record(j, subscriber, state, j->size);
 	j->size += (off_t)line.len;
-	record(j, subscriber, state, buf_str(&mid), buf_str(&rep));
 	ret = 0;
 out:
 	buf_release(&line);
@@ -746,12 +844,30 @@ void journal_foreach(const struct journal *j,
 				void *ctx),
 		     void *ctx)
 {
+	struct journal *mj = (struct journal *)j; /* the lock, the texts */
 	size_t i;
 
-	for (i = 0; i < j->n; i++)
-		fn(j->entries[i].id, j->entries[i].state,
-		   entry_message_id(&j->entries[i]),
-		   entry_reply(&j->entries[i]), ctx);
+	for (i = 0;; i++) {
+		const char *id, *mid, *reply;
+		enum journal_state st;
+		struct entry *e;
+
+		/* The strings are the arena's: they stay where they are
+		 * while fn runs, without the lock (fn may look up). */
+		pthread_mutex_lock(&mj->mu);
+		if (i >= j->n) {
+			pthread_mutex_unlock(&mj->mu);
+			break;
+		}
+		e = &mj->entries[i];
+		load_texts(mj, e);
+		id = e->id;
+		st = (enum journal_state)e->state;
+		mid = entry_message_id(e);
+		reply = entry_reply(e);
+		pthread_mutex_unlock(&mj->mu);
+		fn(id, st, mid, reply, ctx);
+	}
 }
 
 int journal_find_message(const char *dir, const char *date,

@@ -68,7 +68,10 @@ const char *journal_path(const struct journal *j);
  * The subscriber's state today. When a message is on record, *message_id
  * and *reply (if not NULL) point at the last ones recorded (owned by the
  * journal, valid until the next append for that subscriber or
- * journal_close).
+ * journal_close). Memory keeps those of the records read at open; those
+ * of a record appended through j are read back from the file the first
+ * time they are asked for (a run asks before it appends), "" and "" if
+ * that read fails.
  *
  * Threads: journal_state, journal_attempt*, journal_result may be called
  * from several threads at once (one lock inside); open, close, foreach and
@@ -100,8 +103,9 @@ int journal_result(struct journal *j, const char *subscriber,
 		   enum journal_state outcome, const char *message_id,
 		   const char *reply, struct errbuf *eb);
 
-/* Calls fn for every subscriber on record, in first-seen order; the
- * strings it gets are valid until that subscriber's next record. */
+/* Calls fn for every subscriber on record, in first-seen order, with
+ * what journal_state gives (reading texts back as it does); the strings
+ * it gets are valid until that subscriber's next record. */
 void journal_foreach(const struct journal *j,
 		     void (*fn)(const char *subscriber,
 				enum journal_state state,

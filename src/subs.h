@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "errbuf.h"
 #include "strv.h"
@@ -101,11 +102,28 @@ struct subs_seen *subs_seen_new(void);
 void subs_seen_free(struct subs_seen *seen); /* NULL is fine */
 
 /*
+ * Profile file names, as subs_list_names lists them: a run keeps one per
+ * subscriber to its end, so the strings are packed in an arena (about
+ * the name's length each, not a malloc each) and v points into it.
+ */
+struct subs_names {
+	char **v;            /* n names; owned by arena */
+	size_t n, alloc;
+	struct arena arena;
+};
+
+#define SUBS_NAMES_INIT { NULL, 0, 0, ARENA_INIT }
+
+/* Frees the names and the array; names may be used again. */
+void subs_names_release(struct subs_names *names);
+
+/*
  * Appends the "*.cfg" file names of dir to names, in name order (the order
  * of subs_load_dir). Returns 0, or -1 with eb filled when the folder
  * cannot be read or holds more than SUBS_MAX_SUBSCRIBERS profiles.
  */
-int subs_list_names(const char *dir, struct strv *names, struct errbuf *eb);
+int subs_list_names(const char *dir, struct subs_names *names,
+		    struct errbuf *eb);
 
 /*
  * Loads the profiles dir/names[0..n) (names from subs_list_names) and

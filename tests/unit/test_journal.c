@@ -3,7 +3,8 @@
  * outcome, after a crash (a killed child process) and after a torn write;
  * sanitized fields; malformed files stopping the run; the lock between two
  * runs; a failed append (RLIMIT_FSIZE) leaving file and state unchanged;
- * pruning old days; shard journals; several threads appending at once.
+ * pruning old days; shard journals; several threads appending at once;
+ * the Message-IDs and replies of appended records read back from the file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -818,6 +819,103 @@ static void test_many_subscribers(void **state)
 	journal_close(j);
 }
 
+/* The i-th subscriber of test_appended_read_back: ids of 2 to 250
+ * characters, so that the arena holding them fills several blocks. */
+static void appended_id(char *id, size_t size, size_t i)
+{
+	char pad[256];
+	size_t n = (i * 37) % 241;
+
+	memset(pad, 'p', n);
+	pad[n] = '\0';
+	snprintf(id, size, "s%s%zu", pad, i);
+}
+
+/* What a run appended is not kept in memory but read back when asked
+ * for: every subscriber's last Message-ID and reply, after thousands of
+ * appends of all kinds, in memory as in the file read again; then a
+ * rerun appends to records read at open. */
+static void test_appended_read_back(void **state)
+{
+	enum { N = 3000 };
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	struct journal *j = open_ok(f);
+	struct buf before = BUF_INIT, after = BUF_INIT;
+	char id[300], mid[48], reply[48];
+	const char *m1, *r1, *m2, *r2;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		appended_id(id, sizeof(id), i);
+		snprintf(mid, sizeof(mid), "<%zu@x>", i);
+		if (i % 3 == 0) {
+			/* Twice, as a retry within the run would. */
+			snprintf(reply, sizeof(reply), "250 ok %zu", i);
+			assert_int_equal(journal_result(j, id, JOURNAL_DEFERRED,
+							mid, "451 x", &eb), 0);
+			assert_int_equal(journal_result(j, id, JOURNAL_SENT,
+							mid, reply, &eb), 0);
+		} else if (i % 3 == 1) {
+			snprintf(reply, sizeof(reply), "451 later %zu", i);
+			assert_int_equal(journal_result(j, id, JOURNAL_DEFERRED,
+							mid, reply, &eb), 0);
+		} else if (i % 30 == 2) {
+			assert_int_equal(journal_attempt(j, id, mid, &eb), 0);
+		} else {
+			assert_int_equal(journal_result(j, id, JOURNAL_FAILED,
+							NULL, NULL, &eb), 0);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		appended_id(id, sizeof(id), i);
+		snprintf(mid, sizeof(mid), "<%zu@x>", i);
+		if (i % 3 == 0) {
+			snprintf(reply, sizeof(reply), "250 ok %zu", i);
+			expect_state(j, id, JOURNAL_SENT, mid, reply);
+		} else if (i % 3 == 1) {
+			snprintf(reply, sizeof(reply), "451 later %zu", i);
+			expect_state(j, id, JOURNAL_DEFERRED, mid, reply);
+		} else if (i % 30 == 2) {
+			expect_state(j, id, JOURNAL_IN_DOUBT, mid, "");
+		} else {
+			expect_state(j, id, JOURNAL_FAILED, "", "");
+		}
+	}
+	/* Read back once: the same strings the next time. */
+	appended_id(id, sizeof(id), 3);
+	journal_state(j, id, &m1, &r1);
+	journal_state(j, id, &m2, &r2);
+	assert_ptr_equal(m1, m2);
+	assert_ptr_equal(r1, r2);
+	/* A state alone reads nothing back. */
+	appended_id(id, sizeof(id), 4);
+	assert_int_equal(journal_state(j, id, NULL, NULL), JOURNAL_DEFERRED);
+	journal_foreach(j, collect, &before);
+	assert_non_null(strstr(buf_str(&before), ":sent:<0@x>:250 ok 0,"));
+	journal_close(j);
+
+	/* The file gives what memory gave, in the same order. */
+	j = open_ok(f);
+	journal_foreach(j, collect, &after);
+	assert_string_equal(buf_str(&after), buf_str(&before));
+	/* A rerun sends the deferred: read at open, then appended. */
+	for (i = 1; i < N; i += 3) {
+		appended_id(id, sizeof(id), i);
+		snprintf(mid, sizeof(mid), "<%zu@x>", i);
+		snprintf(reply, sizeof(reply), "451 later %zu", i);
+		expect_state(j, id, JOURNAL_DEFERRED, mid, reply);
+		snprintf(mid, sizeof(mid), "<%zu@y>", i);
+		assert_int_equal(journal_result(j, id, JOURNAL_SENT, mid,
+						"250 again", &eb), 0);
+		expect_state(j, id, JOURNAL_SENT, mid, "250 again");
+	}
+	expect_state(j, "s0", JOURNAL_SENT, "<0@x>", "250 ok 0");
+	journal_close(j);
+	buf_release(&before);
+	buf_release(&after);
+}
+
 static void test_prune(void **state)
 {
 	static const char *const files[] = {
@@ -1104,6 +1202,7 @@ int main(void)
 	    T(test_invalid_input),
 	    T(test_append_failure),
 	    T(test_many_subscribers),
+	    T(test_appended_read_back),
 	    T(test_prune),
 	    T(test_find_message),
 	    T(test_shard_files),

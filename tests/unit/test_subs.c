@@ -1,6 +1,7 @@
 /*
  * Unit tests for subs.c and conf.c: profiles load with their defaults,
- * and every kind of mistake is reported with file and line.
+ * and every kind of mistake is reported with file and line; the names of
+ * a folder and the duplicate-address rule across groups and folders.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,7 +215,8 @@ static void test_names_by_group(void **state)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	struct subs_list g1 = { NULL, 0, 0 }, g2 = { NULL, 0, 0 };
-	struct strv names = STRV_INIT, errors = STRV_INIT;
+	struct subs_names names = SUBS_NAMES_INIT;
+	struct strv errors = STRV_INIT;
 	struct subs_seen *seen = subs_seen_new();
 	long index[2];
 	char *p[4];
@@ -258,12 +260,109 @@ static void test_names_by_group(void **state)
 	assert_int_equal(index[0], SUBS_NAME_GONE);
 	assert_int_equal(errors.n, 2);
 	subs_seen_free(seen);
-	strv_release(&names);
+	subs_names_release(&names);
 	strv_release(&errors);
 	for (i = 0; i < 4; i++) {
 		unlink(p[i]);
 		free(p[i]);
 	}
+}
+
+/* The duplicate rule names the earlier profile's path, whatever folder
+ * it is in: subs_seen keeps a folder once, a path without one whole. */
+static void test_seen_paths(void **state)
+{
+	static const char other[] = "email = \"o@example.org\";\n"
+				    "authors = [\"X Y\"];\n";
+	static const char mine[] = "email = \"y@example.org\";\n"
+				   "authors = [\"X Y\"];\n";
+	struct errbuf eb = ERRBUF_INIT;
+	struct subs_list l = { NULL, 0, 0 };
+	struct strv errors = STRV_INIT;
+	struct buf want = BUF_INIT;
+	struct subscriber s;
+	char *p[3];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(subs_load_string("/elsewhere/other/o.cfg", other,
+					  strlen(other), &s, &eb), 0);
+	ALLOC_GROW(l.v, l.n + 1, l.alloc);
+	l.v[l.n++] = s;
+	assert_int_equal(subs_load_string("y.cfg", mine, strlen(mine), &s,
+					  &eb), 0);
+	ALLOC_GROW(l.v, l.n + 1, l.alloc);
+	l.v[l.n++] = s;
+	p[0] = write_profile("w.cfg", "email = \"w@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	p[1] = write_profile("y.cfg", mine);
+	p[2] = write_profile("z.cfg", "email = \"O@example.org\";\n"
+				      "authors = [\"X Y\"];\n");
+	assert_int_equal(subs_load_dir(dir, &l, &errors, &eb), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[2].id, "w");
+	assert_int_equal(errors.n, 2);
+	buf_addf(&want, "%s: email y@example.org is already used by y.cfg; "
+			"skipped", p[1]);
+	assert_string_equal(errors.v[0], buf_str(&want));
+	buf_reset(&want);
+	buf_addf(&want, "%s: email O@example.org is already used by "
+			"/elsewhere/other/o.cfg; skipped", p[2]);
+	assert_string_equal(errors.v[1], buf_str(&want));
+	buf_release(&want);
+	subs_list_release(&l);
+	strv_release(&errors);
+	for (i = 0; i < 3; i++) {
+		unlink(p[i]);
+		free(p[i]);
+	}
+}
+
+/* The names of a folder of many profiles: every one, in name order,
+ * however long (the arena that holds them fills several blocks). */
+static void test_many_names(void **state)
+{
+	enum { N = 2000 };
+	struct errbuf eb = ERRBUF_INIT;
+	struct subs_names names = SUBS_NAMES_INIT;
+	char name[80], prev[80] = "";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		char *path;
+		FILE *fp;
+
+		snprintf(name, sizeof(name), "%04zu-%.*s.cfg", i,
+			 (int)(i % 60), "abcdefghijklmnopqrstuvwxyzabcdefghij"
+					"klmnopqrstuvwxyzabcdefghijklmno");
+		path = util_path_join(dir, name);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fclose(fp);
+		free(path);
+	}
+	assert_int_equal(subs_list_names(dir, &names, &eb), 0);
+	assert_int_equal(names.n, N);
+	for (i = 0; i < N; i++) {
+		char *path;
+
+		snprintf(name, sizeof(name), "%04zu-%.*s.cfg", i,
+			 (int)(i % 60), "abcdefghijklmnopqrstuvwxyzabcdefghij"
+					"klmnopqrstuvwxyzabcdefghijklmno");
+		assert_string_equal(names.v[i], name);
+		assert_true(strcmp(prev, names.v[i]) < 0);
+		snprintf(prev, sizeof(prev), "%s", names.v[i]);
+		path = util_path_join(dir, name);
+		unlink(path);
+		free(path);
+	}
+	/* Appended to what the list held, and released as a whole. */
+	assert_int_equal(subs_list_names(dir, &names, &eb), 0);
+	assert_int_equal(names.n, N);
+	subs_names_release(&names);
+	assert_null(names.v);
+	assert_int_equal(names.n, 0);
 }
 
 static void test_conf_defaults_and_paths(void **state)
@@ -318,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_load_string),
 		cmocka_unit_test(test_dir_skips_broken_and_duplicates),
 		cmocka_unit_test(test_names_by_group),
+		cmocka_unit_test(test_seen_paths),
+		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_conf_defaults_and_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
