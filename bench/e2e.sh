@@ -248,7 +248,7 @@ t_source=$WALL
 eval "$(awk -v n="$sent_run" -v run="$t_run" -v src="$t_source" \
 	-v cpu="$cpu_run" -v target="$RATIO_TARGET" 'BEGIN {
 	pb = n / run; ss = n / src; r = pb / ss
-	printf "pb_rate=%.1f ss_rate=%.1f ratio=%.2f ", pb, ss, r
+	printf "pb_rate=%.1f ss_rate=%.1f ratio=%.3f ", pb, ss, r
 	printf "cpu_ms=%.3f ", cpu * 1000 / n
 	printf "verdict=%s\n", (r >= target ? "met" : "NOT\\ met")
 }')"
