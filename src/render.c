@@ -116,17 +116,6 @@ static int follows(const struct subscriber *s, const char *a)
 	return 0;
 }
 
-/* 1 if s follows any author of p: its card then differs from the day's. */
-static int follows_any(const struct subscriber *s, const struct paper *p)
-{
-	size_t i;
-
-	for (i = 0; s->authors.n && i < p->authors.n; i++)
-		if (follows(s, p->authors.v[i]))
-			return 1;
-	return 0;
-}
-
 /* The card's authors: the first RENDER_MAX_AUTHORS and every followed
  * one, in the paper's order; followed ones flagged. s is NULL for the
  * day's shared card, in which nobody is followed. */
@@ -792,8 +781,10 @@ struct assembly {
 };
 
 /* Card i's values: derived from the day's prepared card, or (for a paper
- * not in the day's listing, or with an author the reader follows or the
- * score matched) made whole here. */
+ * not in the day's listing, or with an author the reader follows) made
+ * whole here. The score's author match is exactly "follows an author"
+ * (both are score_author_matches over the same names: test_render_day
+ * holds the two paths to the same bytes), so no name is parsed again. */
 static struct tmpl_value *make_card(struct assembly *a, size_t i, int cut,
 				    struct refs *refs)
 {
@@ -801,8 +792,7 @@ static struct tmpl_value *make_card(struct assembly *a, size_t i, int cut,
 	const struct paper *p = a->d->items[i].paper;
 	struct tmpl_value *o;
 	int derived = p >= l->papers && p < l->papers + l->n &&
-		      !a->d->items[i].score->author_match &&
-		      !follows_any(a->d->sub, p);
+		      !a->d->items[i].score->author_match;
 
 	if (derived) {
 		size_t k = (size_t)(p - l->papers);

@@ -1509,6 +1509,16 @@ static const char *slot_term(const struct subscriber *s,
 	}
 }
 
+/* Appends before, s and after: the comments are built for every paper a
+ * subscriber is scored against, so without printf's machinery. */
+static void add_between(struct buf *b, const char *before, const char *s,
+			const char *after)
+{
+	buf_addstr(b, before);
+	buf_addstr(b, s);
+	buf_addstr(b, after);
+}
+
 /* "T1: k1, k2; T2: k3" for the counted topics. */
 static void topics_comment(const struct score_index *idx,
 			   const struct csub *cs, struct buf *out)
@@ -1524,8 +1534,8 @@ static void topics_comment(const struct score_index *idx,
 		    !ev->topic[c->topic].counted)
 			continue;
 		if (c->topic != last)
-			buf_addf(out, "%s%s: ", out->len ? "; " : "",
-				 cs->s->topics[c->topic].name);
+			add_between(out, out->len ? "; " : "",
+				    cs->s->topics[c->topic].name, ": ");
 		else
 			buf_addstr(out, ", ");
 		buf_addstr(out, slot_term(cs->s, c));
@@ -1546,8 +1556,7 @@ static void topics_dropped(const struct score_index *idx,
 
 		if (te->counted || !(te->title + te->abstract))
 			continue;
-		buf_addf(out, "%s%s: ", out->len ? "; " : "",
-			 s->topics[t].name);
+		add_between(out, out->len ? "; " : "", s->topics[t].name, ": ");
 		if (te->excl_slot >= 0) {
 			buf_addf(out, "excluded by \"%s\"",
 				 slot_term(s, &idx->slots[cs->first_slot +
@@ -1578,15 +1587,16 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 	e->score = ev->score;
 	switch (ev->stage) {
 	case STAGE_ANNOUNCE:
-		buf_addf(&b, "announce type %s is not sent %s",
-			 listing_announce_name(p->announce),
-			 cs->announce_mask ? "to you" : "by this list");
+		add_between(&b, "announce type ",
+			    listing_announce_name(p->announce),
+			    cs->announce_mask ? " is not sent to you"
+					      : " is not sent by this list");
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_CATEGORY:
-		buf_addf(&b, "not in your %scategories (%s)",
-			 s->primary_only ? "primary " : "",
-			 p->categories.n ? p->categories.v[0] : "none");
+		add_between(&b, s->primary_only ? "not in your primary categories ("
+					       : "not in your categories (",
+			    p->categories.n ? p->categories.v[0] : "none", ")");
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_UPVOTES:
@@ -1595,15 +1605,15 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_NEVER:
-		buf_addf(&b, "never: mentions \"%s\"",
-			 slot_term(s, &idx->slots[cs->first_slot +
-						  ev->never_slot]));
+		add_between(&b, "never: mentions \"",
+			    slot_term(s, &idx->slots[cs->first_slot +
+						     ev->never_slot]), "\"");
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_EXCLUDED:
-		buf_addf(&b, "excluded: mentions \"%s\"",
-			 slot_term(s, &idx->slots[cs->first_slot +
-						  ev->excl_slot]));
+		add_between(&b, "excluded: mentions \"",
+			    slot_term(s, &idx->slots[cs->first_slot +
+						     ev->excl_slot]), "\"");
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_SCORED:
@@ -1612,13 +1622,13 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 	topics_comment(idx, cs, &topics);
 	if (ev->author >= 0) {
 		e->author_match = 1;
-		buf_addf(&b, "Author match: %s",
-			 p->authors.v[ev->paper_author]);
+		add_between(&b, "Author match: ",
+			    p->authors.v[ev->paper_author], "");
 		if (topics.len)
-			buf_addf(&b, ". Also matches %s", buf_str(&topics));
+			add_between(&b, ". Also matches ", buf_str(&topics), "");
 	} else if (ev->relevance > 0) {
 		if (ev->matched)
-			buf_addf(&b, "Matches %s", buf_str(&topics));
+			add_between(&b, "Matches ", buf_str(&topics), "");
 		if (ev->crit > 0 && ev->z_crit > 0)
 			buf_addf(&b, "%sclose to your criteria",
 				 b.len ? "; " : "Text ");
