@@ -206,13 +206,9 @@ static void add_votes(struct tmpl_value *o, const struct render_opts *ro,
 /* "anchor": "p" and the rank, without printf (twenty a digest). */
 static void set_anchor(struct tmpl_value *o, size_t rank)
 {
-	char s[2 + 3 * sizeof(rank)], *p = s + sizeof(s);
+	char s[1 + UTIL_ULONG_DEC];
+	char *p = util_ulong_dec((unsigned long)rank, s + 1);
 
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + rank % 10);
-		rank /= 10;
-	} while (rank);
 	*--p = 'p';
 	tmpl_set_str(o, "anchor", p);
 }

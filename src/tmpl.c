@@ -367,18 +367,13 @@ void tmpl_set_strf(struct tmpl_value *obj, const char *name,
 /* "%ld" without printf's machinery: numbers are set by the thousand. */
 void tmpl_set_int(struct tmpl_value *obj, const char *name, long n)
 {
-	char num[32], *p = num + sizeof(num);
-	unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+	char num[1 + UTIL_ULONG_DEC]; /* the sign, then the digits */
+	char *p = util_ulong_dec(n < 0 ? 0UL - (unsigned long)n
+				       : (unsigned long)n, num + 1);
 
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (n < 0)
 		*--p = '-';
-	set_member(obj, name,
-		   string_copy(p, (size_t)(num + sizeof(num) - 1 - p), n != 0));
+	set_member(obj, name, string_copy(p, strlen(p), n != 0));
 }
 
 void tmpl_set_bool(struct tmpl_value *obj, const char *name, int b)

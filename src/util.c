@@ -418,3 +418,15 @@ uint64_t util_fnv1a(uint64_t h, const void *data, size_t len)
 		h = (h ^ p[i]) * 1099511628211ULL;
 	return h;
 }
+
+char *util_ulong_dec(unsigned long n, char buf[UTIL_ULONG_DEC])
+{
+	char *p = buf + UTIL_ULONG_DEC;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	return p;
+}

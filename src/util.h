@@ -126,4 +126,14 @@ static inline char util_tolower(char c)
 #define UTIL_FNV_BASIS 14695981039346656037ULL
 uint64_t util_fnv1a(uint64_t h, const void *data, size_t len);
 
+/* Bytes util_ulong_dec writes at most: the digits of any unsigned long
+ * (fewer than 3 per byte) and the NUL. */
+#define UTIL_ULONG_DEC (3 * sizeof(unsigned long) + 1)
+/*
+ * n in decimal without printf's machinery (for values set by the
+ * thousand): written to the end of buf, NUL-terminated; returns where
+ * the digits start, so that a caller may put a prefix before them.
+ */
+char *util_ulong_dec(unsigned long n, char buf[UTIL_ULONG_DEC]);
+
 #endif

@@ -240,6 +240,24 @@ static void test_wrap(void **state)
 	buf_release(&out);
 }
 
+/* Decimal without printf: what printf's %lu gives, a prefix room kept. */
+static void test_ulong_dec(void **state)
+{
+	static const unsigned long v[] = {0, 7, 10, 99, 1000, 4294967296UL,
+					  (unsigned long)-1};
+	char buf[1 + UTIL_ULONG_DEC], want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		char *p = util_ulong_dec(v[i], buf + 1);
+
+		snprintf(want, sizeof(want), "%lu", v[i]);
+		assert_string_equal(p, want);
+		assert_true(p > buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_date_messages),
 		cmocka_unit_test(test_read_not_regular),
 		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_ulong_dec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
