@@ -1030,11 +1030,9 @@ static int add_html(struct out *out, const char *s)
 		case '"':
 			ent = "&quot;";
 			break;
-		case '\'':
+		default: /* '\'': strcspn stops at these five only */
 			ent = "&#39;";
 			break;
-		default:
-			continue;
 		}
 		if (out_add(out, run, (size_t)(s - run)) < 0 ||
 		    out_add(out, ent, strlen(ent)) < 0)
