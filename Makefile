@@ -128,7 +128,8 @@ $(LIB): $(LIB_OBJS)
 paperboy: $(CMD_OBJS) $(LIB)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c bench/score_naive.h $(LIB) $(BUILD)/FLAGS
+$(BUILD)/tests/%: tests/unit/%.c bench/score_naive.h tests/unit/unit_fs.h \
+		$(LIB) $(BUILD)/FLAGS
 	@mkdir -p $(BUILD)/tests
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
 		$(LIBS) $(CMOCKA_LIBS)

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -31,6 +30,7 @@
 #include "deliver.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 #include "banned.h"
 
 #define SMTPD "tests/lib/smtpd.py"
@@ -89,26 +89,6 @@ static int setup(void **state)
 	alarm(TEST_SECONDS);
 	*state = s;
 	return 0;
-}
-
-/* Removes the files in dir (no subfolders), then dir. */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = util_path_join(dir, e->d_name);
-		unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)

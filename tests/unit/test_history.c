@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "strv.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 #include "banned.h"
 
 /* A fresh state folder per test (each its own: the folders are made
@@ -46,26 +46,6 @@ static int setup(void **state)
 	f->file = util_path_join(f->history, "alice");
 	*state = f;
 	return 0;
-}
-
-/* Removes the files in dir (no subfolders), then dir. */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = util_path_join(dir, e->d_name);
-		unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)

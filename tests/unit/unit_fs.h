@@ -1,0 +1,40 @@
+/*
+ * unit_fs.h: the unit tests' scratch-folder cleanup, shared by the tests
+ * that make one flat folder of files (test_deliver_smtp, test_history).
+ *
+ * Design decision: a header of static functions, not a module, so that
+ * each test stays one file linked against the library and nothing of
+ * the tests enters libpaperboy.
+ */
+#ifndef PAPERBOY_UNIT_FS_H
+#define PAPERBOY_UNIT_FS_H
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Removes the files in dir (no subfolders), then dir; what is not there
+ * is not an error. */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *p;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		p = util_path_join(dir, e->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+#endif
