@@ -13,14 +13,8 @@ start_smtpd mx
 test_expect_success 'setup: 200 subscribers' '
 	setup_site && rm -f subscribers/* &&
 	make_subscribers $SUBSCRIBERS r &&
-	sed -e "/^delivery = {/,/^};/d" .site.cfg >paperboy.cfg &&
-	cat >>paperboy.cfg <<-EOF &&
-	delivery = {
-		method = "smtp";
-		smtp = { host = "127.0.0.1"; port = $mx_port; tls = "none";
-			 batch = 25; retries = 2; retry_delay_ms = 10; };
-	};
-	EOF
+	write_plain_smtp_cfg $mx_port "batch = 25; retries = 2;" \
+		"retry_delay_ms = 10;" &&
 	paperboy run --date 2025-12-30 --listing "$LISTING" --dry-run >/dev/null
 '
 

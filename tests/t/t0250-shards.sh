@@ -98,14 +98,7 @@ start_smtpd mx
 
 test_expect_success 'three shards at once over SMTP, two connections each: one message per subscriber' '
 	rm -rf state/journal outbox &&
-	sed -e "/^delivery = {/,/^};/d" .site.cfg >paperboy.cfg &&
-	cat >>paperboy.cfg <<-EOF &&
-	delivery = {
-		method = "smtp";
-		smtp = { host = "127.0.0.1"; port = $mx_port; tls = "none";
-			 batch = 7; connections = 2; };
-	};
-	EOF
+	write_plain_smtp_cfg $mx_port "batch = 7; connections = 2;" &&
 	for k in 1 2 3; do
 		"$PAPERBOY" run --date 2025-12-30 --shard $k/3 >smtp.$k 2>&1 &
 		eval "pid$k=\$!"

@@ -118,14 +118,8 @@ start_smtpd mx
 
 test_expect_success 'over SMTP, groups of 2, two connections, batches of 3: everybody once; a rerun sends nothing' '
 	rm -rf state/journal state/history &&
-	sed -e "/^delivery = {/,/^};/d" .site.cfg >paperboy.cfg &&
-	cat >>paperboy.cfg <<-EOF &&
-	delivery = {
-		method = "smtp";
-		smtp = { host = "127.0.0.1"; port = $mx_port; tls = "none";
-			 batch = 3; connections = 2; retry_delay_ms = 10; };
-	};
-	EOF
+	write_plain_smtp_cfg $mx_port "batch = 3; connections = 2;" \
+		"retry_delay_ms = 10;" &&
 	PAPERBOY_GROUP=2 PAPERBOY_THREADS=3 expect_status 78 paperboy run \
 		--date 2025-12-30 --listing "$LISTING" >smtp.out 2>smtp.err &&
 	grep -E "^  sent +18$" smtp.out &&

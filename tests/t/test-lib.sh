@@ -87,6 +87,22 @@ write_smtp_cfg() {
 	EOF
 }
 
+# paperboy.cfg (from the site's .site.cfg) for SMTP delivery in clear
+# (tls = "none") to 127.0.0.1:PORT; the smtp settings that follow
+# ("batch = 25; retries = 2; ...") complete its group.
+write_plain_smtp_cfg() {
+	port=$1
+	shift
+	sed -e '/^delivery = {/,/^};/d' .site.cfg >paperboy.cfg &&
+	cat >>paperboy.cfg <<-EOF
+	delivery = {
+		method = "smtp";
+		smtp = { host = "127.0.0.1"; port = $port; tls = "none";
+			 $* };
+	};
+	EOF
+}
+
 # Copies the example profiles named on the command line into subscribers/.
 use_profiles() {
 	for p in "$@"; do
