@@ -124,6 +124,13 @@ out:
 	return ret;
 }
 
+/* path opened for appending, created 0600; never through a link. */
+static int open_append(const char *path)
+{
+	return open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
 /*
  * Makes STATE and STATE/history private (made if missing, tightened if
  * an older version left them open), once per process and state folder;
@@ -166,14 +173,11 @@ int history_append(const char *state_dir, const char *id, const char *date,
 	 * tightened too. */
 	if (private_dirs(state_dir, dir, 0, eb) < 0)
 		goto out;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = open_append(path);
 	if (fd < 0 && errno == ENOENT) {
 		if (private_dirs(state_dir, dir, 1, eb) < 0)
 			goto out;
-		fd = open(path,
-			  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-			  0600);
+		fd = open_append(path);
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 ||
 	    ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) ||
