@@ -60,12 +60,12 @@ int issue_compose(const struct day *d, const struct render_templates *t,
 /*
  * issue_compose in two halves, for composing on several threads:
  * issue_prepare scores s (issue_score) with idx, the index s's profile
- * was built into (a day_group's; NULL: the day's own), and asks the judge (issue_judge,
- * unless opts->lexical_only) into out (cleared first); it uses the day's
- * scoring scratch and the judge, so only one thread at a time may call
- * it for a day. issue_assemble then selects, renders and assembles the
- * message from out's scores; it reads the day and the templates only,
- * so several threads may run it at once. Both return 0, or -1 with eb
+ * was built into (a day_group's; NULL: the day's own), and asks the
+ * judge (issue_judge, unless opts->lexical_only) into out (cleared
+ * first); it uses the day's scoring scratch and the judge, so only one
+ * thread at a time may call it for a day. issue_assemble then selects,
+ * renders and assembles the message from out's scores; it reads the day
+ * and the templates only, so several threads may run it at once. Both return 0, or -1 with eb
  * filled; release out with issue_release either way.
  */
 int issue_prepare(const struct day *d, const struct score_index *idx,

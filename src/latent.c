@@ -71,7 +71,8 @@ struct vocab {
 static size_t find_slot(char *const *words, const uint32_t *slots,
 			size_t nslots, const char *w, size_t len)
 {
-	size_t mask = nslots - 1, i = (size_t)util_fnv1a(UTIL_FNV_BASIS, w, len) & mask;
+	size_t mask = nslots - 1,
+	       i = (size_t)util_fnv1a(UTIL_FNV_BASIS, w, len) & mask;
 
 	while (slots[i]) {
 		const char *x = words[slots[i] - 1];

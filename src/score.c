@@ -185,7 +185,8 @@ struct dict {
 
 static size_t dict_slot(const struct dict *d, const char *s, size_t len)
 {
-	size_t mask = d->nslots - 1, i = (size_t)util_fnv1a(UTIL_FNV_BASIS, s, len) & mask;
+	size_t mask = d->nslots - 1,
+	       i = (size_t)util_fnv1a(UTIL_FNV_BASIS, s, len) & mask;
 
 	while (d->slots[i]) {
 		uint32_t id = d->slots[i];
@@ -212,7 +213,8 @@ static void dict_grow(struct dict *d)
 	d->nslots = d->nslots ? d->nslots * 2 : 64;
 	d->slots = xcalloc(d->nslots, sizeof(*d->slots));
 	for (i = 0; i < d->n; i++)
-		d->slots[dict_slot(d, d->keys[i], d->lens[i])] = (uint32_t)i + 1;
+		d->slots[dict_slot(d, d->keys[i], d->lens[i])] =
+			(uint32_t)i + 1;
 }
 
 /* The id of s, added (with value 0) when new; *added says which. */
@@ -1594,8 +1596,9 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 		e->dropped = buf_detach(&b, NULL);
 		return;
 	case STAGE_CATEGORY:
-		add_between(&b, s->primary_only ? "not in your primary categories ("
-					       : "not in your categories (",
+		add_between(&b,
+			    s->primary_only ? "not in your primary categories ("
+					    : "not in your categories (",
 			    p->categories.n ? p->categories.v[0] : "none", ")");
 		e->dropped = buf_detach(&b, NULL);
 		return;
@@ -1625,7 +1628,8 @@ static void fill_entry(struct score_index *idx, const struct csub *cs,
 		add_between(&b, "Author match: ",
 			    p->authors.v[ev->paper_author], "");
 		if (topics.len)
-			add_between(&b, ". Also matches ", buf_str(&topics), "");
+			add_between(&b, ". Also matches ", buf_str(&topics),
+				    "");
 	} else if (ev->relevance > 0) {
 		if (ev->matched)
 			add_between(&b, "Matches ", buf_str(&topics), "");
