@@ -273,19 +273,27 @@ static uint32_t authors_feat(size_t nauthors, char *name, size_t size)
 	return bucket_of(util_fnv1a(UTIL_FNV_BASIS, key, strlen(key)));
 }
 
-/* Adds (f, value) to d's features, which stay sorted by bucket (a bucket
- * already there gets value added). */
-static void doc_add(struct doc *d, uint32_t f, float value)
+/* The first i in [lo, hi) with v[i] >= f (hi if none); v ascending. */
+static size_t lower_bound(const uint32_t *v, size_t lo, size_t hi,
+			  uint32_t f)
 {
-	size_t lo = 0, hi = d->n;
-
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (d->feat[mid] < f)
+
+		if (v[mid] < f)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Adds (f, value) to d's features, which stay sorted by bucket (a bucket
+ * already there gets value added). */
+static void doc_add(struct doc *d, uint32_t f, float value)
+{
+	size_t lo = lower_bound(d->feat, 0, d->n, f);
+
 	if (lo < d->n && d->feat[lo] == f) {
 		d->tf[lo] += value;
 		return;
@@ -433,15 +441,8 @@ void learn_day_score(const struct learn_day *d, const struct learn_model *m,
 	 * a logarithm, plus the postings that match. */
 	for (i = 0; i < m->n && lo < d->nfeats; i++) {
 		uint32_t f = m->feat[i];
-		size_t hi = d->nfeats;
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (d->feats[mid] < f)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = lower_bound(d->feats, lo, d->nfeats, f);
 		if (lo >= d->nfeats || d->feats[lo] != f)
 			continue;
 		for (j = d->first[lo]; j < d->first[lo + 1]; j++)
@@ -452,15 +453,8 @@ void learn_day_score(const struct learn_day *d, const struct learn_model *m,
 /* The kept weight of bucket f, or -1. */
 static long weight_of(const struct learn_model *m, uint32_t f)
 {
-	size_t lo = 0, hi = m->n;
+	size_t lo = lower_bound(m->feat, 0, m->n, f);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->feat[mid] < f)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < m->n && m->feat[lo] == f ? (long)lo : -1;
 }
 
