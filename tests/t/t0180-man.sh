@@ -153,6 +153,27 @@ test_expect_success 'the README is under 10 KB, tells the two commands and point
 	test -f "$TEST_ROOT/docs/HACKING.md" && test -f "$TEST_ROOT/tests/README"
 '
 
+# The SCORING section once described a scorer two rounds gone (exclude a
+# veto, no never): the profile example must be a profile paperboy takes,
+# and name every key it reads (but unsubscribed_at, which it writes).
+test_expect_success 'the profile example on the page is valid and has every key' '
+	setup_site &&
+	sed -n "/^\.SH SUBSCRIBER PROFILES/,/^\.SH /p" "$PAGE" |
+		sed -n "/^\.nf/,/^\.fi/p" | sed -e "/^\.nf/d" -e "/^\.fi/d" \
+			-e "s/\\\\-/-/g" >subscribers/alice.cfg &&
+	grep -q "^email = " subscribers/alice.cfg &&
+	paperboy subscribers check >out 2>&1 &&
+	grep -q "^1 profile (1 active), 0 broken$" out &&
+	awk "/profile_keys\[\] = \{/ { on = 1; next } on { print }
+	     on && /NULL/ { exit }" "$TEST_ROOT/src/subs.c" | grep -o "\"[a-z_]*\"" | tr -d "\"" >keys &&
+	test "$(wc -l <keys)" -ge 17 && grep -qx never keys &&
+	for k in $(cat keys); do
+		[ "$k" = unsubscribed_at ] && continue
+		grep -q "^$k = " subscribers/alice.cfg ||
+			{ echo "the profile example lacks $k"; return 1; }
+	done
+'
+
 # The README's old Layout section drifted (it missed llm.c and llmreply.c):
 # the module tables of HACKING.md are checked against the tree.
 test_expect_success 'docs/HACKING.md names every module and command file' '
