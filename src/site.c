@@ -62,8 +62,8 @@ struct route {
 static route_handler handle_status, handle_subscribe, handle_confirm,
 	handle_profile, handle_vote;
 
-/* The profile form: every topic's keywords, the authors and the
- * exclusions, one a line; far more than a person types. */
+/* The profile form: every topic's keywords, the authors, the exclusions
+ * and the never terms, one a line; far more than a person types. */
 #define SITE_PROFILE_MAX_BODY ((size_t)64 << 10)
 /* The profile form's topic fields: "topic49_keywords". */
 #define SITE_MAX_FIELD_NAME 32
@@ -82,7 +82,7 @@ static const struct route routes[] = {
 /* The form fields any route reads besides s and t; the profile form's
  * topicN_name and topicN_keywords follow them in struct site. */
 static const char *const site_fields[] = {
-	"email", "name", "authors", "exclude", "p", "d", "v",
+	"email", "name", "authors", "exclude", "never", "p", "d", "v",
 };
 
 #define NFIELDS (sizeof(site_fields) / sizeof(site_fields[0]))
@@ -608,8 +608,8 @@ static void add_topic_slot(const struct site *site, struct tmpl_value *list,
 /*
  * The profile page (templates/profile.html): list.*, subscriber.*,
  * token.profile, and topics (number, name, keywords and the fields'
- * names; one empty slot to add a topic), authors, exclude (one a line),
- * saved, has_error and error.
+ * names; one empty slot to add a topic), authors, exclude, never (one a
+ * line), saved, has_error and error.
  */
 static void render_profile(const struct site *site,
 			   const struct subscriber *s, int saved,
@@ -627,6 +627,7 @@ static void render_profile(const struct site *site,
 		add_topic_slot(site, topics, s->ntopics, "", &none);
 	join_lines(ctx, "authors", &s->authors);
 	join_lines(ctx, "exclude", &s->exclude);
+	join_lines(ctx, "never", &s->never);
 	tmpl_set_bool(ctx, "saved", saved);
 	tmpl_set_bool(ctx, "has_error", error != NULL);
 	tmpl_set_str(ctx, "error", error ? error : "");
@@ -703,6 +704,22 @@ static const char *reader_error(const struct subscriber *s,
 	return buf_str(out);
 }
 
+/* The posted list of field name (one a line) into out; a field the form
+ * did not post keeps the profile's list have. */
+static void posted_list(const struct http_request *req, const char *name,
+			const struct strv *have, struct strv *out)
+{
+	const char *v = http_request_field(req, name);
+	size_t i;
+
+	if (v) {
+		split_lines(v, out);
+		return;
+	}
+	for (i = 0; i < have->n; i++)
+		strv_push(out, have->v[i]);
+}
+
 /* Changes the lists of s from the form: 0, or -1 with the form shown
  * again as reply, holding what was posted and why it was refused. */
 static int save_profile(struct site *site, const struct http_request *req,
@@ -711,8 +728,7 @@ static int save_profile(struct site *site, const struct http_request *req,
 	struct buf msg = BUF_INIT;
 	struct subs_topic topics[SUBS_MAX_TOPICS];
 	struct strv authors = STRV_INIT, exclude = STRV_INIT;
-	const char *a = http_request_field(req, "authors");
-	const char *x = http_request_field(req, "exclude");
+	struct strv never = STRV_INIT;
 	struct subs_lists l;
 	struct errbuf eb = ERRBUF_INIT;
 	char when[32];
@@ -720,20 +736,14 @@ static int save_profile(struct site *site, const struct http_request *req,
 	int ret = -1;
 
 	posted_topics(site, req, s, topics, &n);
-	if (a)
-		split_lines(a, &authors);
-	else
-		for (i = 0; i < s->authors.n; i++)
-			strv_push(&authors, s->authors.v[i]);
-	if (x)
-		split_lines(x, &exclude);
-	else
-		for (i = 0; i < s->exclude.n; i++)
-			strv_push(&exclude, s->exclude.v[i]);
+	posted_list(req, "authors", &s->authors, &authors);
+	posted_list(req, "exclude", &s->exclude, &exclude);
+	posted_list(req, "never", &s->never, &never);
 	l.topics = topics;
 	l.ntopics = n;
 	l.authors = &authors;
 	l.exclude = &exclude;
+	l.never = &never;
 	if (subs_set_lists(s->path, &l, &eb) < 0) {
 		struct subscriber shown = *s;
 
@@ -743,6 +753,7 @@ static int save_profile(struct site *site, const struct http_request *req,
 		shown.ntopics = n;
 		shown.authors = authors;
 		shown.exclude = exclude;
+		shown.never = never;
 		render_profile(site, &shown, 0, reader_error(s, &eb, &msg),
 			       reply);
 		goto out;
@@ -763,6 +774,7 @@ out:
 	}
 	strv_release(&authors);
 	strv_release(&exclude);
+	strv_release(&never);
 	buf_release(&msg);
 	return ret;
 }

@@ -869,16 +869,21 @@ static void add_topics(struct buf *b, const struct subs_lists *l,
 }
 
 /* subs_rewrite's edit for subs_set_lists: replaces the spans of topics,
- * authors and exclude (or appends them), nothing else. */
+ * authors, exclude and never (or appends the ones with entries), nothing
+ * else. */
 static int edit_lists(const char *path, const struct buf *text,
 		      struct buf *out, void *ctx, struct errbuf *eb)
 {
 	const struct subs_lists *l = ctx;
-	static const char *const names[] = { "topics", "authors", "exclude" };
-	struct buf value[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	enum { NLISTS = 4 };
+	static const char *const names[NLISTS] = { "topics", "authors",
+						   "exclude", "never" };
+	const struct strv *lists[NLISTS] = { NULL, l->authors, l->exclude,
+					     l->never };
+	struct buf value[NLISTS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
 	struct buf tail = BUF_INIT;
 	struct conf_doc *doc = NULL;
-	struct edit edits[3];
+	struct edit edits[NLISTS];
 	const char *nl = strstr(buf_str(text), "\r\n") ? "\r\n" : "\n";
 	size_t i, j, n = 0;
 	int ret = -1;
@@ -886,19 +891,25 @@ static int edit_lists(const char *path, const struct buf *text,
 	if (conf_doc_parse(path, buf_str(text), text->len, &doc, eb) < 0)
 		goto out;
 	add_topics(&value[0], l, nl);
-	buf_addstr(&value[1], "authors = ");
-	add_array(&value[1], l->authors);
-	buf_addch(&value[1], ';');
-	buf_addstr(&value[2], "exclude = ");
-	add_array(&value[2], l->exclude);
-	buf_addch(&value[2], ';');
-	for (i = 0; i < 3; i++) {
+	for (i = 1; i < NLISTS; i++) {
+		if (!lists[i])
+			continue;
+		buf_addf(&value[i], "%s = ", names[i]);
+		add_array(&value[i], lists[i]);
+		buf_addch(&value[i], ';');
+	}
+	for (i = 0; i < NLISTS; i++) {
 		struct span sp;
-		int r = locate_any(path, text, doc, names[i], 1, &sp, eb);
+		int r;
 
+		if (i && !lists[i])
+			continue;
+		r = locate_any(path, text, doc, names[i], 1, &sp, eb);
 		if (r < 0)
 			goto out;
 		if (!r) {
+			if (i && !lists[i]->n)
+				continue;
 			buf_addf(&tail, "%s%s", buf_str(&value[i]), nl);
 			continue;
 		}
@@ -917,7 +928,7 @@ static int edit_lists(const char *path, const struct buf *text,
 	}
 	ret = 0;
 out:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NLISTS; i++)
 		buf_release(&value[i]);
 	buf_release(&tail);
 	conf_doc_free(doc);

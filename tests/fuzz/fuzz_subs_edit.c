@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct errbuf eb = ERRBUF_INIT;
 	struct strv authors = STRV_INIT, exclude = STRV_INIT;
+	struct strv never = STRV_INIT;
 	struct subscriber before, after;
 	struct subs_topic topic;
 	struct subs_lists l;
@@ -57,10 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strv_push(&topic.keywords, "edited \"keyword\"");
 	topic.weight = 1.0;
 	strv_push(&authors, "A. Author");
+	strv_push(&never, "never \"term\"");
 	l.topics = &topic;
 	l.ntopics = 1;
 	l.authors = &authors;
 	l.exclude = &exclude;
+	l.never = &never;
 	if (subs_set_lists(path, &l, &eb) < 0) {
 		if (util_read_file(path, &back, &eb) < 0 || back.len != size ||
 		    (size && memcmp(back.data, data, size)))
@@ -74,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(after.topics[0].keywords.v[0],
 			   "edited \"keyword\"") ||
 		    after.authors.n != 1 || after.exclude.n != 0 ||
+		    after.never.n != 1 ||
+		    strcmp(after.never.v[0], "never \"term\"") ||
 		    strcmp(after.email, before.email))
 			abort();
 		subs_release(&after);
@@ -84,5 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strv_release(&topic.keywords);
 	strv_release(&authors);
 	strv_release(&exclude);
+	strv_release(&never);
 	return 0;
 }

@@ -5,7 +5,7 @@ test_description='self-service profiles: the signed "change your topics" page in
 ART="$TEST_ROOT/tests/artifacts/t0450-profile-browser"
 
 # Fails unless alice's profile, apart from the lines of the lists the form
-# edits (topics, authors, exclude), is line for line alice.orig.
+# edits (topics, authors, exclude, never), is line for line alice.orig.
 others_kept() {
 	$PYTHON - alice.orig subscribers/alice.cfg <<-\PY
 	import re, sys
@@ -17,7 +17,7 @@ others_kept() {
 	        if inside:
 	            inside = not l.rstrip().endswith(");")
 	            continue
-	        if not re.match(r"(authors|exclude) *=", l):
+	        if not re.match(r"(authors|exclude|never) *=", l):
 	            out.append(l)
 	    return out
 	a, b = others(sys.argv[1]), others(sys.argv[2])
@@ -28,21 +28,19 @@ others_kept() {
 need_chromium
 
 setup_site && use_profiles alice || exit 1
-# The form edits exclusions (exclude); alice keeps hers as a hard veto
-# (never), which the form does not show: make them exclusions here.
-sed -i "s/^never = /exclude = /" subscribers/alice.cfg || exit 1
 cp subscribers/alice.cfg alice.orig
 rm -rf "$ART" && mkdir -p "$ART" || exit 1
 start_serve || exit 1
 T=$(token profile alice alice@example.org)
 URL="http://127.0.0.1:$PORT/profile?s=alice&t=$T"
 
-test_expect_success 'GET shows the topics, keywords, authors and exclusions and changes nothing' '
+test_expect_success 'GET shows the topics, keywords, authors and never terms and changes nothing' '
 	test "$(req GET "/profile?s=alice&t=$T")" = 200 &&
 	grep_file "value=\"Mixture of Experts\"" reply &&
 	grep_file "expert routing" reply &&
 	grep_file "Tatsunori Hashimoto" reply &&
-	grep_file "medical imaging" reply &&
+	grep_file "<textarea name=\"exclude\" rows=\"3\"></textarea>" reply &&
+	tr "\n" " " <reply | grep -q "name=\"never\" rows=\"3\">reinforcement learning medical imaging</textarea>" &&
 	grep_file "<meta name=\"robots\" content=\"noindex\">" reply &&
 	! grep -q "alice@example.org" reply &&
 	cmp alice.orig subscribers/alice.cfg
@@ -68,18 +66,23 @@ test_expect_success 'a POST the loader refuses is 400, says why, and changes not
 
 start_chromium 800,900 "$URL"
 
-test_expect_success 'Chromium: change a keyword, save; the profile changed and is valid' '
+test_expect_success 'Chromium: change a keyword and a never term, save; the profile changed and is valid' '
 	$CDP \
 		wait-target:/profile wait-selector:textarea wait-load \
 		screenshot:"$ART/1-profile.png" \
 		"eval:(t => (t.value = t.value.replace(\"MoE\", \"sparse experts\"), t.value))(document.querySelector(\"textarea[name=topic0_keywords]\"))" \
+		"eval:(t => (t.value = t.value.replace(\"medical imaging\", \"protein folding\"), t.value))(document.querySelector(\"textarea[name=never]\"))" \
 		"click:button[type=submit]" wait-selector:#saved wait-load \
 		"eval:document.querySelector(\"#saved\").textContent" \
 		"eval:document.querySelector(\"textarea[name=topic0_keywords]\").value" \
+		"eval:document.querySelector(\"textarea[name=never]\").value" \
 		screenshot:"$ART/2-saved.png" >cdp.out &&
 	cat cdp.out &&
-	sed -n 2p cdp.out | grep -q "^\"Saved\." &&
-	sed -n 3p cdp.out | grep -q "sparse experts" &&
+	sed -n 3p cdp.out | grep -q "^\"Saved\." &&
+	sed -n 4p cdp.out | grep -q "sparse experts" &&
+	sed -n 5p cdp.out | grep -q "protein folding" &&
+	grep -qx "never = \[\"reinforcement learning\", \"protein folding\"\];" subscribers/alice.cfg &&
+	! grep -q "^exclude" subscribers/alice.cfg &&
 	is_png "$ART/1-profile.png" 800 && is_png "$ART/2-saved.png" 800 &&
 	grep -q "\"sparse experts\"" subscribers/alice.cfg &&
 	! grep -q "\"MoE\"" subscribers/alice.cfg &&

@@ -342,6 +342,7 @@ static void test_set_lists(void **state)
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
 	struct strv authors = STRV_INIT, exclude = STRV_INIT;
+	struct strv never = STRV_INIT;
 	struct subs_topic topic;
 	struct subs_lists l;
 	char *p, *text;
@@ -359,10 +360,36 @@ static void test_set_lists(void **state)
 	l.ntopics = 1;
 	l.authors = &authors;
 	l.exclude = &exclude;
+	l.never = NULL;
 	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
 	text = read_text(f->conf.subscribers_dir, "carol.cfg");
 	assert_string_equal(text, edited);
 	free(text);
+
+	/* never is written when given; a list the file lacks is added only
+	 * with entries, one it has is replaced even by an empty one. */
+	strv_release(&authors);
+	strv_push(&never, "protein folding");
+	l.never = &never;
+	write_file(f->conf.subscribers_dir, "carol.cfg", profile);
+	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
+	text = read_text(f->conf.subscribers_dir, "carol.cfg");
+	assert_non_null(strstr(text, "authors = [];  // trailing\n"));
+	assert_non_null(strstr(text, "exclude = [\"never\"];\n"
+				     "never = [\"protein folding\"];\n"));
+	free(text);
+	strv_release(&exclude);
+	strv_release(&never);
+	write_file(f->conf.subscribers_dir, "carol.cfg", profile);
+	strv_push(&authors, "C. \"Quoted\"");
+	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
+	text = read_text(f->conf.subscribers_dir, "carol.cfg");
+	assert_null(strstr(text, "exclude"));
+	assert_null(strstr(text, "never"));
+	free(text);
+	strv_push(&exclude, "never");
+	l.never = NULL;
+	write_file(f->conf.subscribers_dir, "carol.cfg", edited);
 
 	/* A keyword the loader refuses: nothing changes. */
 	strv_push(&topic.keywords, "line\nbreak");
@@ -374,6 +401,7 @@ static void test_set_lists(void **state)
 	strv_release(&topic.keywords);
 	strv_release(&authors);
 	strv_release(&exclude);
+	strv_release(&never);
 	free(p);
 }
 
