@@ -153,6 +153,18 @@ test_expect_success 'the README is under 10 KB, tells the two commands and point
 	test -f "$TEST_ROOT/docs/HACKING.md" && test -f "$TEST_ROOT/tests/README"
 '
 
+# serve's subsection once said only /unsubscribe and /resubscribe were
+# served, four routes later: every path of site.c's route table is named.
+test_expect_success 'serve names every path it serves' '
+	MANWIDTH=80 man -l "$PAGE" >page.txt 2>/dev/null &&
+	subsection serve >sub &&
+	sed -n "s/^	{ \"\(\/[a-z]*\)\", handle_.*/\1/p" "$TEST_ROOT/src/site.c" >paths &&
+	test "$(wc -l <paths)" -ge 6 &&
+	for p in $(cat paths); do
+		grep -q -- "$p\b" sub || { echo "serve lacks $p"; return 1; }
+	done
+'
+
 # The SCORING section once described a scorer two rounds gone (exclude a
 # veto, no never): the profile example must be a profile paperboy takes,
 # and name every key it reads (but unsubscribed_at, which it writes).
