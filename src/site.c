@@ -63,7 +63,8 @@ static route_handler handle_status, handle_subscribe, handle_confirm,
 	handle_profile, handle_vote;
 
 /* The profile form: every topic's keywords, the authors, the exclusions
- * and the never terms, one a line; far more than a person types. */
+ * and the never terms, one a line, and the criteria; far more than a
+ * person types. */
 #define SITE_PROFILE_MAX_BODY ((size_t)64 << 10)
 /* The profile form's topic fields: "topic49_keywords". */
 #define SITE_MAX_FIELD_NAME 32
@@ -82,7 +83,8 @@ static const struct route routes[] = {
 /* The form fields any route reads besides s and t; the profile form's
  * topicN_name and topicN_keywords follow them in struct site. */
 static const char *const site_fields[] = {
-	"email", "name", "authors", "exclude", "never", "p", "d", "v",
+	"email", "name", "authors", "exclude", "never", "criteria", "p", "d",
+	"v",
 };
 
 #define NFIELDS (sizeof(site_fields) / sizeof(site_fields[0]))
@@ -609,7 +611,7 @@ static void add_topic_slot(const struct site *site, struct tmpl_value *list,
  * The profile page (templates/profile.html): list.*, subscriber.*,
  * token.profile, and topics (number, name, keywords and the fields'
  * names; one empty slot to add a topic), authors, exclude, never (one a
- * line), saved, has_error and error.
+ * line), criteria, saved, has_error and error.
  */
 static void render_profile(const struct site *site,
 			   const struct subscriber *s, int saved,
@@ -628,6 +630,7 @@ static void render_profile(const struct site *site,
 	join_lines(ctx, "authors", &s->authors);
 	join_lines(ctx, "exclude", &s->exclude);
 	join_lines(ctx, "never", &s->never);
+	tmpl_set_str(ctx, "criteria", s->criteria ? s->criteria : "");
 	tmpl_set_bool(ctx, "saved", saved);
 	tmpl_set_bool(ctx, "has_error", error != NULL);
 	tmpl_set_str(ctx, "error", error ? error : "");
@@ -720,12 +723,30 @@ static void posted_list(const struct http_request *req, const char *name,
 		strv_push(out, have->v[i]);
 }
 
+/* The posted criteria into out, without carriage returns (a browser
+ * sends a textarea's lines CRLF-terminated) or trailing white space;
+ * NULL when the form did not post it. */
+static const char *posted_criteria(const struct http_request *req,
+				   struct buf *out)
+{
+	const char *v = http_request_field(req, "criteria");
+
+	if (!v)
+		return NULL;
+	for (; *v; v++)
+		if (*v != '\r')
+			buf_addch(out, *v);
+	while (out->len && strchr(" \t\n", out->data[out->len - 1]))
+		buf_truncate(out, out->len - 1);
+	return buf_str(out);
+}
+
 /* Changes the lists of s from the form: 0, or -1 with the form shown
  * again as reply, holding what was posted and why it was refused. */
 static int save_profile(struct site *site, const struct http_request *req,
 			const struct subscriber *s, struct http_reply *reply)
 {
-	struct buf msg = BUF_INIT;
+	struct buf msg = BUF_INIT, criteria = BUF_INIT;
 	struct subs_topic topics[SUBS_MAX_TOPICS];
 	struct strv authors = STRV_INIT, exclude = STRV_INIT;
 	struct strv never = STRV_INIT;
@@ -744,6 +765,7 @@ static int save_profile(struct site *site, const struct http_request *req,
 	l.authors = &authors;
 	l.exclude = &exclude;
 	l.never = &never;
+	l.criteria = posted_criteria(req, &criteria);
 	if (subs_set_lists(s->path, &l, &eb) < 0) {
 		struct subscriber shown = *s;
 
@@ -754,6 +776,8 @@ static int save_profile(struct site *site, const struct http_request *req,
 		shown.authors = authors;
 		shown.exclude = exclude;
 		shown.never = never;
+		if (l.criteria)
+			shown.criteria = (char *)l.criteria;
 		render_profile(site, &shown, 0, reader_error(s, &eb, &msg),
 			       reply);
 		goto out;
@@ -775,6 +799,7 @@ out:
 	strv_release(&authors);
 	strv_release(&exclude);
 	strv_release(&never);
+	buf_release(&criteria);
 	buf_release(&msg);
 	return ret;
 }

@@ -223,12 +223,13 @@ struct subs_lists {
 	const struct strv *authors;
 	const struct strv *exclude;
 	const struct strv *never; /* NULL: left as the file has it */
+	const char *criteria;     /* NULL: left as the file has it */
 };
 
 /*
- * Replaces the settings topics, authors, exclude and never of the profile
- * at path by l's (a missing one is added at the end, unless its list is
- * empty; a NULL never is left alone), keeping every other
+ * Replaces the settings topics, authors, exclude, never and criteria of
+ * the profile at path by l's (a missing one is added at the end, unless
+ * it is empty; a NULL never or criteria is left alone), keeping every other
  * line and comment byte for byte (comments inside the replaced lists go
  * with them), through subs_rewrite: locked, validated by the loader,
  * atomic. Returns 0, or -1 with eb filled ("PATH:LINE: what") and the

@@ -529,9 +529,9 @@ static int blame_edit(const char *staged, const char *path,
 	if (!strncmp(rest, staged, n))
 		rest += n;
 	else
-		return errbuf_set(eb, "%s: %s (after the status edit; the "
+		return errbuf_set(eb, "%s: %s (after the edit; the "
 				      "file was not changed)", path, copy.msg);
-	return errbuf_set(eb, "%s%s (after the status edit; the file was not "
+	return errbuf_set(eb, "%s%s (after the edit; the file was not "
 			      "changed)", path, rest);
 }
 
@@ -869,21 +869,23 @@ static void add_topics(struct buf *b, const struct subs_lists *l,
 }
 
 /* subs_rewrite's edit for subs_set_lists: replaces the spans of topics,
- * authors, exclude and never (or appends the ones with entries), nothing
- * else. */
+ * authors, exclude, never and criteria (or appends the ones that are not
+ * empty), nothing else. */
 static int edit_lists(const char *path, const struct buf *text,
 		      struct buf *out, void *ctx, struct errbuf *eb)
 {
 	const struct subs_lists *l = ctx;
-	enum { NLISTS = 4 };
-	static const char *const names[NLISTS] = { "topics", "authors",
-						   "exclude", "never" };
+	enum { NLISTS = 4, CRITERIA = NLISTS, NEDITS };
+	static const char *const names[NEDITS] = { "topics", "authors",
+						   "exclude", "never",
+						   "criteria" };
 	const struct strv *lists[NLISTS] = { NULL, l->authors, l->exclude,
 					     l->never };
-	struct buf value[NLISTS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf value[NEDITS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				     BUF_INIT };
 	struct buf tail = BUF_INIT;
 	struct conf_doc *doc = NULL;
-	struct edit edits[NLISTS];
+	struct edit edits[NEDITS];
 	const char *nl = strstr(buf_str(text), "\r\n") ? "\r\n" : "\n";
 	size_t i, j, n = 0;
 	int ret = -1;
@@ -898,17 +900,31 @@ static int edit_lists(const char *path, const struct buf *text,
 		add_array(&value[i], lists[i]);
 		buf_addch(&value[i], ';');
 	}
-	for (i = 0; i < NLISTS; i++) {
+	if (l->criteria) {
+		buf_addstr(&value[CRITERIA], "criteria = ");
+		add_quoted(&value[CRITERIA], l->criteria);
+		buf_addch(&value[CRITERIA], ';');
+	}
+	for (i = 0; i < NEDITS; i++) {
 		struct span sp;
-		int r;
+		int r, empty;
 
-		if (i && !lists[i])
-			continue;
+		if (i == CRITERIA) {
+			if (!l->criteria)
+				continue;
+			empty = !*l->criteria;
+		} else if (i) {
+			if (!lists[i])
+				continue;
+			empty = !lists[i]->n;
+		} else {
+			empty = !l->ntopics;
+		}
 		r = locate_any(path, text, doc, names[i], 1, &sp, eb);
 		if (r < 0)
 			goto out;
 		if (!r) {
-			if (i && !lists[i]->n)
+			if (empty)
 				continue;
 			buf_addf(&tail, "%s%s", buf_str(&value[i]), nl);
 			continue;
@@ -928,7 +944,7 @@ static int edit_lists(const char *path, const struct buf *text,
 	}
 	ret = 0;
 out:
-	for (i = 0; i < NLISTS; i++)
+	for (i = 0; i < NEDITS; i++)
 		buf_release(&value[i]);
 	buf_release(&tail);
 	conf_doc_free(doc);

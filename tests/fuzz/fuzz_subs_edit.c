@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.authors = &authors;
 	l.exclude = &exclude;
 	l.never = &never;
+	l.criteria = "fuzzed \"criteria\";\nsecond line";
 	if (subs_set_lists(path, &l, &eb) < 0) {
 		if (util_read_file(path, &back, &eb) < 0 || back.len != size ||
 		    (size && memcmp(back.data, data, size)))
@@ -79,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    after.authors.n != 1 || after.exclude.n != 0 ||
 		    after.never.n != 1 ||
 		    strcmp(after.never.v[0], "never \"term\"") ||
+		    strcmp(after.criteria, l.criteria) ||
 		    strcmp(after.email, before.email))
 			abort();
 		subs_release(&after);

@@ -5,7 +5,8 @@ test_description='self-service profiles: the signed "change your topics" page in
 ART="$TEST_ROOT/tests/artifacts/t0450-profile-browser"
 
 # Fails unless alice's profile, apart from the lines of the lists the form
-# edits (topics, authors, exclude, never), is line for line alice.orig.
+# edits (topics, authors, exclude, never, criteria), is line for line
+# alice.orig.
 others_kept() {
 	$PYTHON - alice.orig subscribers/alice.cfg <<-\PY
 	import re, sys
@@ -13,11 +14,14 @@ others_kept() {
 	    out, inside = [], False
 	    for l in open(path).read().splitlines():
 	        if re.match(r"topics *=", l):
-	            inside = True
+	            inside = ");"
+	        elif re.match(r"criteria *=", l):
+	            inside = "\";"
 	        if inside:
-	            inside = not l.rstrip().endswith(");")
+	            if l.rstrip().endswith(inside):
+	                inside = False
 	            continue
-	        if not re.match(r"(authors|exclude|never) *=", l):
+	        if not re.match(r"(authors|exclude|never|criteria) *=", l):
 	            out.append(l)
 	    return out
 	a, b = others(sys.argv[1]), others(sys.argv[2])
@@ -66,21 +70,26 @@ test_expect_success 'a POST the loader refuses is 400, says why, and changes not
 
 start_chromium 800,900 "$URL"
 
-test_expect_success 'Chromium: change a keyword and a never term, save; the profile changed and is valid' '
+test_expect_success 'Chromium: change a keyword, a never term and the criteria, save; the profile changed and is valid' '
 	$CDP \
 		wait-target:/profile wait-selector:textarea wait-load \
 		screenshot:"$ART/1-profile.png" \
 		"eval:(t => (t.value = t.value.replace(\"MoE\", \"sparse experts\"), t.value))(document.querySelector(\"textarea[name=topic0_keywords]\"))" \
 		"eval:(t => (t.value = t.value.replace(\"medical imaging\", \"protein folding\"), t.value))(document.querySelector(\"textarea[name=never]\"))" \
+		"eval:(t => (t.value = \"Sparse experts that route tokens;\\nand \\\"pruning\\\" large models.\", t.value))(document.querySelector(\"textarea[name=criteria]\"))" \
 		"click:button[type=submit]" wait-selector:#saved wait-load \
 		"eval:document.querySelector(\"#saved\").textContent" \
 		"eval:document.querySelector(\"textarea[name=topic0_keywords]\").value" \
 		"eval:document.querySelector(\"textarea[name=never]\").value" \
+		"eval:document.querySelector(\"textarea[name=criteria]\").value" \
 		screenshot:"$ART/2-saved.png" >cdp.out &&
 	cat cdp.out &&
-	sed -n 3p cdp.out | grep -q "^\"Saved\." &&
-	sed -n 4p cdp.out | grep -q "sparse experts" &&
-	sed -n 5p cdp.out | grep -q "protein folding" &&
+	sed -n 4p cdp.out | grep -q "^\"Saved\." &&
+	sed -n 5p cdp.out | grep -q "sparse experts" &&
+	sed -n 6p cdp.out | grep -q "protein folding" &&
+	sed -n 7p cdp.out | grep -qF "tokens;\\nand \\\"pruning\\\" large" &&
+	tr "\n" "|" <subscribers/alice.cfg |
+		grep -qF "criteria = \"Sparse experts that route tokens;|and \\\"pruning\\\" large models.\";|" &&
 	grep -qx "never = \[\"reinforcement learning\", \"protein folding\"\];" subscribers/alice.cfg &&
 	! grep -q "^exclude" subscribers/alice.cfg &&
 	is_png "$ART/1-profile.png" 800 && is_png "$ART/2-saved.png" 800 &&
@@ -98,6 +107,7 @@ test_expect_success 'Chromium: change a keyword and a never term, save; the prof
 test_expect_success 'the profile loads for the next run; the server logged only the refused POST' '
 	stop_pid_file chrome.pid &&
 	paperboy score alice --date 2025-12-30 --listing "$SAMPLE_LISTING" >out 2>err || { cat err; false; }
+	grep -q "close to your criteria" out &&
 	grep -q "profile of alice not changed: .*longer than 200" serve.err &&
 	! grep -v "profile of alice not changed" serve.err
 '

@@ -361,6 +361,7 @@ static void test_set_lists(void **state)
 	l.authors = &authors;
 	l.exclude = &exclude;
 	l.never = NULL;
+	l.criteria = NULL;
 	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
 	text = read_text(f->conf.subscribers_dir, "carol.cfg");
 	assert_string_equal(text, edited);
@@ -405,6 +406,63 @@ static void test_set_lists(void **state)
 	free(p);
 }
 
+/* criteria: a multi-line string with quotes and semicolons is replaced
+ * whole, read back as written; NULL leaves it; "" empties one the file
+ * has and adds none where it has none. */
+static void test_set_criteria(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	struct strv authors = STRV_INIT;
+	struct subs_lists l;
+	struct subscriber s;
+	const char *want = "Sparse \"experts\"; routing.\nAnd pruning.";
+	char *p, *text;
+
+	write_file(f->conf.subscribers_dir, "dora.cfg",
+		   "email = \"dora@example.org\";\n"
+		   "authors = [\"D. Author\"];\n"
+		   "criteria = \"old; \\\"text\\\"\n second line\";  # hers\n"
+		   "max_papers = 10;\n");
+	p = util_path_join(f->conf.subscribers_dir, "dora.cfg");
+	strv_push(&authors, "D. Author");
+	memset(&l, 0, sizeof(l));
+	l.authors = &authors;
+	l.criteria = want;
+	if (subs_set_lists(p, &l, &eb) < 0)
+		fail_msg("%s", eb.msg);
+	text = read_text(f->conf.subscribers_dir, "dora.cfg");
+	assert_non_null(strstr(text, "criteria = \"Sparse \\\"experts\\\"; "
+				     "routing.\nAnd pruning.\";  # hers\n"
+				     "max_papers = 10;\n"));
+	assert_null(strstr(text, "old"));
+	free(text);
+	assert_int_equal(subs_load_file(p, &s, &eb), 0);
+	assert_string_equal(s.criteria, want);
+	subs_release(&s);
+
+	l.criteria = NULL;
+	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
+	assert_int_equal(subs_load_file(p, &s, &eb), 0);
+	assert_string_equal(s.criteria, want);
+	subs_release(&s);
+
+	l.criteria = "";
+	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
+	text = read_text(f->conf.subscribers_dir, "dora.cfg");
+	assert_non_null(strstr(text, "criteria = \"\";  # hers\n"));
+	free(text);
+	write_file(f->conf.subscribers_dir, "dora.cfg",
+		   "email = \"dora@example.org\";\n"
+		   "authors = [\"D. Author\"];\n");
+	assert_int_equal(subs_set_lists(p, &l, &eb), 0);
+	text = read_text(f->conf.subscribers_dir, "dora.cfg");
+	assert_null(strstr(text, "criteria"));
+	free(text);
+	strv_release(&authors);
+	free(p);
+}
+
 static void test_create_never_replaces(void **state)
 {
 	struct fixture *f = *state;
@@ -439,6 +497,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_starter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_lists, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_criteria, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_never_replaces, setup,
 					    teardown),
 	};

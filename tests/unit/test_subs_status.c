@@ -416,7 +416,7 @@ static void test_refused(void **state)
 		       "email = \"p@example.org\";\n" BOB_AUTHORS
 		       "status = \"active\" /* not yet */ ;\n",
 		       SUBS_UNSUBSCRIBED, WHEN,
-		       "p.cfg:3: syntax error (after the status edit; the file "
+		       "p.cfg:3: syntax error (after the edit; the file "
 		       "was not changed)");
 	/* Parses, but is no valid profile, before or after. */
 	expect_refused(f, "p.cfg",
