@@ -430,7 +430,9 @@ static const struct conf_setting settings[] = {
 	STR("paths.templates", templates_dir, CONF_PATH, "templates",
 	    "The folder of digest.html and digest.txt."),
 	STR("paths.state", state_dir, CONF_PATH, "state",
-	    "The folder of cached listings, journals and history."),
+	    "The folder of what paperboy keeps between runs: cached "
+	    "listings, journals, histories, votes and models (see FILES "
+	    "in paperboy(1))."),
 
 	GROUP("templates", "The digest's templates, when not the ones in "
 			   "paths.templates."),
@@ -441,7 +443,8 @@ static const struct conf_setting settings[] = {
 
 	GROUP("archive", "The public web archive of past digests."),
 	BOOL("archive.enabled", archive_enabled, 0,
-	     "Write each day's digest into the web archive."),
+	     "Write each day's listing, month and index pages into the web "
+	     "archive, and the digests of profiles with archive = true."),
 	STR("archive.dir", archive_dir, CONF_PATH, "archive",
 	    "The archive's folder."),
 	STR("archive.url", archive_url, 0, "",

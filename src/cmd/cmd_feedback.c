@@ -24,7 +24,7 @@ static void usage(FILE *out)
 		"usage: paperboy feedback [-c FILE] SUBSCRIBER (--up | --down) "
 		"ARXIVID...\n"
 		"                         [--date YYYY-MM-DD] [--listing "
-		"FILE]\n"
+		"FILE] [--force-date]\n"
 		"\n"
 		"Records that SUBSCRIBER wants more (--up) or fewer (--down) "
 		"papers like\n"

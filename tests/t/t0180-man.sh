@@ -198,4 +198,18 @@ test_expect_success 'docs/HACKING.md names every module and command file' '
 	done
 '
 
+# Its numbering list had fallen twenty tests and a family behind.
+test_expect_success 'tests/README names every shell test and test helper' '
+	README="$TEST_ROOT/tests/README" &&
+	for f in "$TEST_ROOT"/tests/t/t[0-9]*.sh; do
+		n=$(basename "$f" | cut -c1-5)
+		case $n in t07[0-3]?) continue ;; esac # "t0700-t0732"
+		grep -q "\b$n\b" "$README" || { echo "no $n"; return 1; }
+	done &&
+	for f in "$TEST_ROOT"/tests/lib/*; do
+		grep -q "^    $(basename "$f") " "$README" ||
+			{ echo "no $(basename "$f")"; return 1; }
+	done
+'
+
 test_done
