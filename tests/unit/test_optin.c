@@ -28,6 +28,7 @@
 #include "token.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 #include "banned.h"
 
 /* 2025-12-30T12:00:00Z */
@@ -101,27 +102,6 @@ static int setup(void **state)
 	free(cfg);
 	*state = f;
 	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = util_path_join(dir, de->d_name);
-		if (unlink(p) < 0 && (errno == EISDIR || errno == EPERM))
-			remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)
