@@ -281,17 +281,45 @@ static int send_mail(const struct conf *c, const char *email,
 	return 0;
 }
 
-int optin_request(const struct conf *c, const struct token_key *key,
+struct optin_mail {
+	char *email;
+	char *message_id;
+	char *path; /* the pending request */
+	struct buf msg;
+};
+
+void optin_mail_free(struct optin_mail *m, int drop)
+{
+	if (!m)
+		return;
+	if (drop)
+		unlink(m->path);
+	free(m->email);
+	free(m->message_id);
+	free(m->path);
+	buf_release(&m->msg);
+	free(m);
+}
+
+const char *optin_mail_rcpt(const struct optin_mail *m)
+{
+	return m->email;
+}
+
+int optin_prepare(const struct conf *c, const struct token_key *key,
 		  const char *email, const char *name, time_t now,
-		  struct optin_sent *out, struct errbuf *eb)
+		  struct optin_mail **mail, struct optin_sent *out,
+		  struct errbuf *eb)
 {
 	char hash[2 * OPTIN_HASH_BYTES + 1];
-	struct buf request = BUF_INIT, msg = BUF_INIT;
-	char *dir = pending_dir(c), *path = NULL, *message_id = NULL;
+	struct buf request = BUF_INIT;
+	struct optin_mail *m = NULL;
+	char *dir = pending_dir(c), *path = NULL;
 	struct stat st;
 	long pending;
 	int existed, ret = -1;
 
+	*mail = NULL;
 	memset(out, 0, sizeof(*out));
 	if (!email_ok(email)) {
 		errbuf_setk(eb, ERRBUF_USAGE, "'%s' is not an email address "
@@ -331,24 +359,57 @@ int optin_request(const struct conf *c, const struct token_key *key,
 	}
 	buf_addf(&request, "%lld-%s", (long long)(now + OPTIN_LIFETIME), hash);
 	out->url = confirm_url(c, key, buf_str(&request));
-	if (compose(c, email, name, out->url, now, &message_id, &msg, eb) < 0 ||
+	m = xcalloc(1, sizeof(*m));
+	buf_init(&m->msg, BUF_DEFAULT_LIMIT);
+	if (compose(c, email, name, out->url, now, &m->message_id, &m->msg,
+		    eb) < 0 ||
 	    write_pending(path, email, name, now, eb) < 0)
 		goto out;
-	if (send_mail(c, email, message_id, &msg, &out->where, eb) < 0) {
-		unlink(path);
-		goto out;
-	}
+	m->email = xstrdup(email);
+	m->path = path;
+	path = NULL;
 	out->outcome = OPTIN_SENT;
+	*mail = m;
+	m = NULL;
 	ret = 0;
 out:
 	if (ret < 0)
 		optin_sent_release(out);
+	optin_mail_free(m, 0);
 	buf_release(&request);
-	buf_release(&msg);
-	free(message_id);
 	free(path);
 	free(dir);
 	return ret;
+}
+
+int optin_send(const struct conf *c, const struct optin_mail *m,
+	       char **where, struct errbuf *eb)
+{
+	*where = NULL;
+	if (send_mail(c, m->email, m->message_id, &m->msg, where, eb) < 0) {
+		unlink(m->path);
+		return -1;
+	}
+	return 0;
+}
+
+int optin_request(const struct conf *c, const struct token_key *key,
+		  const char *email, const char *name, time_t now,
+		  struct optin_sent *out, struct errbuf *eb)
+{
+	struct optin_mail *m;
+
+	if (optin_prepare(c, key, email, name, now, &m, out, eb) < 0)
+		return -1;
+	if (!m)
+		return 0;
+	if (optin_send(c, m, &out->where, eb) < 0) {
+		optin_mail_free(m, 0);
+		optin_sent_release(out);
+		return -1;
+	}
+	optin_mail_free(m, 0);
+	return 0;
 }
 
 void optin_sent_release(struct optin_sent *s)

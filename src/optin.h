@@ -57,6 +57,33 @@ int optin_request(const struct conf *c, const struct token_key *key,
 		  struct optin_sent *out, struct errbuf *eb);
 void optin_sent_release(struct optin_sent *s);
 
+/* A confirmation recorded and composed, not yet sent (optin_prepare). */
+struct optin_mail;
+
+/*
+ * optin_request in two halves, for a caller that sends on another thread
+ * (sendq.h). optin_prepare checks, records the request and composes its
+ * mail: returns 0 with out->url and *mail (the caller owns it), or with
+ * out->outcome OPTIN_THROTTLED and *mail NULL; or -1 as optin_request.
+ */
+int optin_prepare(const struct conf *c, const struct token_key *key,
+		  const char *email, const char *name, time_t now,
+		  struct optin_mail **mail, struct optin_sent *out,
+		  struct errbuf *eb);
+/*
+ * Sends m through c's delivery: 0 and *where (the outbox file or the
+ * server's reply; caller frees), or -1 with eb filled and the request
+ * removed again, so that the reader may ask again at once. Thread-safe
+ * for distinct mails.
+ */
+int optin_send(const struct conf *c, const struct optin_mail *m,
+	       char **where, struct errbuf *eb);
+/* The address m goes to (owned by m). */
+const char *optin_mail_rcpt(const struct optin_mail *m);
+/* Frees m (NULL is fine); with drop, also removes its request first (a
+ * mail that will never be sent). */
+void optin_mail_free(struct optin_mail *m, int drop);
+
 /* How a /confirm link stands. */
 enum optin_check {
 	OPTIN_VALID,     /* signed by us, not expired, request pending */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "optin.h"
+#include "sendq.h"
 #include "site.h"
 #include "source.h"
 #include "subs.h"
@@ -116,6 +117,7 @@ struct site {
 	char topic_fields[2 * SUBS_MAX_TOPICS][SITE_MAX_FIELD_NAME];
 	const char *fields[NALLFIELDS + 1];
 	struct vote_site vote;  /* /vote: vote.h */
+	struct sendq *mailer;   /* the confirmations: sendq.h */
 };
 
 static void say(const struct site *site, enum site_level level,
@@ -133,6 +135,21 @@ static void say(const struct site *site, enum site_level level,
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	site->log->line(site->log->ctx, level, line);
+}
+
+/* sendq_done_fn: each confirmation's fate, in the site's log (note is
+ * the client that asked). */
+static void mail_done(void *ctx, const char *rcpt, const char *note, int ok,
+		      const char *what)
+{
+	struct site *site = ctx;
+
+	if (ok)
+		say(site, SITE_INFO, "confirmation sent to %s (http, %s)",
+		    rcpt, note);
+	else
+		say(site, SITE_ERROR, "serve: subscribe: no confirmation "
+		    "mailed to %s (asked by %s): %s", rcpt, note, what);
 }
 
 int site_open(const struct conf *c, const struct site_log *log,
@@ -166,6 +183,10 @@ int site_open(const struct conf *c, const struct site_log *log,
 		if (r < 0)
 			goto fail;
 	}
+	if (sendq_start(c, SENDQ_MAX, mail_done, site, &site->mailer, eb) < 0) {
+		site_free(site);
+		return -1;
+	}
 	*out = site;
 	return 0;
 fail:
@@ -180,6 +201,7 @@ void site_free(struct site *site)
 
 	if (!site)
 		return;
+	sendq_stop(site->mailer);
 	for (i = 0; i < PAGE_COUNT; i++)
 		tmpl_free(site->pages[i]);
 	vote_site_release(&site->vote);
@@ -476,6 +498,7 @@ static void handle_subscribe(struct site *site,
 	struct tmpl_value *ctx;
 	struct errbuf eb = ERRBUF_INIT;
 	struct optin_sent sent;
+	struct optin_mail *mail = NULL;
 	time_t now = source_now();
 	int post = !strcmp(req->method, "POST");
 
@@ -493,8 +516,8 @@ static void handle_subscribe(struct site *site,
 		render(site, PAGE_SUBSCRIBE, ctx, 200, reply);
 		return;
 	}
-	if (optin_request(site->conf, &site->key, email ? email : "",
-			  name ? name : "", now, &sent, &eb) < 0) {
+	if (optin_prepare(site->conf, &site->key, email ? email : "",
+			  name ? name : "", now, &mail, &sent, &eb) < 0) {
 		if (eb.kind == ERRBUF_USAGE) {
 			tmpl_set_bool(ctx, "invalid", 1);
 			render(site, PAGE_SUBSCRIBE, ctx, 200, reply);
@@ -505,9 +528,14 @@ static void handle_subscribe(struct site *site,
 		render_error(site, 503, reply);
 		return;
 	}
-	if (sent.outcome == OPTIN_SENT)
-		say(site, SITE_INFO, "confirmation sent to %s (http, %s)",
-		    email, req->client);
+	if (mail && sendq_push(site->mailer, mail, req->client, &eb) < 0) {
+		optin_mail_free(mail, 1);
+		optin_sent_release(&sent);
+		tmpl_value_free(ctx);
+		say(site, SITE_ERROR, "serve: subscribe: %s", eb.msg);
+		render_error(site, 503, reply);
+		return;
+	}
 	optin_sent_release(&sent);
 	tmpl_set_bool(ctx, "sent", 1);
 	render(site, PAGE_SUBSCRIBE, ctx, 200, reply);

@@ -193,7 +193,8 @@ server_watchdog() {
 }
 SERVERS_SHELL=$$
 
-trap 'stop_all_servers; [ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
+trap 'stop_all_servers; for f in "$TRASH"/*.pid; do stop_pid_file "$f"; done
+	[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
 # Without these, a test killed by a signal would skip the EXIT trap and
 # leave its servers running.
 trap 'exit 130' INT

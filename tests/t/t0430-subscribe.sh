@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='double opt-in: paperboy subscribe and the form of serve mail a /confirm link; GET changes nothing, POST creates an active profile from the starter; forged, expired and used links create nothing'
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_ROOT/tests/lib/servers.sh"
 
 # confirm_link FILE: the one https link of the confirmation mail FILE,
 # from its text part (decoded); fails unless both parts hold that link
@@ -22,6 +23,10 @@ confirm_link() {
 
 # The confirmation mails in the outbox.
 confirmations() { ls outbox/new 2>/dev/null | grep -c ",confirm$" || :; }
+# Succeeds when there are $1 (serve mails them on its own thread).
+confirmations_are() { test "$(confirmations)" = "$1"; }
+# Succeeds when the test server $1 has spooled one message.
+spooled_one() { test "$(spool_count "$1")" = 1; }
 
 # Fails unless no profile has address $1.
 nobody_has() { ! grep -l "\"$1\"" subscribers/*.cfg; }
@@ -132,7 +137,7 @@ test_expect_success 'the form: GET shows it, POST says the same for a subscriber
 	test "$(req --out b --form email=stranger@example.org --form "name=A Stranger" POST /subscribe)" = 200 &&
 	cmp a b &&
 	grep_file "Check your inbox." a &&
-	test "$(confirmations)" = $((before + 2)) &&
+	wait_until confirmations_are $((before + 2)) &&
 	test "$(req --form "email=not an address" POST /subscribe)" = 200 &&
 	grep_file "That is not an address we can mail." reply
 '
@@ -154,12 +159,12 @@ test_expect_success 'the form is rate-limited per client' '
 		test "$(req --src 127.0.9.9 --form email=x$i@example.org POST /subscribe)" = 200 || return 1
 	done &&
 	test "$(req --src 127.0.9.9 --form email=x6@example.org POST /subscribe)" = 429 &&
+	wait_until grep -q "confirmation sent to x5@example.org" serve.out &&
 	! grep -l "x6@example.org" outbox/new/*
 '
 
 test_expect_success 'with SMTP delivery the confirmation goes through the relay' '
 	stop_serve &&
-	. "$TEST_ROOT/tests/lib/servers.sh" &&
 	make_test_cert certs &&
 	start_smtpd mx --tls-cert certs/cert.pem --tls-key certs/key.pem \
 		--require-tls --auth digest:s3cret &&
@@ -170,6 +175,28 @@ test_expect_success 'with SMTP delivery the confirmation goes through the relay'
 	test "$(spool_count mx)" = 1 &&
 	grep -q "smtp.reader@example.org" "$mx_spool"/*.json &&
 	confirm_link "$mx_spool"/*.eml >/dev/null
+'
+
+# A relay that takes the mail and then never answers: serve mails from a
+# thread of its own, so the form, and every other page, still answers at
+# once; the reader may ask again as soon as the mail is given up.
+test_expect_success 'a hung relay holds up no page; the request is dropped when it fails' '
+	start_smtpd slow --fault hang-after-data:slow.reader@example.org &&
+	write_plain_smtp_cfg $slow_port "timeout = 3; retries = 1;" &&
+	start_serve &&
+	test "$(req --form email=slow.reader@example.org POST /subscribe)" = 200 &&
+	grep_file "Check your inbox." reply &&
+	wait_until spooled_one slow &&
+	test "$(req GET /subscribe)" = 200 &&
+	test "$(req GET "/unsubscribe?s=alice&t=$(token unsubscribe alice alice@example.org)")" = 200 &&
+	! grep -q "slow.reader" serve.err &&
+	wait_until grep -q "no confirmation mailed to slow.reader@example.org (asked by 127\." serve.err &&
+	! grep -rlq "slow.reader" state/pending &&
+	test "$(req --form email=slow.reader@example.org POST /subscribe)" = 200 &&
+	grep -rlq "slow.reader" state/pending &&
+	stop_serve &&
+	test "$(grep -c "no confirmation mailed to slow.reader@example.org" serve.err)" = 2 &&
+	grep -q "stopped serving" serve.out
 '
 
 test_done

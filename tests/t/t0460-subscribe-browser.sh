@@ -22,6 +22,7 @@ test_expect_success 'Chromium: fill in the form and send it; one confirmation, n
 		screenshot:"$ART/2-sent.png" >cdp.out &&
 	cat cdp.out &&
 	test "$(sed -n 2p cdp.out)" = "\"Check your inbox.\"" &&
+	wait_until grep -q "confirmation sent to web.reader@example.org" serve.out &&
 	test "$(ls outbox/new | grep -c ",confirm$")" = 1 &&
 	! grep -l "web.reader@example.org" subscribers/*.cfg
 '

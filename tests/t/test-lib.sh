@@ -130,6 +130,17 @@ test_done() {
 	exit 0
 }
 
+# wait_until CMD [ARG...]: runs CMD until it succeeds, for at most 10 s:
+# for what a server does after it answered (serve's mailer thread).
+wait_until() {
+	wait_n=0
+	until "$@"; do
+		wait_n=$((wait_n + 1))
+		[ $wait_n -lt 100 ] || return 1
+		sleep 0.1
+	done
+}
+
 # Fails, printing the file, unless it contains the fixed string.
 grep_file() {
 	grep -F -- "$1" "$2" >/dev/null || {
