@@ -28,6 +28,7 @@
 #include "token.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 
 #define CORPUS "tests/fixtures/bounces/"
 /* 2025-12-30T08:00:00Z: two hours after the day's digests went out. */
@@ -149,28 +150,6 @@ static int setup(void **state)
 	f->cfg.window_days = 30;
 	*state = f;
 	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d) {
-		unlink(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = util_path_join(dir, de->d_name);
-		remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)

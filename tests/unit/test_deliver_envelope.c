@@ -29,6 +29,7 @@
 #include "deliver.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 
 #define SMTPD "tests/lib/smtpd.py"
 /* The server may take a while to start under a loaded CI machine. */
@@ -86,28 +87,6 @@ static int setup(void **state)
 	alarm(TEST_SECONDS);
 	*state = f;
 	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d) {
-		unlink(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = util_path_join(dir, de->d_name);
-		remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)

@@ -26,6 +26,7 @@
 #include "strv.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 #include "banned.h"
 
 #define SAMPLE "sample/arxiv-2025-12-30.xml"
@@ -187,16 +188,9 @@ static void run_day(const struct fixture *f, int dry_run, long threads,
 static size_t outbox_count(const struct fixture *f)
 {
 	char *dir = util_path_join(f->dir, "outbox/new");
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
+	size_t n = count_files(dir);
 
 	free(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
 	return n;
 }
 

@@ -114,20 +114,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static size_t count_files(const char *dir)
-{
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* s and t of a confirmation URL. */
 static void split_url(const char *url, char *s, char *t, size_t size)
 {

@@ -201,28 +201,13 @@ static struct optin_mail *prepare(struct fixture *f, const char *email)
 	return m;
 }
 
-static size_t count_files(const char *dir, const char *sub)
-{
-	char *p = util_path_join(dir, sub);
-	DIR *d = opendir(p);
-	struct dirent *de;
-	size_t n = 0;
-
-	free(p);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void test_outbox_all_sent(void **state)
 {
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
 	struct sendq *q;
 	char *outbox = util_path_join(f->conf.outbox_dir, "new");
+	char *pending = util_path_join(f->conf.state_dir, "pending");
 
 	assert_int_equal(sendq_start(&f->conf, 4, done, f, &q, &eb), 0);
 	assert_int_equal(sendq_push(q, prepare(f, "a@example.org"), "1.2.3.4",
@@ -236,15 +221,17 @@ static void test_outbox_all_sent(void **state)
 	assert_int_equal(f->sent, 3);
 	assert_int_equal(f->failed + f->stopped, 0);
 	assert_non_null(strstr(f->last, "c@example.org 5.6.7.8 "));
-	assert_int_equal(count_files(outbox, ""), 3);
-	assert_int_equal(count_files(f->conf.state_dir, "pending"), 3);
+	assert_int_equal(count_files(outbox), 3);
+	assert_int_equal(count_files(pending), 3);
 	free(outbox);
+	free(pending);
 }
 
 static void test_relay_full_and_stop(void **state)
 {
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
+	char *pending = util_path_join(f->conf.state_dir, "pending");
 	struct pollfd pfd;
 	struct optin_mail *third;
 	struct sendq *q;
@@ -266,15 +253,16 @@ static void test_relay_full_and_stop(void **state)
 	assert_int_equal(sendq_push(q, third, "x", &eb), -1);
 	assert_int_equal(eb.kind, ERRBUF_TEMP);
 	optin_mail_free(third, 1);
-	assert_int_equal(count_files(f->conf.state_dir, "pending"), 2);
+	assert_int_equal(count_files(pending), 2);
 	assert_int_equal(reported(f), 0);
 	sendq_stop(q);
 	assert_int_equal(f->sent, 0);
 	assert_int_equal(f->failed, 1);  /* a@: no greeting in time */
 	assert_int_equal(f->stopped, 1); /* b@: dropped */
 	assert_non_null(strstr(f->last, "b@example.org x not sent"));
-	assert_int_equal(count_files(f->conf.state_dir, "pending"), 0);
+	assert_int_equal(count_files(pending), 0);
 	close(conn);
+	free(pending);
 }
 
 int main(void)

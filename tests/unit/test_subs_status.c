@@ -28,6 +28,7 @@
 #include "subs.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 #include "banned.h"
 
 #define WHEN "2026-01-05T10:00:00Z"
@@ -48,27 +49,6 @@ static int setup(void **state)
 	}
 	*state = f;
 	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		char *p;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		p = util_path_join(dir, de->d_name);
-		if (unlink(p) < 0 && errno == EISDIR)
-			remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 static int teardown(void **state)

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "util.h"
 #include "xalloc.h"
+#include "unit_fs.h"
 
 /* The base64url alphabet, without padding. */
 #define ALPHABET                                                               \
@@ -435,20 +436,6 @@ static void write_file(const char *path, const void *data, size_t len,
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_secret_created_and_reused(void **state)
 {
 	struct tmp *tmp = *state;
@@ -473,7 +460,7 @@ static void test_secret_created_and_reused(void **state)
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	/* No temporary file is left beside it. */
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(count_files(dir), 1);
 	/* What is in memory is what is on disk, and it is not all zeros. */
 	assert_int_equal(util_read_file(path, &raw, &eb), 0);
 	assert_int_equal(raw.len, TOKEN_SECRET_BYTES);
@@ -488,7 +475,7 @@ static void test_secret_created_and_reused(void **state)
 	assert_string_equal(t1, t2);
 	assert_int_equal(token_verify(&k2, TOKEN_UNSUBSCRIBE, "alice",
 				      "alice@example.org", t1), 1);
-	assert_int_equal(count_entries(dir), 1);
+	assert_int_equal(count_files(dir), 1);
 
 	token_key_wipe(&k1);
 	assert_memory_equal(k1.secret, zero.secret, TOKEN_SECRET_BYTES);

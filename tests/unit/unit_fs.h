@@ -1,8 +1,6 @@
 /*
- * unit_fs.h: the unit tests' scratch-folder cleanup: remove_dir for the
- * tests that make one flat folder of files (test_deliver_smtp,
- * test_history), remove_tree for a folder of folders (test_optin,
- * test_sendq).
+ * unit_fs.h: the unit tests' scratch folders: remove_dir for one flat
+ * folder of files, remove_tree for a folder of folders, count_files.
  *
  * Design decision: a header of static inline functions, not a module, so
  * that each test stays one file linked against the library and nothing
@@ -12,7 +10,6 @@
 #define PAPERBOY_UNIT_FS_H
 
 #include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,26 +37,41 @@ static inline void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* Removes dir and everything under it. */
-static inline void remove_tree(const char *dir)
+/* Removes path: a file, or a folder and everything under it. */
+static inline void remove_tree(const char *path)
 {
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d = opendir(path);
 
-	if (!d)
+	if (!d) {
+		unlink(path);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		p = util_path_join(dir, de->d_name);
-		if (unlink(p) < 0 && (errno == EISDIR || errno == EPERM))
-			remove_tree(p);
+		p = util_path_join(path, de->d_name);
+		remove_tree(p);
 		free(p);
 	}
 	closedir(d);
-	rmdir(dir);
+	rmdir(path);
+}
+
+/* The entries of dir but . and .. (0 when it cannot be read). */
+static inline size_t count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
 }
 
 #endif
