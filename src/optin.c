@@ -284,16 +284,30 @@ static int send_mail(const struct conf *c, const char *email,
 struct optin_mail {
 	char *email;
 	char *message_id;
-	char *path; /* the pending request */
+	char *path;   /* the pending request */
+	dev_t dev;    /* the file this mail's request wrote (a newer */
+	ino_t ino;    /* request for the address replaces it) */
 	struct buf msg;
 };
+
+/* Removes m's request, unless a newer request for the address has
+ * replaced it meanwhile (an atomic write is a new file): that one's
+ * mail went out, or is on its way. */
+static void drop_request(const struct optin_mail *m)
+{
+	struct stat st;
+
+	if (lstat(m->path, &st) == 0 && st.st_dev == m->dev &&
+	    st.st_ino == m->ino)
+		unlink(m->path);
+}
 
 void optin_mail_free(struct optin_mail *m, int drop)
 {
 	if (!m)
 		return;
 	if (drop)
-		unlink(m->path);
+		drop_request(m);
 	free(m->email);
 	free(m->message_id);
 	free(m->path);
@@ -365,6 +379,13 @@ int optin_prepare(const struct conf *c, const struct token_key *key,
 		    eb) < 0 ||
 	    write_pending(path, email, name, now, eb) < 0)
 		goto out;
+	if (lstat(path, &st) < 0) {
+		errbuf_setk(eb, ERRBUF_IO, "%s: %s", path, strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
 	m->email = xstrdup(email);
 	m->path = path;
 	path = NULL;
@@ -387,7 +408,7 @@ int optin_send(const struct conf *c, const struct optin_mail *m,
 {
 	*where = NULL;
 	if (send_mail(c, m->email, m->message_id, &m->msg, where, eb) < 0) {
-		unlink(m->path);
+		drop_request(m);
 		return -1;
 	}
 	return 0;

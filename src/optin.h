@@ -73,15 +73,15 @@ int optin_prepare(const struct conf *c, const struct token_key *key,
 /*
  * Sends m through c's delivery: 0 and *where (the outbox file or the
  * server's reply; caller frees), or -1 with eb filled and the request
- * removed again, so that the reader may ask again at once. Thread-safe
- * for distinct mails.
+ * removed again (unless a newer one for the address replaced it), so
+ * that the reader may ask again at once. Thread-safe for distinct mails.
  */
 int optin_send(const struct conf *c, const struct optin_mail *m,
 	       char **where, struct errbuf *eb);
 /* The address m goes to (owned by m). */
 const char *optin_mail_rcpt(const struct optin_mail *m);
 /* Frees m (NULL is fine); with drop, also removes its request first (a
- * mail that will never be sent). */
+ * mail that will never be sent), unless a newer one replaced it. */
 void optin_mail_free(struct optin_mail *m, int drop);
 
 /* How a /confirm link stands. */

@@ -4,9 +4,8 @@
  *
  * Design decision: the web server answers every request from one thread
  * (http.h), and a relay that is slow or down keeps a sender waiting up to
- * delivery.smtp.timeout for each reply, retries included: sending from a
- * request would hold every page (unsubscribe links among them) up for as
- * long. So the form records the request and queues its mail, and one
+ * delivery.smtp.timeout for each reply: sending from a request would hold
+ * every page (unsubscribe links among them) up for as long. So the form records the request and queues its mail, and one
  * mailer thread sends the queue in order. The queue is bounded: when it
  * is full the form says to try again later rather than the queue grow;
  * stopping finishes the mail being sent and drops the others' requests,
@@ -50,8 +49,9 @@ int sendq_start(const struct conf *c, size_t max, sendq_done_fn *done,
 int sendq_push(struct sendq *q, struct optin_mail *m, const char *note,
 	       struct errbuf *eb);
 /*
- * Lets the mail being sent finish, drops the queued ones (their requests
- * removed, done told), joins the thread and frees q (NULL is fine).
+ * Lets the mail being sent finish (up to delivery.smtp.timeout for each
+ * reply it waits for), drops the queued ones (their requests removed,
+ * done told), joins the thread and frees q (NULL is fine).
  */
 void sendq_stop(struct sendq *q);
 

@@ -751,22 +751,52 @@ static void posted_list(const struct http_request *req, const char *name,
 		strv_push(out, have->v[i]);
 }
 
-/* The posted criteria into out, without carriage returns (a browser
- * sends a textarea's lines CRLF-terminated) or trailing white space;
- * NULL when the form did not post it. */
-static const char *posted_criteria(const struct http_request *req,
-				   struct buf *out)
+/* v without carriage returns (a browser sends a textarea's lines
+ * CRLF-terminated) or white space at either end (a textarea drops a
+ * leading line break), into out. */
+static void trim_text(const char *v, struct buf *out)
 {
-	const char *v = http_request_field(req, "criteria");
-
-	if (!v)
-		return NULL;
+	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+		v++;
 	for (; *v; v++)
 		if (*v != '\r')
 			buf_addch(out, *v);
 	while (out->len && strchr(" \t\n", out->data[out->len - 1]))
 		buf_truncate(out, out->len - 1);
-	return buf_str(out);
+}
+
+/* The posted criteria into out; NULL when the form did not post it or
+ * posted what the profile has (the setting is then left as written). */
+static const char *posted_criteria(const struct http_request *req,
+				   const struct subscriber *s,
+				   struct buf *out)
+{
+	const char *v = http_request_field(req, "criteria");
+	struct buf have = BUF_INIT;
+	int same;
+
+	if (!v)
+		return NULL;
+	trim_text(v, out);
+	trim_text(s->criteria ? s->criteria : "", &have);
+	same = !strcmp(buf_str(out), buf_str(&have));
+	buf_release(&have);
+	return same ? NULL : buf_str(out);
+}
+
+/* a, or NULL when it holds what the profile's have does (the setting is
+ * then left as written, comments and layout included). */
+static const struct strv *changed_list(const struct strv *a,
+				       const struct strv *have)
+{
+	size_t i;
+
+	if (a->n != have->n)
+		return a;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], have->v[i]))
+			return a;
+	return NULL;
 }
 
 /* Changes the lists of s from the form: 0, or -1 with the form shown
@@ -790,10 +820,10 @@ static int save_profile(struct site *site, const struct http_request *req,
 	posted_list(req, "never", &s->never, &never);
 	l.topics = topics;
 	l.ntopics = n;
-	l.authors = &authors;
-	l.exclude = &exclude;
-	l.never = &never;
-	l.criteria = posted_criteria(req, &criteria);
+	l.authors = changed_list(&authors, &s->authors);
+	l.exclude = changed_list(&exclude, &s->exclude);
+	l.never = changed_list(&never, &s->never);
+	l.criteria = posted_criteria(req, s, &criteria);
 	if (subs_set_lists(s->path, &l, &eb) < 0) {
 		struct subscriber shown = *s;
 
@@ -804,8 +834,8 @@ static int save_profile(struct site *site, const struct http_request *req,
 		shown.authors = authors;
 		shown.exclude = exclude;
 		shown.never = never;
-		if (l.criteria)
-			shown.criteria = (char *)l.criteria;
+		if (criteria.len || http_request_field(req, "criteria"))
+			shown.criteria = (char *)buf_str(&criteria);
 		render_profile(site, &shown, 0, reader_error(s, &eb, &msg),
 			       reply);
 		goto out;

@@ -220,16 +220,16 @@ struct subs_lists {
 					    keywords, require, exclude,
 					    weight (1.0 left out) */
 	size_t ntopics;
-	const struct strv *authors;
+	const struct strv *authors;  /* each NULL: left as the file has it */
 	const struct strv *exclude;
-	const struct strv *never; /* NULL: left as the file has it */
-	const char *criteria;     /* NULL: left as the file has it */
+	const struct strv *never;
+	const char *criteria;
 };
 
 /*
  * Replaces the settings topics, authors, exclude, never and criteria of
  * the profile at path by l's (a missing one is added at the end, unless
- * it is empty; a NULL never or criteria is left alone), keeping every other
+ * it is empty; a NULL one is left alone), keeping every other
  * line and comment byte for byte (comments inside the replaced lists go
  * with them), through subs_rewrite: locked, validated by the loader,
  * atomic. Returns 0, or -1 with eb filled ("PATH:LINE: what") and the

@@ -18,11 +18,15 @@
 #include "util.h"
 #include "banned.h"
 
+/* One line, whole, even when another thread reports too (serve's
+ * mailer). */
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
+	flockfile(stderr);
 	fprintf(stderr, "paperboy: %s", prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void cmd_error(const char *fmt, ...)

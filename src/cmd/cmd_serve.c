@@ -239,6 +239,9 @@ int cmd_serve(int argc, char **argv, const struct cmd_global *g)
 	fflush(stdout);
 	http_wait(srv);
 	http_close(srv);
+	/* The mail being sent finishes first (its line is logged). */
+	site_free(site);
+	site = NULL;
 	printf("paperboy: stopped serving\n");
 	ret = EX_OK;
 out:

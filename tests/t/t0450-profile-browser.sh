@@ -68,6 +68,29 @@ test_expect_success 'a POST the loader refuses is 400, says why, and changes not
 	cmp alice.orig subscribers/alice.cfg
 '
 
+# The form posts every field; one the reader did not change is left as
+# written, comments and layout included.
+test_expect_success 'a POST that changes a keyword leaves never, authors and criteria as written' '
+	cp subscribers/alice.cfg before.cfg &&
+	sed -i "s|^never = \[\"reinforcement learning\", \"medical imaging\"\];|never = [ \"reinforcement learning\",  # RL\n          \"medical imaging\" ];|" subscribers/alice.cfg &&
+	grep -q "# RL" subscribers/alice.cfg &&
+	cp subscribers/alice.cfg commented.cfg &&
+	test "$(req --form s=alice --form "t=$T" --form "topic0_name=Mixture of Experts" \
+		--form "topic0_keywords=mixture of experts
+MoE
+expert routing
+gating" --form "authors=Yoshua Bengio
+Tatsunori Hashimoto" --form "exclude=" --form "never=reinforcement learning
+medical imaging" --form "criteria=" POST /profile)" = 200 &&
+	grep_file "Saved." reply &&
+	grep -q "\"gating\"" subscribers/alice.cfg &&
+	grep -q "# RL" subscribers/alice.cfg &&
+	grep -qx "          \"medical imaging\" ];" subscribers/alice.cfg &&
+	! grep -q "^criteria\|^exclude" subscribers/alice.cfg &&
+	grep -qx "authors = \[\"Yoshua Bengio\", \"Tatsunori Hashimoto\"\];" subscribers/alice.cfg &&
+	cp before.cfg subscribers/alice.cfg
+'
+
 start_chromium 800,900 "$URL"
 
 test_expect_success 'Chromium: change a keyword, a never term and the criteria, save; the profile changed and is valid' '

@@ -429,6 +429,47 @@ static void test_set_criteria(void **state)
 	free(p);
 }
 
+/* A mail that fails or is dropped after the reader asked again (serve's
+ * queue can hold it past OPTIN_RESEND_AFTER) leaves the newer request,
+ * whose link was mailed, working. */
+static void test_old_mail_keeps_new_request(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf eb = ERRBUF_INIT;
+	struct optin_mail *old, *new;
+	struct optin_sent sent;
+	char s[128], t[128], *email, *name, *where;
+
+	assert_int_equal(optin_prepare(&f->conf, &f->key, "r@example.org", "",
+				       NOW, &old, &sent, &eb), 0);
+	optin_sent_release(&sent);
+	assert_int_equal(optin_prepare(&f->conf, &f->key, "r@example.org", "",
+				       NOW + OPTIN_RESEND_AFTER + 1, &new,
+				       &sent, &eb), 0);
+	assert_non_null(new);
+	split_url(sent.url, s, t, sizeof(s));
+	optin_sent_release(&sent);
+	assert_int_equal(optin_send(&f->conf, new, &where, &eb), 0);
+	free(where);
+	optin_mail_free(new, 0);
+	optin_mail_free(old, 1);
+	assert_int_equal(optin_check(&f->conf, &f->key, s, t,
+				     NOW + OPTIN_RESEND_AFTER + 60, &email,
+				     &name, &eb), OPTIN_VALID);
+	free(email);
+	free(name);
+	/* Its own request, dropped, is gone. */
+	assert_int_equal(optin_prepare(&f->conf, &f->key, "q@example.org", "",
+				       NOW, &old, &sent, &eb), 0);
+	split_url(sent.url, s, t, sizeof(s));
+	optin_sent_release(&sent);
+	optin_mail_free(old, 1);
+	assert_int_equal(optin_check(&f->conf, &f->key, s, t, NOW + 60, &email,
+				     &name, &eb), OPTIN_EXPIRED);
+	free(email);
+	free(name);
+}
+
 static void test_create_never_replaces(void **state)
 {
 	struct fixture *f = *state;
@@ -464,6 +505,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_starter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_criteria, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_old_mail_keeps_new_request,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_never_replaces, setup,
 					    teardown),
 	};

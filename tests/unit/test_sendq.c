@@ -94,7 +94,7 @@ static int setup_with(void **state, int smtp)
 		snprintf(delivery, sizeof(delivery),
 			 "delivery = { method = \"smtp\"; smtp = { host = "
 			 "\"127.0.0.1\"; port = %d; tls = \"none\"; "
-			 "timeout = 1; retries = 1; }; };\n", port);
+			 "timeout = 2; }; };\n", port);
 	} else {
 		snprintf(delivery, sizeof(delivery),
 			 "delivery = { method = \"outbox\"; };\n");
@@ -232,14 +232,17 @@ static void test_relay_full_and_stop(void **state)
 	struct fixture *f = *state;
 	struct errbuf eb = ERRBUF_INIT;
 	char *pending = util_path_join(f->conf.state_dir, "pending");
+	struct optin_mail *a = prepare(f, "a@example.org");
+	struct optin_mail *b = prepare(f, "b@example.org");
+	struct optin_mail *c = prepare(f, "c@example.org");
 	struct pollfd pfd;
-	struct optin_mail *third;
 	struct sendq *q;
 	int conn;
 
+	/* All three are prepared first: between the mailer's connection and
+	 * the last push, the relay's timeout must not run out. */
 	assert_int_equal(sendq_start(&f->conf, 1, done, f, &q, &eb), 0);
-	assert_int_equal(sendq_push(q, prepare(f, "a@example.org"), "x", &eb),
-			 0);
+	assert_int_equal(sendq_push(q, a, "x", &eb), 0);
 	/* The mailer has taken a@ when it connects; it waits for the
 	 * greeting (never sent) while the test goes on. */
 	pfd.fd = f->listener;
@@ -247,12 +250,10 @@ static void test_relay_full_and_stop(void **state)
 	assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
 	conn = accept(f->listener, NULL, NULL);
 	assert_true(conn >= 0);
-	assert_int_equal(sendq_push(q, prepare(f, "b@example.org"), "x", &eb),
-			 0);
-	third = prepare(f, "c@example.org");
-	assert_int_equal(sendq_push(q, third, "x", &eb), -1);
+	assert_int_equal(sendq_push(q, b, "x", &eb), 0);
+	assert_int_equal(sendq_push(q, c, "x", &eb), -1);
 	assert_int_equal(eb.kind, ERRBUF_TEMP);
-	optin_mail_free(third, 1);
+	optin_mail_free(c, 1);
 	assert_int_equal(count_files(pending), 2);
 	assert_int_equal(reported(f), 0);
 	sendq_stop(q);
