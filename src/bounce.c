@@ -15,6 +15,7 @@
 
 #include "bounce.h"
 #include "buf.h"
+#include "mime.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -248,77 +249,16 @@ static char *ct_param(const char *ct, const char *name)
 
 /* ---- transfer encodings ---- */
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = util_tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decodes body by its Content-Transfer-Encoding into out (bounded). */
+/* Decodes body by its Content-Transfer-Encoding into out (mime.h); a
+ * part that does not fit leaves out empty. */
 static void decode_body(struct slice body, const char *cte, struct buf *out)
 {
-	const char *p = body.p, *end = body.p + body.n;
-
-	if (cte && !strcasecmp(cte, "base64")) {
-		unsigned long acc = 0;
-		int bits = 0, v;
-
-		for (; p < end; p++) {
-			v = b64_value(*p);
-			if (v < 0)
-				continue;
-			acc = (acc << 6 | (unsigned long)v) & 0xffffff;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				if (buf_addch(out, (char)(acc >> bits)) < 0)
-					return;
-			}
-		}
-	} else if (cte && !strcasecmp(cte, "quoted-printable")) {
-		for (; p < end; p++) {
-			if (*p != '=') {
-				if (buf_addch(out, *p) < 0)
-					return;
-				continue;
-			}
-			if (p + 1 < end && p[1] == '\n') {
-				p++;
-			} else if (p + 2 < end && p[1] == '\r' &&
-				   p[2] == '\n') {
-				p += 2;
-			} else if (p + 2 < end && hex_value(p[1]) >= 0 &&
-				   hex_value(p[2]) >= 0) {
-				if (buf_addch(out, (char)(hex_value(p[1]) << 4 |
-							  hex_value(p[2]))) < 0)
-					return;
-				p += 2;
-			} else if (buf_addch(out, '=') < 0) {
-				return;
-			}
-		}
-	} else {
+	if (cte && !strcasecmp(cte, "base64"))
+		mime_b64_decode(body.p, body.n, out);
+	else if (cte && !strcasecmp(cte, "quoted-printable"))
+		mime_qp_decode(body.p, body.n, out);
+	else
 		buf_add(out, body.p, body.n);
-	}
 }
 
 /* ---- addresses and Message-IDs ---- */

@@ -528,6 +528,46 @@ static int b64val(char c)
 }
 
 /*
+ * Base64 data[0..len) onto out, up to a '=' (padding). strict: any other
+ * character outside the alphabet is an error (an encoded word); else it
+ * is skipped (a body: RFC 2045 6.8, line breaks among them). Returns 0,
+ * or -1 (strict and a stray character, or out's limit) with out as it
+ * was.
+ */
+static int b64_decode(const char *data, size_t len, int strict,
+		      struct buf *out)
+{
+	size_t start = out->len, i;
+	unsigned acc = 0;
+	int bits = 0, err = 0;
+
+	for (i = 0; i < len && !err && data[i] != '='; i++) {
+		int v = b64val(data[i]);
+
+		if (v < 0) {
+			err = strict;
+			continue;
+		}
+		acc = (acc << 6 | (unsigned)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			err = buf_addch(out, (char)(acc >> bits & 0xff)) < 0;
+		}
+	}
+	if (err) {
+		buf_truncate(out, start);
+		return -1;
+	}
+	return 0;
+}
+
+int mime_b64_decode(const char *data, size_t len, struct buf *out)
+{
+	return b64_decode(data, len, 0, out);
+}
+
+/*
  * One encoded word "=?charset?E?text?=" at s (RFC 2047 2), decoded onto
  * out. Returns its length, or 0 when s does not start one (nothing added).
  */
@@ -535,8 +575,7 @@ static size_t decode_word(const char *s, struct buf *out)
 {
 	const char *cs = s + 2, *q, *text, *end;
 	size_t start = out->len;
-	unsigned acc = 0;
-	int bits = 0, err = 0;
+	int err = 0;
 	char enc;
 
 	if (s[0] != '=' || s[1] != '?')
@@ -570,23 +609,7 @@ static size_t decode_word(const char *s, struct buf *out)
 				err = buf_addch(out, *q);
 		}
 	} else if (enc == 'B' || enc == 'b') {
-		for (q = text; q < end && !err; q++) {
-			int v = b64val(*q);
-
-			if (*q == '=')
-				break;
-			if (v < 0) {
-				err = 1;
-				break;
-			}
-			acc = (acc << 6) | (unsigned)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				err = buf_addch(out,
-						(char)((acc >> bits) & 0xff));
-			}
-		}
+		err = b64_decode(text, (size_t)(end - text), 1, out) < 0;
 	} else {
 		return 0;
 	}

@@ -85,6 +85,12 @@ void mime_qp_release(struct mime_qp *q);
 
 /* Decodes quoted-printable (for tests and inbound mail). */
 int mime_qp_decode(const char *data, size_t len, struct buf *out);
+/*
+ * Appends base64 data[0..len) decoded, skipping what is outside the
+ * alphabet (line breaks) as RFC 2045 6.8 says, up to the padding.
+ * Returns 0, or -1 when out's limit was reached (out as it was).
+ */
+int mime_b64_decode(const char *data, size_t len, struct buf *out);
 
 /*
  * Appends the header text s with its RFC 2047 encoded words

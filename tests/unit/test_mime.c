@@ -654,6 +654,25 @@ static void test_qp_decode_lenient(void **state)
 	buf_release(&out);
 }
 
+/* Base64 bodies (bounces): line breaks and other strays skipped, the
+ * padding ends the data, a full buffer is -1 and left as it was. */
+static void test_b64_decode_body(void **state)
+{
+	struct buf out = BUF_INIT;
+	const char *in = "SGVs\r\nbG8s\nIHd*vcmxk\r\nIQ==\r\nQUJD";
+
+	(void)state;
+	assert_int_equal(mime_b64_decode(in, strlen(in), &out), 0);
+	assert_string_equal(buf_str(&out), "Hello, world!");
+	buf_release(&out);
+
+	buf_init(&out, 8);
+	buf_addstr(&out, "keep");
+	assert_int_equal(mime_b64_decode("SGVsbG8s", 8, &out), -1);
+	assert_string_equal(buf_str(&out), "keep");
+	buf_release(&out);
+}
+
 /* ---- headers ---- */
 
 static void test_header_plain(void **state)
@@ -1298,6 +1317,7 @@ int main(void)
 	    cmocka_unit_test(test_qp_matches_reference),
 	    cmocka_unit_test(test_message_ids_never_repeat),
 	    cmocka_unit_test(test_qp_decode_lenient),
+	    cmocka_unit_test(test_b64_decode_body),
 	    cmocka_unit_test(test_header_plain),
 	    cmocka_unit_test(test_header_encoded),
 	    cmocka_unit_test(test_header_refused),
