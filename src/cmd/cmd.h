@@ -111,6 +111,12 @@ void cmd_report_broken(const struct strv *broken);
  * fallbacks while composing s's issue). */
 void cmd_report_warnings(const struct subscriber *s, const struct strv *w);
 
+/* The subscriber id of subs, or NULL after "no subscriber 'ID' in
+ * FOLDER" on stderr (the caller exits EX_USAGE). */
+const struct subscriber *cmd_find_subscriber(const struct subs_list *subs,
+					     const char *id,
+					     const struct conf *c);
+
 /* Loads subscribers and reports the broken ones on stderr. Returns the
  * number of broken profiles, or -1 (printed) when the folder is unusable. */
 int cmd_load_subscribers(const struct conf *c, struct subs_list *out);

@@ -122,6 +122,18 @@ void cmd_report_broken(const struct strv *broken)
 		cmd_error("%s", broken->v[i]);
 }
 
+const struct subscriber *cmd_find_subscriber(const struct subs_list *subs,
+					     const char *id,
+					     const struct conf *c)
+{
+	const struct subscriber *s = subs_find(subs, id);
+
+	if (!s)
+		cmd_error("no subscriber '%s' in %s (see 'paperboy "
+			  "subscribers list')", id, c->subscribers_dir);
+	return s;
+}
+
 void cmd_report_warnings(const struct subscriber *s, const struct strv *w)
 {
 	size_t i;

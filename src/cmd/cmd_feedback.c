@@ -106,9 +106,7 @@ int cmd_feedback(int argc, char **argv, const struct cmd_global *g)
 		goto fail;
 	if (!subs_find(&subs, sub)) {
 		cmd_report_broken(&broken);
-		cmd_error("no subscriber '%s' in %s (see 'paperboy "
-			  "subscribers list')",
-			  sub, conf.subscribers_dir);
+		cmd_find_subscriber(&subs, sub, &conf);
 		ret = EX_USAGE;
 		goto out;
 	}

@@ -80,10 +80,8 @@ int cmd_render(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_NOINPUT;
 		goto out;
 	}
-	s = subs_find(&d.subs, id);
+	s = cmd_find_subscriber(&d.subs, id, &d.conf);
 	if (!s) {
-		cmd_error("no subscriber '%s' in %s (see 'paperboy "
-			  "subscribers list')", id, d.conf.subscribers_dir);
 		ret = EX_USAGE;
 		goto out;
 	}

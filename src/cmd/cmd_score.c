@@ -183,11 +183,8 @@ int cmd_score(int argc, char **argv, const struct cmd_global *g)
 		       d.date);
 		goto out;
 	}
-	s = subs_find(&d.subs, argv[optind]);
+	s = cmd_find_subscriber(&d.subs, argv[optind], &d.conf);
 	if (!s) {
-		cmd_error("no subscriber '%s' in %s (see 'paperboy "
-			  "subscribers list')", argv[optind],
-			  d.conf.subscribers_dir);
 		ret = EX_USAGE;
 		goto out;
 	}

@@ -34,12 +34,10 @@ static void usage(FILE *out)
 		CMD_HELP_END);
 }
 
-static const struct subscriber *pick(const struct day *d, const char *id)
+static const struct subscriber *first_active(const struct day *d)
 {
 	size_t i;
 
-	if (id)
-		return subs_find(&d->subs, id);
 	for (i = 0; i < d->subs.n; i++)
 		if (d->subs.v[i].status == SUBS_ACTIVE)
 			return &d->subs.v[i];
@@ -120,10 +118,11 @@ int cmd_send_test(int argc, char **argv, const struct cmd_global *g)
 		ret = EX_NOINPUT;
 		goto out;
 	}
-	s = pick(&d, as);
+	s = as ? cmd_find_subscriber(&d.subs, as, &d.conf) : first_active(&d);
 	if (!s) {
-		cmd_error(as ? "no subscriber '%s'" : "no active subscriber%s",
-			  as ? as : "");
+		if (!as)
+			cmd_error("no active subscriber in %s",
+				  d.conf.subscribers_dir);
 		ret = EX_USAGE;
 		goto out;
 	}

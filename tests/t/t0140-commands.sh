@@ -49,7 +49,12 @@ test_expect_success 'render --eml prints the whole message' '
 
 test_expect_success 'an unknown subscriber is a usage error naming it' '
 	expect_status 64 paperboy render nobody --date 2025-12-30 2>err &&
-	grep_file "no subscriber '"'"'nobody'"'"'" err
+	grep_file "no subscriber '"'"'nobody'"'"' in " err &&
+	expect_status 64 paperboy score nobody --date 2025-12-30 2>err &&
+	grep_file "no subscriber '"'"'nobody'"'"' in " err &&
+	expect_status 64 paperboy send-test --to t@example.org --as nobody --date 2025-12-30 2>err &&
+	grep_file "no subscriber '"'"'nobody'"'"' in " err &&
+	grep_file "subscribers list" err
 '
 
 test_done
