@@ -193,7 +193,13 @@ server_watchdog() {
 }
 SERVERS_SHELL=$$
 
-trap 'stop_all_servers; for f in "$TRASH"/*.pid; do stop_pid_file "$f"; done
+# Sourced after test-lib.sh, this trap replaces its own: the processes a
+# test started through test-lib.sh (serve) are stopped here too. The
+# benches source this file alone.
+trap 'stop_all_servers
+	if command -v stop_pid_file >/dev/null 2>&1; then
+		for f in "$TRASH"/*.pid; do stop_pid_file "$f"; done
+	fi
 	[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"' EXIT
 # Without these, a test killed by a signal would skip the EXIT trap and
 # leave its servers running.
