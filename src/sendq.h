@@ -5,8 +5,9 @@
  * Design decision: the web server answers every request from one thread
  * (http.h), and a relay that is slow or down keeps a sender waiting up to
  * delivery.smtp.timeout for each reply: sending from a request would hold
- * every page (unsubscribe links among them) up for as long. So the form records the request and queues its mail, and one
- * mailer thread sends the queue in order. The queue is bounded: when it
+ * every page (unsubscribe links among them) up for as long. So the form
+ * records the request and queues its mail, and one mailer thread sends
+ * the queue in order. The queue is bounded: when it
  * is full the form says to try again later rather than the queue grow;
  * stopping finishes the mail being sent and drops the others' requests,
  * so that those readers can simply ask again.
