@@ -419,18 +419,17 @@ int optin_request(const struct conf *c, const struct token_key *key,
 		  struct optin_sent *out, struct errbuf *eb)
 {
 	struct optin_mail *m;
+	int r;
 
 	if (optin_prepare(c, key, email, name, now, &m, out, eb) < 0)
 		return -1;
 	if (!m)
 		return 0;
-	if (optin_send(c, m, &out->where, eb) < 0) {
-		optin_mail_free(m, 0);
-		optin_sent_release(out);
-		return -1;
-	}
+	r = optin_send(c, m, &out->where, eb);
 	optin_mail_free(m, 0);
-	return 0;
+	if (r < 0)
+		optin_sent_release(out);
+	return r;
 }
 
 void optin_sent_release(struct optin_sent *s)

@@ -834,7 +834,7 @@ static int save_profile(struct site *site, const struct http_request *req,
 		shown.authors = authors;
 		shown.exclude = exclude;
 		shown.never = never;
-		if (criteria.len || http_request_field(req, "criteria"))
+		if (http_request_field(req, "criteria"))
 			shown.criteria = (char *)buf_str(&criteria);
 		render_profile(site, &shown, 0, reader_error(s, &eb, &msg),
 			       reply);

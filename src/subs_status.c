@@ -881,8 +881,10 @@ static int edit_lists(const char *path, const struct buf *text,
 						   "criteria" };
 	const struct strv *lists[NLISTS] = { NULL, l->authors, l->exclude,
 					     l->never };
+	/* value[i] stays empty for a setting left as the file has it. */
 	struct buf value[NEDITS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
 				     BUF_INIT };
+	int empty[NEDITS]; /* an empty list or text: not added if missing */
 	struct buf tail = BUF_INIT;
 	struct conf_doc *doc = NULL;
 	struct edit edits[NEDITS];
@@ -893,13 +895,16 @@ static int edit_lists(const char *path, const struct buf *text,
 	if (conf_doc_parse(path, buf_str(text), text->len, &doc, eb) < 0)
 		goto out;
 	add_topics(&value[0], l, nl);
+	empty[0] = !l->ntopics;
 	for (i = 1; i < NLISTS; i++) {
+		empty[i] = !lists[i] || !lists[i]->n;
 		if (!lists[i])
 			continue;
 		buf_addf(&value[i], "%s = ", names[i]);
 		add_array(&value[i], lists[i]);
 		buf_addch(&value[i], ';');
 	}
+	empty[CRITERIA] = !l->criteria || !*l->criteria;
 	if (l->criteria) {
 		buf_addstr(&value[CRITERIA], "criteria = ");
 		add_quoted(&value[CRITERIA], l->criteria);
@@ -907,26 +912,17 @@ static int edit_lists(const char *path, const struct buf *text,
 	}
 	for (i = 0; i < NEDITS; i++) {
 		struct span sp;
-		int r, empty;
+		int r;
 
-		if (i == CRITERIA) {
-			if (!l->criteria)
-				continue;
-			empty = !*l->criteria;
-		} else if (i) {
-			if (!lists[i])
-				continue;
-			empty = !lists[i]->n;
-		} else {
-			empty = !l->ntopics;
-		}
+		if (!value[i].len)
+			continue;
 		r = locate_any(path, text, doc, names[i], 1, &sp, eb);
 		if (r < 0)
 			goto out;
 		if (!r) {
-			if (empty)
-				continue;
-			buf_addf(&tail, "%s%s", buf_str(&value[i]), nl);
+			if (!empty[i])
+				buf_addf(&tail, "%s%s", buf_str(&value[i]),
+					 nl);
 			continue;
 		}
 		/* Sorted by position, for apply(). */
